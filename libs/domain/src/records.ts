@@ -1,0 +1,179 @@
+import type { CommitmentHex, PublicKeyPackage, SuiteId } from '#crypto';
+
+export type NodeStatus = 'active' | 'revoked';
+export interface NodeRecord {
+  id: string;
+  label: string;
+  /** Ed25519 identity public key, hex. */
+  publicKey: string;
+  status: NodeStatus;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastSeenAt: Date | null;
+}
+
+export type KeyStatus = 'active' | 'retired';
+export interface KeyMember {
+  nodeId: string;
+  /** FROST identifier (hex) the node holds in this key. */
+  identifier: string;
+  verifyingShare: string;
+}
+export interface KeyRecord {
+  id: string;
+  suite: SuiteId;
+  threshold: number;
+  maxSigners: number;
+  groupPublicKey: string;
+  publicPackage: PublicKeyPackage;
+  members: KeyMember[];
+  status: KeyStatus;
+  /** How the key was made: 'dealer' for now, a ceremony id later. */
+  origin: string;
+  createdAt: Date;
+}
+
+export const REQUEST_STATUSES = ['pending', 'committing', 'signing', 'completed', 'failed', 'expired'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+export const TERMINAL_REQUEST_STATUSES: readonly RequestStatus[] = ['completed', 'failed', 'expired'];
+export const isTerminalRequest = (s: RequestStatus): boolean => TERMINAL_REQUEST_STATUSES.includes(s);
+
+export type CulpritReason =
+  | 'malformed_share'
+  | 'invalid_share'
+  | 'unresponsive'
+  | 'refused_package'
+  | 'declined'
+  | 'invalid_commitment'
+  | 'reused_commitment';
+export interface Culprit {
+  nodeId: string;
+  reason: CulpritReason;
+  attemptId?: string;
+  detail?: string;
+}
+
+export interface SigningRequestRecord {
+  id: string;
+  keyId: string;
+  /** The exact bytes signed, hex. */
+  message: string;
+  messageEncoding: 'hex' | 'utf8';
+  description: string;
+  status: RequestStatus;
+  deadline: Date;
+  idempotencyKey: string | null;
+  /** sha256 of the canonical request body, to tell a retried POST from a conflicting one. */
+  requestHash: string;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+  /** Final signature, hex, once completed. */
+  signature: string | null;
+  failureCode: string | null;
+  failureReason: string | null;
+  /** Nodes blamed or left out, with why. Excluded from further attempts of this request. */
+  culprits: Culprit[];
+  attemptCount: number;
+}
+
+export type AttemptStatus = 'signing' | 'completed' | 'failed' | 'timed_out' | 'aborted';
+export interface AttemptRecord {
+  id: string;
+  requestId: string;
+  /** 1-based position among the request's attempts. */
+  seq: number;
+  status: AttemptStatus;
+  /** Node ids of the selected signers, in commitment-list order. */
+  participants: string[];
+  /** The signing package's commitment list, sorted by identifier value. */
+  commitments: CommitmentHex[];
+  deadline: Date;
+  startedAt: Date;
+  endedAt: Date | null;
+  failureReason: string | null;
+}
+
+/** ready: offered, unassigned; assigned: in an attempt's list; used: its share arrived; burned: never usable. */
+export type CommitmentStatus = 'ready' | 'assigned' | 'used' | 'burned';
+export interface CommitmentRecord {
+  id: string;
+  keyId: string;
+  requestId: string;
+  nodeId: string;
+  identifier: string;
+  hiding: string;
+  binding: string;
+  status: CommitmentStatus;
+  attemptId: string | null;
+  receivedAt: Date;
+}
+
+export interface ShareRecord {
+  attemptId: string;
+  requestId: string;
+  nodeId: string;
+  identifier: string;
+  share: string;
+  /** null until aggregation has judged it. */
+  valid: boolean | null;
+  receivedAt: Date;
+}
+
+export type ActorKind = 'admin' | 'node' | 'system';
+export const AUDIT_ACTIONS = [
+  'node.enrolled',
+  'node.revoked',
+  'node.connected',
+  'node.disconnected',
+  'node.refused',
+  'key.registered',
+  'request.created',
+  'request.proposed',
+  'request.declined',
+  'commitment.received',
+  'commitment.rejected',
+  'attempt.started',
+  'attempt.refused',
+  'attempt.timed_out',
+  'attempt.failed',
+  'share.received',
+  'share.rejected',
+  'signature.produced',
+  'request.failed',
+  'request.expired',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** What a service asks to append; the repository assigns seq, id, recordedAt and the hashes. */
+export interface AuditEntryInput {
+  occurredAt: Date;
+  actorKind: ActorKind;
+  actorId: string;
+  action: AuditAction;
+  outcome: 'success' | 'failure';
+  keyId?: string | null;
+  requestId?: string | null;
+  attemptId?: string | null;
+  nodeId?: string | null;
+  /** Values and hashes only, never a secret. Safe integers, strings, booleans, nulls, arrays, objects. */
+  details: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  id: string;
+  occurredAt: Date;
+  actorKind: ActorKind;
+  actorId: string;
+  action: AuditAction;
+  outcome: 'success' | 'failure';
+  keyId: string | null;
+  requestId: string | null;
+  attemptId: string | null;
+  nodeId: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}

@@ -1,0 +1,23 @@
+/**
+ * WebSocket close codes the coordinator uses (4000-4999 is the range RFC 6455 leaves to applications).
+ * 1009 (message too big) comes from `ws` itself when a frame exceeds MAX_FRAME_BYTES.
+ */
+export const CloseCode = {
+  /** The node's public key is not enrolled. */
+  NODE_UNKNOWN: 4404,
+  /** The node was enrolled and has been revoked. */
+  NODE_REVOKED: 4403,
+  /** The challenge signature did not verify, or named another coordinator. */
+  AUTH_FAILED: 4401,
+  /** The node did not answer the challenge in time. */
+  AUTH_TIMEOUT: 4408,
+  /** A frame before authentication was not an `auth.response`. */
+  AUTH_REQUIRED: 4400,
+  /** Another connection authenticated as the same node; the older one is closed. */
+  REPLACED: 4409,
+  /** The coordinator is shutting down. */
+  SHUTTING_DOWN: 4503,
+  /** The frame was larger than MAX_FRAME_BYTES (set by `ws`). */
+  MESSAGE_TOO_BIG: 1009,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,0 +1,71 @@
+/**
+ * Stable error codes. The same code travels in an `error` frame, in an HTTP problem body, and in a
+ * request's failure reason; transports map them (see the coordinator's mappers) but never invent their own.
+ */
+export const ErrorCodes = [
+  // framing
+  'MALFORMED_FRAME',
+  'UNSUPPORTED_VERSION',
+  'UNEXPECTED_FRAME',
+  // authentication and nodes
+  'AUTH_FAILED',
+  'AUTH_REQUIRED',
+  'CHALLENGE_EXPIRED',
+  'NODE_UNKNOWN',
+  'NODE_REVOKED',
+  'NODE_NOT_FOUND',
+  'NODE_ALREADY_ENROLLED',
+  'UNAUTHORIZED',
+  // keys
+  'KEY_NOT_FOUND',
+  'KEY_RETIRED',
+  'KEY_ALREADY_EXISTS',
+  'INVALID_KEY_PACKAGE',
+  'NOT_A_MEMBER',
+  // requests and attempts
+  'VALIDATION_FAILED',
+  'IDEMPOTENCY_CONFLICT',
+  'REQUEST_NOT_FOUND',
+  'REQUEST_FINISHED',
+  'REQUEST_EXPIRED',
+  'ATTEMPT_NOT_FOUND',
+  'ATTEMPT_FINISHED',
+  'NOT_IN_SIGNER_SET',
+  'NOT_PROPOSED',
+  // commitments and shares
+  'COMMITMENT_REUSED',
+  'COMMITMENT_INVALID',
+  'COMMITMENT_CONFLICT',
+  'IDENTIFIER_MISMATCH',
+  'SHARE_MALFORMED',
+  'SHARE_INVALID',
+  'SHARE_CONFLICT',
+  // signing outcome
+  'NOT_ENOUGH_SIGNERS',
+  'AGGREGATE_INVALID',
+  // infrastructure
+  'DATABASE_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/**
+ * Reasons a signer node gives when it refuses a proposal (`request.decline`) or a signing package
+ * (`attempt.refuse`). Decided by the node alone; the coordinator records them and never overrides them.
+ */
+export const RefusalCodes = [
+  'POLICY_DENIED',
+  'KEY_NOT_HELD',
+  'SUITE_MISMATCH',
+  'DEADLINE_PASSED',
+  'MESSAGE_MISMATCH',
+  'NOT_PROPOSED',
+  'COMMITMENT_MISSING',
+  'COMMITMENT_ALTERED',
+  'SIGNER_SET_SIZE',
+  'SIGNER_SET_INVALID',
+  'NONCE_UNKNOWN',
+  'NONCE_CONSUMED',
+  'SIGNING_FAILED',
+] as const;
+export type RefusalCode = (typeof RefusalCodes)[number];
