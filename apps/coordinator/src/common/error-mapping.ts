@@ -1,0 +1,75 @@
+import { HttpStatus } from '@nestjs/common';
+import { CloseCode, type ErrorCode } from '#protocol';
+
+/** Exhaustive: a new error code does not compile until it has an HTTP status. */
+export function httpStatusOf(code: ErrorCode): HttpStatus {
+  switch (code) {
+    case 'MALFORMED_FRAME':
+    case 'UNSUPPORTED_VERSION':
+    case 'VALIDATION_FAILED':
+    case 'INVALID_KEY_PACKAGE':
+    case 'COMMITMENT_INVALID':
+    case 'SHARE_MALFORMED':
+    case 'IDENTIFIER_MISMATCH':
+      return HttpStatus.BAD_REQUEST;
+    case 'UNAUTHORIZED':
+    case 'AUTH_FAILED':
+    case 'AUTH_REQUIRED':
+    case 'CHALLENGE_EXPIRED':
+      return HttpStatus.UNAUTHORIZED;
+    case 'NODE_REVOKED':
+    case 'NOT_A_MEMBER':
+    case 'NOT_IN_SIGNER_SET':
+    case 'NOT_PROPOSED':
+      return HttpStatus.FORBIDDEN;
+    case 'NODE_UNKNOWN':
+    case 'NODE_NOT_FOUND':
+    case 'KEY_NOT_FOUND':
+    case 'REQUEST_NOT_FOUND':
+    case 'ATTEMPT_NOT_FOUND':
+      return HttpStatus.NOT_FOUND;
+    case 'NODE_ALREADY_ENROLLED':
+    case 'KEY_ALREADY_EXISTS':
+    case 'IDEMPOTENCY_CONFLICT':
+    case 'COMMITMENT_REUSED':
+    case 'COMMITMENT_CONFLICT':
+    case 'SHARE_CONFLICT':
+    case 'UNEXPECTED_FRAME':
+      return HttpStatus.CONFLICT;
+    case 'KEY_RETIRED':
+    case 'REQUEST_FINISHED':
+    case 'REQUEST_EXPIRED':
+    case 'ATTEMPT_FINISHED':
+      return HttpStatus.GONE;
+    case 'SHARE_INVALID':
+    case 'NOT_ENOUGH_SIGNERS':
+    case 'AGGREGATE_INVALID':
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case 'DATABASE_UNAVAILABLE':
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case 'INTERNAL':
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+/** Codes that end a WebSocket connection during authentication, with their close code. */
+export function closeCodeOf(code: ErrorCode): number | null {
+  switch (code) {
+    case 'NODE_UNKNOWN':
+      return CloseCode.NODE_UNKNOWN;
+    case 'NODE_REVOKED':
+      return CloseCode.NODE_REVOKED;
+    case 'AUTH_FAILED':
+      return CloseCode.AUTH_FAILED;
+    case 'CHALLENGE_EXPIRED':
+      return CloseCode.AUTH_TIMEOUT;
+    case 'AUTH_REQUIRED':
+      return CloseCode.AUTH_REQUIRED;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,95 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import {
+  AuditService,
+  DOMAIN_SETTINGS,
+  KeysService,
+  NODE_LINK,
+  NodeAuthService,
+  NodesService,
+  SigningService,
+  type DomainSettings,
+} from '#domain';
+import { PersistenceModule } from '#persistence';
+import { AuditController } from './audit/audit.controller.js';
+import { AdminGuard } from './common/admin.guard.js';
+import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
+import { HealthController } from './health/health.controller.js';
+import { KeysController } from './keys/keys.controller.js';
+import { NodeConnections } from './nodes/node-connections.js';
+import { NodeGateway } from './nodes/node.gateway.js';
+import { NodesController } from './nodes/nodes.controller.js';
+import { SigningRequestsController } from './signing/signing-requests.controller.js';
+
+/** Config, the node link and the admin guard, shared by every feature module. */
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(config: CoordinatorConfig): DynamicModule {
+    const settings: DomainSettings = {
+      coordinatorId: config.coordinatorId,
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      defaultRequestTtlMs: config.requestTtlMs,
+      maxRequestTtlMs: config.maxRequestTtlMs,
+    };
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: COORDINATOR_CONFIG, useValue: config },
+        { provide: DOMAIN_SETTINGS, useValue: settings },
+        NodeConnections,
+        { provide: NODE_LINK, useExisting: NodeConnections },
+        AdminGuard,
+      ],
+      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, NodeConnections, NODE_LINK, AdminGuard],
+    };
+  }
+}
+
+@Module({ controllers: [NodesController], providers: [NodesService, NodeAuthService], exports: [NodesService, NodeAuthService] })
+class NodesModule {}
+
+@Module({ controllers: [KeysController], providers: [KeysService] })
+class KeysModule {}
+
+/** Resumes or ends the requests that were open when the coordinator last stopped, before nodes connect. */
+class SigningRecovery implements OnApplicationBootstrap {
+  private readonly logger = new Logger('SigningRecovery');
+  constructor(@Inject(SigningService) private readonly signing: SigningService) {}
+  async onApplicationBootstrap(): Promise<void> {
+    const n = await this.signing.recover();
+    if (n > 0) this.logger.log(`${n} open signing request(s) recovered`);
+  }
+}
+
+@Module({ controllers: [SigningRequestsController], providers: [SigningService, SigningRecovery], exports: [SigningService] })
+class SigningModule {}
+
+@Module({ controllers: [AuditController], providers: [AuditService] })
+class AuditModule {}
+
+@Module({ imports: [NodesModule, SigningModule], providers: [NodeGateway] })
+class GatewayModule {}
+
+@Module({ imports: [TerminusModule], controllers: [HealthController] })
+class HealthModule {}
+
+@Module({})
+export class CoordinatorModule {
+  static forRoot(config: CoordinatorConfig): DynamicModule {
+    return {
+      module: CoordinatorModule,
+      imports: [
+        CoreModule.forRoot(config),
+        PersistenceModule.forRoot({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir }),
+        NodesModule,
+        KeysModule,
+        SigningModule,
+        AuditModule,
+        GatewayModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Body, Controller, Get, Param, Post, UseGuards } from '@nestjs/common';
+import { KeysService } from '#domain';
+import { ADMIN_ACTOR, AdminGuard } from '../common/admin.guard.js';
+import { parseDto } from '../common/zod-parse.js';
+import { IdParam } from '../nodes/nodes.dto.js';
+import { RegisterKeyDto, toKeyDto } from './keys.dto.js';
+
+@Controller('v1/keys')
+@UseGuards(AdminGuard)
+export class KeysController {
+  constructor(private readonly keys: KeysService) {}
+
+  /** Registers a key's public package (trusted dealer for now; ceremonies come later). */
+  @Post()
+  async register(@Body() body: unknown) {
+    const dto = parseDto(RegisterKeyDto, body);
+    const key = await this.keys.register(
+      {
+        ...(dto.id ? { id: dto.id } : {}),
+        publicPackage: {
+          suite: dto.suite,
+          threshold: dto.threshold,
+          maxSigners: dto.maxSigners,
+          commitments: dto.commitments,
+          verifyingShares: dto.verifyingShares,
+        },
+        members: dto.members,
+        origin: 'dealer',
+      },
+      ADMIN_ACTOR,
+    );
+    return toKeyDto(key);
+  }
+
+  @Get()
+  async list() {
+    return (await this.keys.list()).map(toKeyDto);
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    return toKeyDto(await this.keys.get(parseDto(IdParam, id)));
+  }
+}

@@ -1,0 +1,91 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { WebSocket } from 'ws';
+import type { IssuedChallenge, NodeLink } from '#domain';
+import { CloseCode, encodeFrame, type CoordinatorFrame, type Outgoing } from '#protocol';
+
+/** One WebSocket connection, before and after its node authenticated. */
+export interface Connection {
+  readonly socket: WebSocket;
+  readonly remoteAddress: string | null;
+  challenge: IssuedChallenge | null;
+  nodeId: string | null;
+  /** Frames of one connection are handled in arrival order. */
+  queue: Promise<void>;
+  pending: number;
+  authTimer: NodeJS.Timeout | null;
+}
+
+/**
+ * The registry of live node connections, and the NodeLink the domain uses to reach nodes.
+ * Identity comes from the authenticated connection, never from a frame's payload.
+ */
+@Injectable()
+export class NodeConnections implements NodeLink {
+  private readonly logger = new Logger(NodeConnections.name);
+  private readonly bySocket = new Map<WebSocket, Connection>();
+  private readonly byNode = new Map<string, Connection>();
+
+  open(socket: WebSocket, remoteAddress: string | null): Connection {
+    const conn: Connection = { socket, remoteAddress, challenge: null, nodeId: null, queue: Promise.resolve(), pending: 0, authTimer: null };
+    this.bySocket.set(socket, conn);
+    return conn;
+  }
+
+  get(socket: WebSocket): Connection | undefined {
+    return this.bySocket.get(socket);
+  }
+
+  /** Binds the connection to its node; an older connection of the same node is closed. */
+  bind(conn: Connection, nodeId: string): void {
+    const older = this.byNode.get(nodeId);
+    conn.nodeId = nodeId;
+    this.byNode.set(nodeId, conn);
+    if (older && older !== conn) {
+      older.nodeId = null;
+      older.socket.close(CloseCode.REPLACED, 'another connection authenticated as this node');
+    }
+  }
+
+  /** Forgets a closed socket; returns its node id if it was the node's current connection. */
+  release(socket: WebSocket): string | null {
+    const conn = this.bySocket.get(socket);
+    this.bySocket.delete(socket);
+    if (!conn) return null;
+    if (conn.authTimer) clearTimeout(conn.authTimer);
+    if (conn.nodeId && this.byNode.get(conn.nodeId) === conn) {
+      this.byNode.delete(conn.nodeId);
+      return conn.nodeId;
+    }
+    return null;
+  }
+
+  sendTo(conn: Connection, frame: Outgoing<CoordinatorFrame>): void {
+    if (conn.socket.readyState === WebSocket.OPEN) conn.socket.send(encodeFrame(frame));
+  }
+
+  send(nodeId: string, frame: Outgoing<CoordinatorFrame>): boolean {
+    const conn = this.byNode.get(nodeId);
+    if (!conn || conn.socket.readyState !== WebSocket.OPEN) return false;
+    conn.socket.send(encodeFrame(frame));
+    return true;
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.byNode.get(nodeId)?.socket.readyState === WebSocket.OPEN;
+  }
+
+  connectedNodeIds(): string[] {
+    return [...this.byNode.keys()].filter((id) => this.isConnected(id));
+  }
+
+  disconnect(nodeId: string, code: number, reason: string): void {
+    const conn = this.byNode.get(nodeId);
+    if (!conn) return;
+    this.logger.log(`closing connection of node ${nodeId}: ${reason}`);
+    conn.socket.close(code, reason);
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const conn of this.bySocket.values()) conn.socket.close(code, reason);
+  }
+}

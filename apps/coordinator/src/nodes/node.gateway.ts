@@ -1,0 +1,157 @@
+import type { IncomingMessage } from 'node:http';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
+import type { RawData, WebSocket } from 'ws';
+import { DomainError, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
+import {
+  AUTH_CHALLENGE_TTL_MS,
+  CloseCode,
+  decodeNodeFrame,
+  MAX_FRAME_BYTES,
+  type ErrorCode,
+  type NodeFrame,
+} from '#protocol';
+import { closeCodeOf } from '../common/error-mapping.js';
+import { NodeConnections, type Connection } from './node-connections.js';
+
+/** Frames a connection may have queued before the coordinator stops reading it as abusive. */
+const MAX_QUEUED_FRAMES = 256;
+
+/**
+ * The signer nodes' WebSocket endpoint. Thin: decodes every frame with the protocol's schemas,
+ * authenticates the connection, hands each frame to one service method, and maps the outcome to an
+ * `ack` or a typed `error` frame. Oversized frames are closed by `ws` itself with 1009.
+ */
+@WebSocketGateway({ path: '/v1/nodes/ws', maxPayload: MAX_FRAME_BYTES })
+export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, OnApplicationShutdown {
+  private readonly logger = new Logger(NodeGateway.name);
+
+  constructor(
+    private readonly connections: NodeConnections,
+    private readonly auth: NodeAuthService,
+    private readonly signing: SigningService,
+  ) {}
+
+  handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    const conn = this.connections.open(socket, request.socket.remoteAddress ?? null);
+    const { state, frame } = this.auth.issueChallenge();
+    conn.challenge = state;
+    conn.authTimer = setTimeout(() => {
+      if (!conn.nodeId) socket.close(CloseCode.AUTH_TIMEOUT, 'authentication timed out');
+    }, AUTH_CHALLENGE_TTL_MS);
+    socket.on('message', (data: RawData) => {
+      if (conn.pending >= MAX_QUEUED_FRAMES) {
+        socket.close(1008, 'too many unprocessed frames');
+        return;
+      }
+      conn.pending++;
+      conn.queue = conn.queue
+        .then(() => this.onFrame(conn, data))
+        .catch((e: unknown) => this.logger.error(`frame handling failed: ${(e as Error).stack ?? String(e)}`))
+        .finally(() => conn.pending--);
+    });
+    this.connections.sendTo(conn, frame);
+  }
+
+  handleDisconnect(socket: WebSocket): void {
+    const nodeId = this.connections.release(socket);
+    if (nodeId) {
+      this.auth.recordDisconnect(nodeId, 1000).catch((e: unknown) => this.logger.warn(`audit of disconnect failed: ${(e as Error).message}`));
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.connections.closeAll(CloseCode.SHUTTING_DOWN, 'coordinator shutting down');
+  }
+
+  private async onFrame(conn: Connection, data: RawData): Promise<void> {
+    const decoded = decodeNodeFrame(data as Buffer | ArrayBuffer | Buffer[]);
+    if (!decoded.ok) {
+      const { code, message, frameType, requestId, attemptId } = decoded.error;
+      this.sendError(conn, code, message, { inReplyTo: frameType, requestId, attemptId });
+      if (!conn.nodeId) conn.socket.close(CloseCode.AUTH_REQUIRED, 'authenticate first');
+      return;
+    }
+    const frame = decoded.frame;
+    if (!conn.nodeId) {
+      await this.authenticate(conn, frame);
+      return;
+    }
+    if (frame.type === 'auth.response') {
+      this.sendError(conn, 'UNEXPECTED_FRAME', 'already authenticated', { inReplyTo: frame.type });
+      return;
+    }
+    try {
+      const outcome = await this.dispatch(conn.nodeId, frame);
+      this.connections.sendTo(conn, {
+        type: 'ack',
+        of: frame.type,
+        requestId: frame.requestId,
+        ...('attemptId' in frame ? { attemptId: frame.attemptId } : {}),
+      });
+      if (outcome === 'duplicate') this.logger.debug(`duplicate ${frame.type} from ${conn.nodeId} acknowledged again`);
+    } catch (e) {
+      const ids = { inReplyTo: frame.type, requestId: frame.requestId, ...('attemptId' in frame ? { attemptId: frame.attemptId } : {}) };
+      if (e instanceof DomainError) {
+        this.sendError(conn, e.code, e.message, ids);
+        return;
+      }
+      this.logger.error(`${frame.type} from ${conn.nodeId}: ${(e as Error).stack ?? String(e)}`);
+      this.sendError(conn, 'INTERNAL', 'internal error; the frame was not applied', ids);
+    }
+  }
+
+  private dispatch(nodeId: string, frame: Exclude<NodeFrame, { type: 'auth.response' }>): Promise<FrameOutcome> {
+    switch (frame.type) {
+      case 'request.commit':
+        return this.signing.handleCommit(nodeId, frame);
+      case 'request.decline':
+        return this.signing.handleDecline(nodeId, frame);
+      case 'attempt.share':
+        return this.signing.handleShare(nodeId, frame);
+      case 'attempt.refuse':
+        return this.signing.handleRefuse(nodeId, frame);
+      default: {
+        const unreachable: never = frame;
+        return unreachable;
+      }
+    }
+  }
+
+  private async authenticate(conn: Connection, frame: NodeFrame): Promise<void> {
+    if (frame.type !== 'auth.response' || !conn.challenge) {
+      this.sendError(conn, 'AUTH_REQUIRED', 'the first frame must be auth.response', { inReplyTo: frame.type });
+      conn.socket.close(CloseCode.AUTH_REQUIRED, 'authenticate first');
+      return;
+    }
+    try {
+      const node = await this.auth.authenticate(conn.challenge, frame, { remoteAddress: conn.remoteAddress });
+      if (conn.authTimer) clearTimeout(conn.authTimer);
+      this.connections.bind(conn, node.id);
+      this.connections.sendTo(conn, { type: 'auth.ok', nodeId: node.id, label: node.label });
+      this.logger.log(`node ${node.label} (${node.id}) authenticated`);
+      await this.signing.onNodeConnected(node.id);
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      this.sendError(conn, e.code, e.message, { inReplyTo: frame.type });
+      conn.socket.close(closeCodeOf(e.code) ?? CloseCode.AUTH_FAILED, e.message.slice(0, 120));
+    }
+  }
+
+  private sendError(
+    conn: Connection,
+    code: ErrorCode,
+    message: string,
+    ids: { inReplyTo?: string | undefined; requestId?: string | undefined; attemptId?: string | undefined },
+  ): void {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    this.connections.sendTo(conn, {
+      type: 'error',
+      code,
+      message: message.slice(0, 1000),
+      ...(ids.inReplyTo ? { inReplyTo: ids.inReplyTo.slice(0, 64) } : {}),
+      ...(ids.requestId && uuid.test(ids.requestId) ? { requestId: ids.requestId } : {}),
+      ...(ids.attemptId && uuid.test(ids.attemptId) ? { attemptId: ids.attemptId } : {}),
+    });
+  }
+}

@@ -1,0 +1,31 @@
+import type { CoordinatorFrame, Outgoing } from '#protocol';
+
+/** How services reach connected nodes. Implemented by the coordinator's WebSocket layer. */
+export interface NodeLink {
+  /** Sends a frame; false when the node has no live authenticated connection. */
+  send(nodeId: string, frame: Outgoing<CoordinatorFrame>): boolean;
+  isConnected(nodeId: string): boolean;
+  connectedNodeIds(): string[];
+  /** Closes the node's connection (revocation). */
+  disconnect(nodeId: string, code: number, reason: string): void;
+}
+export const NODE_LINK = Symbol('NODE_LINK');
+
+/** The settings the domain needs, parsed once by the app's config. */
+export interface DomainSettings {
+  coordinatorId: string;
+  /** How long selected signers have to return their shares. */
+  attemptTimeoutMs: number;
+  /** Deadline of a request that names none. */
+  defaultRequestTtlMs: number;
+  /** Longest deadline a request may ask for. */
+  maxRequestTtlMs: number;
+}
+export const DOMAIN_SETTINGS = Symbol('DOMAIN_SETTINGS');
+
+/** Who is acting, for the audit log. */
+export interface Actor {
+  kind: 'admin' | 'node' | 'system';
+  id: string;
+}
+export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'coordinator' };

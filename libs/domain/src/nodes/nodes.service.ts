@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { isValidIdentityKey } from '#crypto';
+import { CloseCode } from '#protocol';
+import { DomainError } from '../errors.js';
+import { STORE, type Store } from '../ports.js';
+import type { NodeRecord } from '../records.js';
+import { NODE_LINK, type Actor, type NodeLink } from '../common/tokens.js';
+
+/** Enrollment and revocation of signer nodes (by their Ed25519 identity key). */
+@Injectable()
+export class NodesService {
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    @Inject(NODE_LINK) private readonly link: NodeLink,
+  ) {}
+
+  async enroll(input: { publicKey: string; label: string }, actor: Actor): Promise<NodeRecord> {
+    if (!isValidIdentityKey(input.publicKey)) {
+      throw new DomainError('VALIDATION_FAILED', 'publicKey is not a valid Ed25519 public key');
+    }
+    return this.store.transaction(async (tx) => {
+      if (await tx.nodes.findByPublicKey(input.publicKey)) {
+        throw new DomainError('NODE_ALREADY_ENROLLED', 'a node with this public key is already enrolled');
+      }
+      const node: NodeRecord = {
+        id: randomUUID(),
+        label: input.label,
+        publicKey: input.publicKey,
+        status: 'active',
+        createdAt: new Date(),
+        revokedAt: null,
+        lastSeenAt: null,
+      };
+      await tx.nodes.insert(node);
+      await tx.audit.append({
+        occurredAt: node.createdAt,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action: 'node.enrolled',
+        outcome: 'success',
+        nodeId: node.id,
+        details: { label: node.label, publicKey: node.publicKey },
+      });
+      return node;
+    });
+  }
+
+  async revoke(nodeId: string, actor: Actor): Promise<NodeRecord> {
+    const node = await this.store.transaction(async (tx) => {
+      const found = await tx.nodes.findById(nodeId);
+      if (!found) throw new DomainError('NODE_NOT_FOUND', `node ${nodeId} not found`);
+      if (found.status === 'revoked') return found;
+      const at = new Date();
+      await tx.nodes.revoke(nodeId, at);
+      await tx.audit.append({
+        occurredAt: at,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action: 'node.revoked',
+        outcome: 'success',
+        nodeId,
+        details: { label: found.label },
+      });
+      return { ...found, status: 'revoked' as const, revokedAt: at };
+    });
+    this.link.disconnect(nodeId, CloseCode.NODE_REVOKED, 'node revoked');
+    return node;
+  }
+
+  async get(nodeId: string): Promise<NodeRecord> {
+    const node = await this.store.read.nodes.findById(nodeId);
+    if (!node) throw new DomainError('NODE_NOT_FOUND', `node ${nodeId} not found`);
+    return node;
+  }
+
+  list(): Promise<NodeRecord[]> {
+    return this.store.read.nodes.list();
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.link.isConnected(nodeId);
+  }
+}

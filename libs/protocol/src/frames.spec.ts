@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCoordinatorFrame, decodeNodeFrame, encodeFrame, MAX_FRAME_BYTES } from './index.js';
+
+const uuid = '3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41';
+const commitment = {
+  identifier: '00'.repeat(31) + '01',
+  hiding: '02' + 'ab'.repeat(32),
+  binding: '03' + 'cd'.repeat(32),
+};
+
+describe('wire protocol', () => {
+  it('round-trips every node frame through encode and decode', () => {
+    const frames = [
+      { type: 'auth.response', publicKey: 'aa'.repeat(32), signature: 'bb'.repeat(64) },
+      { type: 'request.commit', requestId: uuid, commitment },
+      { type: 'request.decline', requestId: uuid, code: 'POLICY_DENIED', reason: 'no' },
+      { type: 'attempt.share', requestId: uuid, attemptId: uuid, share: 'cc'.repeat(32), nextCommitment: commitment },
+      { type: 'attempt.refuse', requestId: uuid, attemptId: uuid, code: 'MESSAGE_MISMATCH', reason: 'differs' },
+    ] as const;
+    for (const f of frames) {
+      const decoded = decodeNodeFrame(encodeFrame(f));
+      expect(decoded).toEqual({ ok: true, frame: { v: 1, ...f } });
+    }
+  });
+
+  it('round-trips coordinator frames', () => {
+    const f = { type: 'attempt.package' as const, requestId: uuid, attemptId: uuid, keyId: uuid, message: 'beef', commitments: [commitment], deadline: 1 };
+    expect(decodeCoordinatorFrame(encodeFrame(f))).toEqual({ ok: true, frame: { v: 1, ...f } });
+  });
+
+  it('refuses malformed JSON, unknown types, wrong types and extra fields with typed errors', () => {
+    const bad = decodeNodeFrame('{not json');
+    expect(bad.ok || bad.error.code).toBe('MALFORMED_FRAME');
+
+    const unknown = decodeNodeFrame(JSON.stringify({ v: 1, type: 'sign.everything' }));
+    expect(unknown.ok || [unknown.error.code, unknown.error.frameType]).toEqual(['MALFORMED_FRAME', 'sign.everything']);
+
+    const wrongType = decodeNodeFrame(JSON.stringify({ v: 1, type: 'request.commit', requestId: 42, commitment }));
+    expect(wrongType.ok || wrongType.error.message).toMatch(/requestId/);
+
+    const extra = decodeNodeFrame(JSON.stringify({ v: 1, type: 'request.commit', requestId: uuid, commitment, nodeId: uuid }));
+    expect(extra.ok).toBe(false);
+
+    const upper = decodeNodeFrame(JSON.stringify({ v: 1, type: 'request.commit', requestId: uuid, commitment: { ...commitment, hiding: commitment.hiding.toUpperCase() } }));
+    expect(upper.ok).toBe(false);
+  });
+
+  it('names the version when it is not 1', () => {
+    const r = decodeNodeFrame(JSON.stringify({ v: 2, type: 'request.commit', requestId: uuid, commitment }));
+    expect(r.ok || r.error.code).toBe('UNSUPPORTED_VERSION');
+  });
+
+  it('refuses frames over the size limit', () => {
+    const big = JSON.stringify({ v: 1, type: 'request.decline', requestId: uuid, code: 'POLICY_DENIED', reason: 'x'.repeat(MAX_FRAME_BYTES) });
+    const r = decodeNodeFrame(big);
+    expect(r.ok || r.error.message).toMatch(/exceeds/);
+  });
+
+  it('carries request and attempt ids of a refused frame when they can be read', () => {
+    const r = decodeNodeFrame(JSON.stringify({ v: 1, type: 'attempt.share', requestId: uuid, attemptId: uuid, share: 'zz' }));
+    expect(r.ok || [r.error.requestId, r.error.attemptId]).toEqual([uuid, uuid]);
+  });
+});

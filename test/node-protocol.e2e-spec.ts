@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  commit,
+  dealKey,
+  generateIdentity,
+  hexToBytes,
+  signShare,
+  type CommitmentHex,
+  type DealtKey,
+  type IdentityKeyPair,
+  type Nonces,
+  verifySecp256k1FrostFromSpec,
+} from '#crypto';
+import { CloseCode, MAX_FRAME_BYTES } from '#protocol';
+import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
+import { RawNode } from './support/raw-node.js';
+
+/** A raw node that holds a real share and answers like an honest signer when told to. */
+class ScriptedSigner {
+  readonly nonces = new Map<string, { nonces: Nonces; commitment: CommitmentHex }>();
+  constructor(
+    readonly node: RawNode,
+    readonly identifier: string,
+    readonly key: DealtKey,
+  ) {}
+
+  makeCommitment(): CommitmentHex {
+    const c = commit('secp256k1', this.identifier, this.key.secretShares[this.identifier]!);
+    this.nonces.set(c.commitment.hiding, c);
+    return c.commitment;
+  }
+
+  share(pkg: { commitments: CommitmentHex[]; message: string }): string {
+    const mine = pkg.commitments.find((c) => c.identifier === this.identifier)!;
+    const { nonces } = this.nonces.get(mine.hiding)!;
+    return signShare(this.key.public, this.identifier, this.key.secretShares[this.identifier]!, nonces, pkg.commitments, hexToBytes(pkg.message));
+  }
+}
+
+describe('coordinator against scripted nodes (real app, real ws, real database)', () => {
+  let coord: TestCoordinator;
+  let key: DealtKey;
+  let keyId: string;
+  const identities: IdentityKeyPair[] = [generateIdentity(), generateIdentity(), generateIdentity()];
+  const nodeIds: string[] = [];
+  let signers: ScriptedSigner[] = [];
+
+  beforeAll(async () => {
+    coord = await startTestCoordinator({ attemptTimeoutMs: 3_000 });
+    for (const [i, id] of identities.entries()) {
+      const res = await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey: id.publicKey, label: `node-${i + 1}` });
+      expect(res.status).toBe(201);
+      nodeIds.push(res.body.id);
+    }
+    key = dealKey('secp256k1', 2, 3);
+    const identifiers = Object.keys(key.public.verifyingShares);
+    const res = await coord.api<{ id: string; groupPublicKey: string }>('POST', '/v1/keys', {
+      suite: 'secp256k1',
+      threshold: 2,
+      maxSigners: 3,
+      commitments: key.public.commitments,
+      verifyingShares: key.public.verifyingShares,
+      members: nodeIds.map((nodeId, i) => ({ nodeId, identifier: identifiers[i] })),
+    });
+    expect(res.status).toBe(201);
+    keyId = res.body.id;
+    signers = await Promise.all(
+      identities.map(async (id, i) => {
+        const node = await RawNode.connect(coord.wsUrl, id);
+        await node.next('auth.ok');
+        return new ScriptedSigner(node, identifiers[i]!, key);
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    signers.forEach((s) => s.node.close());
+    await coord?.destroy();
+  });
+
+  const createRequest = async (message: string) => {
+    const res = await coord.api<{ id: string; status: string }>('POST', '/v1/signing-requests', { keyId, message, encoding: 'utf8', description: 'test' });
+    expect(res.status).toBe(201);
+    return res.body.id;
+  };
+  const getRequest = (id: string) => coord.api<Record<string, unknown>>('GET', `/v1/signing-requests/${id}`);
+
+  it('refuses an unknown node with close code 4404, a bad signature with 4401, a revoked node with 4403', async () => {
+    const stranger = await RawNode.connect(coord.wsUrl);
+    expect(await stranger.next('error')).toMatchObject({ code: 'NODE_UNKNOWN' });
+    expect(await stranger.closed()).toBe(CloseCode.NODE_UNKNOWN);
+
+    const forger = await RawNode.open(coord.wsUrl, identities[0]);
+    await forger.next('auth.challenge');
+    forger.send({ type: 'auth.response', publicKey: identities[0]!.publicKey, signature: 'ab'.repeat(64) });
+    expect(await forger.closed()).toBe(CloseCode.AUTH_FAILED);
+
+    const doomed = generateIdentity();
+    const enrolled = await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey: doomed.publicKey, label: 'doomed' });
+    const live = await RawNode.connect(coord.wsUrl, doomed);
+    await live.next('auth.ok');
+    expect((await coord.api('POST', `/v1/nodes/${enrolled.body.id}/revoke`)).status).toBe(200);
+    expect(await live.closed()).toBe(CloseCode.NODE_REVOKED);
+    const again = await RawNode.connect(coord.wsUrl, doomed);
+    expect(await again.closed()).toBe(CloseCode.NODE_REVOKED);
+  });
+
+  it('answers frames before authentication with AUTH_REQUIRED and closes', async () => {
+    const early = await RawNode.open(coord.wsUrl);
+    await early.next('auth.challenge');
+    early.send({ type: 'request.decline', requestId: '3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41', code: 'POLICY_DENIED', reason: 'x' });
+    expect(await early.next('error')).toMatchObject({ code: 'AUTH_REQUIRED' });
+    expect(await early.closed()).toBe(CloseCode.AUTH_REQUIRED);
+  });
+
+  it('answers malformed frames with typed errors and keeps the connection and the service up', async () => {
+    const s = signers[0]!;
+    s.node.sendRaw('{"v":1,"type":"request.commit"');
+    expect(await s.node.next('error')).toMatchObject({ code: 'MALFORMED_FRAME' });
+    s.node.sendRaw(JSON.stringify({ v: 1, type: 'request.commit', requestId: 7, commitment: {} }));
+    expect(await s.node.next('error')).toMatchObject({ code: 'MALFORMED_FRAME', inReplyTo: 'request.commit' });
+    s.node.sendRaw(JSON.stringify({ v: 9, type: 'request.commit' }));
+    expect(await s.node.next('error')).toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+    s.node.sendRaw(Buffer.from([0xff, 0x00, 0x13]));
+    expect(await s.node.next('error')).toMatchObject({ code: 'MALFORMED_FRAME' });
+    expect(s.node.closeCode).toBeNull();
+    expect((await fetch(`${coord.httpUrl}/health`)).status).toBe(200);
+  });
+
+  it('closes an oversized frame with 1009 and keeps serving', async () => {
+    const big = await RawNode.connect(coord.wsUrl, generateIdentity());
+    big.sendRaw('x'.repeat(MAX_FRAME_BYTES + 1));
+    expect(await big.closed()).toBe(CloseCode.MESSAGE_TOO_BIG);
+    expect((await fetch(`${coord.httpUrl}/health`)).status).toBe(200);
+  });
+
+  it('signs 2-of-3 end to end, treats duplicate frames as idempotent, and refuses replays', async () => {
+    const requestId = await createRequest('first payment');
+    const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
+    const proposals = await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
+    expect(proposals.every((p) => p.message === Buffer.from('first payment').toString('hex'))).toBe(true);
+
+    const ca = a.makeCommitment();
+    a.node.send({ type: 'request.commit', requestId, commitment: ca });
+    await a.node.next('ack', (f) => f.requestId === requestId);
+    // An exact duplicate frame is acknowledged again and changes nothing.
+    a.node.send({ type: 'request.commit', requestId, commitment: ca });
+    await a.node.next('ack', (f) => f.requestId === requestId);
+    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+
+    const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
+    const pb = await b.node.next('attempt.package', (f) => f.requestId === requestId);
+    expect(pb.commitments).toEqual(pa.commitments);
+    expect(pa.commitments).toHaveLength(2);
+
+    // c is not in this attempt: its share is refused and changes nothing.
+    c.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: '11'.repeat(32) });
+    expect(await c.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'NOT_IN_SIGNER_SET' });
+
+    const shareA = a.share(pa);
+    a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: shareA });
+    await a.node.next('ack', (f) => f.of === 'attempt.share');
+    a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: shareA });
+    await a.node.next('ack', (f) => f.of === 'attempt.share');
+    a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: '22'.repeat(32) });
+    expect(await a.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'SHARE_CONFLICT' });
+
+    const shareB = b.share(pb);
+    b.node.send({ type: 'attempt.share', requestId, attemptId: pb.attemptId, share: shareB });
+    await a.node.next('request.closed', (f) => f.requestId === requestId && f.status === 'completed');
+
+    const done = await getRequest(requestId);
+    expect(done.body).toMatchObject({ status: 'completed', groupPublicKey: key.public.commitments[0] });
+    expect(verifySecp256k1FrostFromSpec(done.body.signature as string, Buffer.from('first payment'), key.public.commitments[0]!)).toBe(true);
+
+    // Replays after the fact.
+    a.node.send({ type: 'request.commit', requestId, commitment: ca });
+    expect(await a.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'REQUEST_FINISHED' });
+    b.node.send({ type: 'attempt.share', requestId, attemptId: pb.attemptId, share: shareB });
+    expect(await b.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'REQUEST_FINISHED' });
+
+    const second = await createRequest('second payment');
+    await a.node.next('request.propose', (f) => f.requestId === second);
+    a.node.send({ type: 'request.commit', requestId: second, commitment: ca });
+    expect(await a.node.next('error', (f) => f.requestId === second)).toMatchObject({ code: 'COMMITMENT_REUSED' });
+
+    // A share naming the first request's attempt under the second request is a frame for another session.
+    a.node.send({ type: 'request.commit', requestId: second, commitment: a.makeCommitment() });
+    b.node.send({ type: 'request.commit', requestId: second, commitment: b.makeCommitment() });
+    const p2 = await a.node.next('attempt.package', (f) => f.requestId === second);
+    a.node.send({ type: 'attempt.share', requestId: second, attemptId: pa.attemptId, share: shareA });
+    expect(await a.node.next('error', (f) => f.requestId === second)).toMatchObject({ code: 'ATTEMPT_NOT_FOUND', message: expect.stringMatching(/another request/) as unknown });
+    a.node.send({ type: 'attempt.share', requestId: second, attemptId: '3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41', share: shareA });
+    expect(await a.node.next('error', (f) => f.requestId === second)).toMatchObject({ code: 'ATTEMPT_NOT_FOUND' });
+    await b.node.next('attempt.package', (f) => f.requestId === second);
+    a.node.send({ type: 'attempt.share', requestId: second, attemptId: p2.attemptId, share: a.share(p2) });
+    b.node.send({ type: 'attempt.share', requestId: second, attemptId: p2.attemptId, share: b.share(p2) });
+    await b.node.next('request.closed', (f) => f.requestId === second);
+    expect((await getRequest(second)).body).toMatchObject({ status: 'completed' });
+  });
+
+  it('names the culprit of an invalid share, excludes it, and completes with the honest signers', async () => {
+    const requestId = await createRequest('culprit test');
+    const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
+    await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
+    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    await a.node.next('ack', (f) => f.requestId === requestId);
+    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    await b.node.next('ack', (f) => f.requestId === requestId);
+    const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
+    await b.node.next('attempt.package', (f) => f.requestId === requestId);
+    // b cheats: a well-formed scalar that is not its share. a is honest and offers its next commitment.
+    a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: a.share(pa), nextCommitment: a.makeCommitment() });
+    b.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: '0'.repeat(63) + '5' });
+    // The second attempt needs c.
+    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    const p2a = await a.node.next('attempt.package', (f) => f.requestId === requestId && f.attemptId !== pa.attemptId);
+    const p2c = await c.node.next('attempt.package', (f) => f.requestId === requestId);
+    expect(p2a.attemptId).toBe(p2c.attemptId);
+    a.node.send({ type: 'attempt.share', requestId, attemptId: p2a.attemptId, share: a.share(p2a) });
+    c.node.send({ type: 'attempt.share', requestId, attemptId: p2c.attemptId, share: c.share(p2c) });
+    await c.node.next('request.closed', (f) => f.requestId === requestId);
+    const view = await getRequest(requestId);
+    expect(view.body).toMatchObject({
+      status: 'completed',
+      culprits: [{ nodeId: nodeIds[1], reason: 'invalid_share', attemptId: pa.attemptId }],
+    });
+    expect((view.body.attempts as { status: string }[]).map((x) => x.status)).toEqual(['failed', 'completed']);
+    // The excluded node may not offer commitments for this request any more (it is closed anyway).
+    const rejected = await coord.api<{ entries: { nodeId: string; details: Record<string, unknown> }[] }>(
+      'GET',
+      `/v1/audit?requestId=${requestId}&action=share.rejected`,
+    );
+    expect(rejected.body.entries).toHaveLength(1);
+    expect(rejected.body.entries[0]).toMatchObject({ nodeId: nodeIds[1], details: { reason: 'invalid_share' } });
+  });
+
+  it('times out a silent signer, burns its commitment, and fails with a reason when too few remain', async () => {
+    const requestId = await createRequest('silence');
+    const [a, b] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
+    await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
+    // c declines; a and b commit; b then stays silent.
+    signers[2]!.node.send({ type: 'request.decline', requestId, code: 'POLICY_DENIED', reason: 'not today' });
+    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
+    a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: a.share(pa) });
+    const abort = await b.node.next('attempt.abort', (f) => f.requestId === requestId, 10_000);
+    expect(abort.attemptId).toBe(pa.attemptId);
+    await a.node.next('request.closed', (f) => f.requestId === requestId && f.status === 'failed');
+    const view = await getRequest(requestId);
+    expect(view.body).toMatchObject({
+      status: 'failed',
+      failure: { code: 'NOT_ENOUGH_SIGNERS' },
+    });
+    const culprits = view.body.culprits as { nodeId: string; reason: string }[];
+    expect(culprits).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ nodeId: nodeIds[2], reason: 'declined' }),
+        expect.objectContaining({ nodeId: nodeIds[1], reason: 'unresponsive' }),
+      ]),
+    );
+    expect((view.body.attempts as { status: string }[])[0]!.status).toBe('timed_out');
+  });
+
+  it('keeps an unbroken audit chain through all of the above', async () => {
+    const verdict = await coord.api<{ ok: boolean; checked: number }>('GET', '/v1/audit/verify');
+    expect(verdict.body.ok).toBe(true);
+    expect(verdict.body.checked).toBeGreaterThan(30);
+  });
+});

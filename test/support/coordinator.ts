@@ -1,0 +1,59 @@
+import { startCoordinator, type CoordinatorConfig, type RunningCoordinator } from '#coordinator';
+import { createTestDatabase } from './database.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestCoordinator extends RunningCoordinator {
+  config: CoordinatorConfig;
+  /** Admin REST call; returns status and parsed JSON body. */
+  api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** Stops the app and drops its database. */
+  destroy(): Promise<void>;
+  /** Stops the app but keeps the database, then starts a new app on it (a coordinator restart). */
+  restart(): Promise<TestCoordinator>;
+}
+
+export async function startTestCoordinator(overrides: Partial<CoordinatorConfig> = {}): Promise<TestCoordinator> {
+  const db = await createTestDatabase();
+  const config: CoordinatorConfig = Object.freeze({
+    host: '127.0.0.1',
+    port: 0,
+    databaseUrl: db.databaseUrl,
+    dataDir: db.dataDir,
+    adminToken: ADMIN_TOKEN,
+    coordinatorId: 'roundtable-test',
+    attemptTimeoutMs: 5_000,
+    requestTtlMs: 30_000,
+    maxRequestTtlMs: 86_400_000,
+    logLevel: 'silent' as const,
+    logFormat: 'text' as const,
+    ...overrides,
+  });
+  return wrap(await startCoordinator(config), config, db.drop);
+}
+
+function wrap(running: RunningCoordinator, config: CoordinatorConfig, drop: () => Promise<void>): TestCoordinator {
+  const api: TestCoordinator['api'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(`${running.httpUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+  };
+  return {
+    ...running,
+    config,
+    api,
+    destroy: async () => {
+      await running.close();
+      await drop();
+    },
+    restart: async () => {
+      await running.close();
+      const again = await startCoordinator({ ...config, port: Number(new URL(running.httpUrl).port) });
+      return wrap(again, config, drop);
+    },
+  };
+}
