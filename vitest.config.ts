@@ -16,6 +16,7 @@ export default defineConfig({
       { find: '#domain', replacement: here('./libs/domain/src/index.ts') },
       { find: '#persistence', replacement: here('./libs/persistence/src/index.ts') },
       { find: '#signer', replacement: here('./libs/signer/src/index.ts') },
+      { find: '#harness', replacement: here('./libs/harness/src/index.ts') },
       { find: '#coordinator', replacement: here('./apps/coordinator/src/index.ts') },
     ],
   },

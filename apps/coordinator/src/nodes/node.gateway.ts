@@ -65,7 +65,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
   }
 
   private async onFrame(conn: Connection, data: RawData): Promise<void> {
-    const decoded = decodeNodeFrame(data as Buffer | ArrayBuffer | Buffer[]);
+    const decoded = decodeNodeFrame(data);
     if (!decoded.ok) {
       const { code, message, frameType, requestId, attemptId } = decoded.error;
       this.sendError(conn, code, message, { inReplyTo: frameType, requestId, attemptId });

@@ -4,7 +4,7 @@ import { SigningService } from '#domain';
 import { ADMIN_ACTOR, AdminGuard } from '../common/admin.guard.js';
 import { parseDto } from '../common/zod-parse.js';
 import { IdParam } from '../nodes/nodes.dto.js';
-import { CreateSigningRequestDto, ListSigningRequestsQuery, toSigningRequestDto } from './signing-requests.dto.js';
+import { CreateSigningRequestDto, GetSigningRequestQuery, ListSigningRequestsQuery, toSigningRequestDto } from './signing-requests.dto.js';
 
 @Controller('v1/signing-requests')
 @UseGuards(AdminGuard)
@@ -42,8 +42,12 @@ export class SigningRequestsController {
     return Promise.all(rows.map(async (r) => toSigningRequestDto(await this.signing.view(r.id))));
   }
 
+  /** With `?waitMs=N` (at most 60000) answers as soon as the request is final, or after N ms. */
   @Get(':id')
-  async get(@Param('id') id: string) {
-    return toSigningRequestDto(await this.signing.view(parseDto(IdParam, id)));
+  async get(@Param('id') id: string, @Query() query: unknown) {
+    const { waitMs } = parseDto(GetSigningRequestQuery, query);
+    const requestId = parseDto(IdParam, id);
+    const view = waitMs > 0 ? await this.signing.waitForOutcome(requestId, waitMs) : await this.signing.view(requestId);
+    return toSigningRequestDto(view);
   }
 }

@@ -18,6 +18,10 @@ export const ListSigningRequestsQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+export const GetSigningRequestQuery = z.strictObject({
+  waitMs: z.coerce.number().int().min(0).max(60_000).default(0),
+});
+
 export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }: RequestView) => ({
   id: request.id,
   keyId: request.keyId,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   aggregateOrBlame,
@@ -74,6 +75,8 @@ export class SigningService implements OnModuleDestroy {
   private readonly logger = new Logger(SigningService.name);
   private readonly mutex = new KeyedMutex();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Emits a request's id once its final state has committed (for long-polling clients). */
+  private readonly settled = new EventEmitter().setMaxListeners(0);
   private stopped = false;
 
   constructor(
@@ -84,6 +87,7 @@ export class SigningService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopped = true;
+    this.settled.removeAllListeners();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -182,6 +186,28 @@ export class SigningService implements OnModuleDestroy {
       this.store.read.keys.findById(request.keyId),
     ]);
     return { request, attempts, groupPublicKey: key?.groupPublicKey ?? '', suite: key?.suite ?? '' };
+  }
+
+  /**
+   * Resolves once the request is completed, failed or expired, or after `timeoutMs`, with its view.
+   * Lets a client wait for a signature without polling.
+   */
+  async waitForOutcome(requestId: string, timeoutMs: number): Promise<RequestView> {
+    let onSettled: (() => void) | undefined;
+    const settled = new Promise<void>((resolve) => {
+      onSettled = resolve;
+      this.settled.on(requestId, resolve);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const current = await this.view(requestId);
+      if (isTerminalRequest(current.request.status) || timeoutMs <= 0) return current;
+      await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      return await this.view(requestId);
+    } finally {
+      clearTimeout(timer);
+      if (onSettled) this.settled.off(requestId, onSettled);
+    }
   }
 
   list(filter: { status?: SigningRequestRecord['status']; keyId?: string; limit: number; offset: number }) {
@@ -631,6 +657,8 @@ export class SigningService implements OnModuleDestroy {
 
   private closeRequest(request: SigningRequestRecord, key: KeyRecord, status: 'completed' | 'failed' | 'expired', reason: string | undefined, out: Outbox) {
     this.clearTimer(`request:${request.id}`);
+    // Called after the final state committed; waiters re-read it from the database.
+    queueMicrotask(() => this.settled.emit(request.id));
     for (const m of key.members) {
       out.push([m.nodeId, { type: 'request.closed', requestId: request.id, status, ...(reason ? { reason: reason.slice(0, 500) } : {}) }]);
     }

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** The built entry points, next to this file in dist/. */
-export const COORDINATOR_MAIN = fileURLToPath(new URL('../../coordinator/src/main.js', import.meta.url));
-export const SIGNER_MAIN = fileURLToPath(new URL('../../signer/src/main.js', import.meta.url));
+/** The built entry points (this file runs from dist/libs/harness/src). */
+export const COORDINATOR_MAIN = fileURLToPath(new URL('../../../apps/coordinator/src/main.js', import.meta.url));
+export const SIGNER_MAIN = fileURLToPath(new URL('../../../apps/signer/src/main.js', import.meta.url));
 
 export interface Child {
   name: string;

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Keystore, silentLogger } from '#signer';
+import { FakeCoordinator } from '../../../../libs/signer/src/testing/fake-coordinator.js';
+import { tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { ExitCode } from '../cli-io.js';
+import { policyFromOptions, runSignerNode, type RunCommandOptions } from './run.command.js';
+
+function captureIo() {
+  const err: string[] = [];
+  return { io: { stdout: () => undefined, stderr: (t: string) => err.push(t) }, err };
+}
+
+describe('run command', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let keystore: string;
+  let fake: FakeCoordinator | undefined;
+  beforeEach(async () => {
+    dir = await tempDir();
+    keystore = join(dir.path, 'ks');
+    await Keystore.init(keystore);
+  });
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+    await dir.cleanup();
+  });
+
+  const run = (options: Partial<RunCommandOptions>, signal?: AbortSignal) => {
+    const c = captureIo();
+    const exit = runSignerNode(
+      { keystore, coordinator: fake?.url ?? 'ws://127.0.0.1:9', approveAll: true, ...options },
+      { io: c.io, logger: silentLogger, reconnect: { initialMs: 20, maxMs: 100 }, ...(signal ? { signal } : {}) },
+    );
+    return { exit, err: c.err };
+  };
+
+  it('exits 3 with the public key to enroll when the coordinator does not know the node', async () => {
+    fake = await FakeCoordinator.start({ authenticate: () => ({ closeCode: 4404 }) });
+    const { exit, err } = run({});
+    expect(await exit).toBe(ExitCode.NOT_ENROLLED);
+    const { publicKey } = await Keystore.open(keystore);
+    expect(err.join('\n')).toMatch(new RegExp(`enroll public key ${publicKey}`));
+  });
+
+  it('exits 3 when the node was revoked', async () => {
+    fake = await FakeCoordinator.start({ authenticate: () => ({ closeCode: 4403 }) });
+    expect(await run({}).exit).toBe(ExitCode.NOT_ENROLLED);
+  });
+
+  it('exits 4 when the coordinator id is not the expected one', async () => {
+    fake = await FakeCoordinator.start();
+    const { exit, err } = run({ coordinatorId: 'someone-else' });
+    expect(await exit).toBe(ExitCode.AUTH_REFUSED);
+    expect(err.join('\n')).toMatch(/refusing to authenticate/);
+  });
+
+  it('runs until aborted, then exits 0', async () => {
+    fake = await FakeCoordinator.start({ authenticate: () => ({ nodeId: randomUUID() }) });
+    const controller = new AbortController();
+    const connecting = fake.nextConnection();
+    const { exit } = run({}, controller.signal);
+    const conn = await connecting;
+    await conn.authenticated();
+    controller.abort();
+    expect(await exit).toBe(ExitCode.OK);
+    expect((await conn.closed).code).toBe(1000);
+  });
+
+  it('keeps retrying an unreachable coordinator until stopped', async () => {
+    const controller = new AbortController();
+    const { exit } = run({ coordinator: 'ws://127.0.0.1:9/v1/nodes/ws' }, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    expect(await exit).toBe(ExitCode.OK);
+  });
+
+  it('exits 1 with a clear message for a malformed URL or a missing keystore', async () => {
+    const bad = run({ coordinator: 'http://localhost:3000' });
+    expect(await bad.exit).toBe(ExitCode.ERROR);
+    expect(bad.err.join('\n')).toMatch(/must start with ws:\/\/ or wss:\/\//);
+    const missing = run({ keystore: join(dir.path, 'absent') });
+    expect(await missing.exit).toBe(ExitCode.ERROR);
+    expect(missing.err.join('\n')).toMatch(/does not exist.*init/);
+  });
+
+  it('builds the policy from the options', () => {
+    expect(policyFromOptions({ keystore, coordinator: '', approveAll: true })).toEqual({ kind: 'approve-all' });
+    const policy = policyFromOptions({ keystore, coordinator: '', approveDescription: '^Demo' });
+    expect(policy.kind === 'match' && policy.description?.test('Demo payment signed with ed25519')).toBe(true);
+    expect(policy.kind === 'match' && policy.description?.test('Not a Demo')).toBe(false);
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessage: '(' })).toThrow(/invalid regular expression/);
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessage: 'x' })).toThrow(/cannot be combined/);
+  });
+});

@@ -1,0 +1,6 @@
+export { buildProgram } from './program.js';
+export { ExitCode, exitCodeFor, processIo, type CliIo } from './cli-io.js';
+export { runInitCommand, type InitCommandOptions } from './commands/init.command.js';
+export { runIdentityCommand } from './commands/identity.command.js';
+export { runSignerNode, policyFromOptions, type RunCommandOptions, type RunContext } from './commands/run.command.js';
+export { runDealerCommand, type DealerCommandOptions } from './commands/dealer.command.js';

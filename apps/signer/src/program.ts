@@ -1,0 +1,16 @@
+import { Command } from 'commander';
+import { dealerCommand } from './commands/dealer.command.js';
+import { identityCommand } from './commands/identity.command.js';
+import { initCommand } from './commands/init.command.js';
+import { runCommand } from './commands/run.command.js';
+
+/** The `signer` command line: one subcommand per file under commands/. */
+export function buildProgram(): Command {
+  return new Command('signer')
+    .description('Roundtable signer node: holds FROST key shares and signs what its policy approves')
+    .showHelpAfterError()
+    .addCommand(initCommand())
+    .addCommand(identityCommand())
+    .addCommand(runCommand())
+    .addCommand(dealerCommand());
+}

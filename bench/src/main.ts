@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { aggregateOrBlame, commit, dealKey, signShare, sortCommitments, utf8 } from '#crypto';
+import { LocalCluster } from '#harness';
+
+/**
+ * `npm run bench`: many 2-of-3 secp256k1 signing sessions through the real coordinator, real signer
+ * processes, real WebSockets and the database, at several concurrency levels; and, in the same run, the
+ * same signings done in-process with noble alone. Prints and writes docs/benchmarks.md.
+ *
+ * Settings (environment): BENCH_SESSIONS (per level, default 200), BENCH_LEVELS (default "1,4,16"),
+ * DATABASE_URL (a PostgreSQL to use instead of the embedded one), BENCH_OUT (default docs/benchmarks.md).
+ */
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
+const LEVELS = (process.env.BENCH_LEVELS ?? '1,4,16').split(',').map(Number);
+const OUT = resolve(process.env.BENCH_OUT ?? 'docs/benchmarks.md');
+
+interface LevelResult {
+  concurrency: number;
+  sessions: number;
+  failed: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuMsPerSession: number | null;
+  rssMb: number | null;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** utime+stime of a process in ms, from /proc (Linux); null elsewhere. */
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // After "pid (comm) ", utime and stime are the 12th and 13th fields, in clock ticks (100 Hz on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function rssMb(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return line ? Number(line.replace(/\D+/g, '')) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The cryptography alone: 2 commits, 2 signShares, one aggregate (which verifies), per session. */
+function inProcessBaseline(sessions: number): { perSecond: number; msPerSession: number } {
+  const key = dealKey('secp256k1', 2, 3);
+  const ids = Object.keys(key.secretShares).slice(0, 2);
+  const start = performance.now();
+  for (let i = 0; i < sessions; i++) {
+    const msg = utf8(`baseline ${i}`);
+    const rounds = ids.map((id) => ({ id, ...commit('secp256k1', id, key.secretShares[id]!) }));
+    const list = sortCommitments('secp256k1', rounds.map((r) => r.commitment));
+    const shares = Object.fromEntries(rounds.map((r) => [r.id, signShare(key.public, r.id, key.secretShares[r.id]!, r.nonces, list, msg)]));
+    const result = aggregateOrBlame(key.public, list, msg, shares);
+    if (!result.ok) throw new Error('baseline signing failed');
+  }
+  const ms = performance.now() - start;
+  return { perSecond: (sessions * 1000) / ms, msPerSession: ms / sessions };
+}
+
+async function runLevel(cluster: LocalCluster, keyId: string, concurrency: number, sessions: number): Promise<LevelResult> {
+  const pid = cluster.coordinator!.process.pid!;
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const cpuBefore = cpuMs(pid);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < sessions) {
+        const n = next++;
+        const t0 = performance.now();
+        const r = await cluster.sign(keyId, `bench c${concurrency} #${n}`, 'bench');
+        if (r.status === 'completed') latencies.push(performance.now() - t0);
+        else failed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const cpuAfter = cpuMs(pid);
+  latencies.sort((a, b) => a - b);
+  return {
+    concurrency,
+    sessions,
+    failed,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    cpuMsPerSession: cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / sessions : null,
+    rssMb: rssMb(pid),
+  };
+}
+
+async function main(): Promise<void> {
+  const database = process.env.DATABASE_URL ? 'PostgreSQL server (DATABASE_URL)' : 'embedded PostgreSQL (PGlite)';
+  console.log(`Roundtable benchmark: 2-of-3 secp256k1, ${SESSIONS} sessions per level, concurrency ${LEVELS.join(', ')}, ${database}`);
+  const cluster = new LocalCluster({
+    workDir: resolve('data/bench'),
+    nodes: 3,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    coordinatorEnv: { ATTEMPT_TIMEOUT_MS: '30000', REQUEST_TTL_MS: '120000' },
+    onStep: (t) => console.log(`  ${t}`),
+  });
+  const results: LevelResult[] = [];
+  let baseline: { perSecond: number; msPerSession: number };
+  try {
+    await cluster.start();
+    const key = await cluster.dealKey('secp256k1', 2);
+    await runLevel(cluster, key.id, 2, 10); // warm-up: JIT, connection pools, caches
+    for (const level of LEVELS) {
+      const r = await runLevel(cluster, key.id, level, SESSIONS);
+      results.push(r);
+      console.log(
+        `  concurrency ${String(level).padStart(3)}: ${r.perSecond.toFixed(1)} sessions/s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, coordinator CPU ${r.cpuMsPerSession?.toFixed(2) ?? 'n/a'} ms/session, RSS ${r.rssMb?.toFixed(0) ?? 'n/a'} MB, failed ${r.failed}`,
+      );
+    }
+    baseline = inProcessBaseline(Math.max(SESSIONS, 200));
+    console.log(`  in-process noble only: ${baseline.perSecond.toFixed(1)} sessions/s (${baseline.msPerSession.toFixed(2)} ms per session, one core)`);
+  } catch (e) {
+    console.error(`benchmark failed: ${(e as Error).message}\n${cluster.lastOutput()}`);
+    process.exitCode = 1;
+    return;
+  } finally {
+    await cluster.stop();
+  }
+
+  const best = Math.max(...results.map((r) => r.perSecond));
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Produced by `npm run bench` (settings: `BENCH_SESSIONS`, `BENCH_LEVELS`, `DATABASE_URL`). Each session is one',
+    '2-of-3 secp256k1 signing request through the real coordinator process, three real signer processes, real',
+    'WebSockets and the database: `POST /v1/signing-requests`, then a long-poll `GET ...?waitMs=` until it completes.',
+    'Latency is from the POST to the answer carrying the verified signature. Coordinator CPU is its user+system time',
+    'over the level divided by the sessions. The baseline signs the same way in-process with noble alone (two',
+    'commits, two signature shares, one aggregate that verifies), on one core, in the same run.',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    `- database: ${database}`,
+    `- sessions per level: ${SESSIONS}`,
+    '',
+    '| concurrency | sessions/s | p50 ms | p95 ms | p99 ms | coordinator CPU ms/session | coordinator RSS MB | failed |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerSession?.toFixed(2) ?? 'n/a'} | ${r.rssMb?.toFixed(0) ?? 'n/a'} | ${r.failed} |`,
+    ),
+    '',
+    `In-process noble only: **${baseline.perSecond.toFixed(1)} sessions/s** (${baseline.msPerSession.toFixed(2)} ms per session).`,
+    `Best end-to-end throughput is **${((best / baseline.perSecond) * 100).toFixed(0)}%** of the in-process cryptography alone`,
+    `(ratio ${(best / baseline.perSecond).toFixed(2)}), with everything on the same ${cpus().length} cores: coordinator, database, three signers and the client.`,
+    '',
+  ];
+  await mkdir(dirname(OUT), { recursive: true });
+  await writeFile(OUT, lines.join('\n'));
+  console.log(`\nwritten to ${OUT}`);
+}
+
+void main();

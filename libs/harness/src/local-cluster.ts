@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { COORDINATOR_MAIN, freePort, runToEnd, SIGNER_MAIN, startProcess, stopProcess, waitFor, type Child } from './processes.js';
+
+export interface LocalClusterOptions {
+  /** Working directory for the coordinator's data and the nodes' keystores (wiped first). */
+  workDir: string;
+  nodes: number;
+  /** When set, the coordinator uses this PostgreSQL; otherwise the embedded one in workDir. */
+  databaseUrl?: string;
+  /** Each node's approval rule, as `run` flags. */
+  approvalFlags?: string[];
+  coordinatorEnv?: Record<string, string>;
+  onStep?: (text: string) => void;
+}
+
+export interface DealtKeyInfo {
+  id: string;
+  suite: string;
+  groupPublicKey: string;
+  threshold: number;
+}
+
+/**
+ * A coordinator and signer nodes as separate OS processes, started from the built CLI, exactly as an
+ * operator would run them. Used by the demo and the benchmark.
+ */
+export class LocalCluster {
+  readonly adminToken = randomBytes(24).toString('hex');
+  readonly coordinatorId = `roundtable-${randomBytes(3).toString('hex')}`;
+  httpUrl = '';
+  wsUrl = '';
+  coordinator: Child | null = null;
+  readonly signers: Child[] = [];
+  readonly keystores: string[] = [];
+  readonly nodeIds: string[] = [];
+
+  constructor(private readonly options: LocalClusterOptions) {}
+
+  private step(text: string): void {
+    this.options.onStep?.(text);
+  }
+
+  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.httpUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async start(): Promise<void> {
+    const workDir = resolve(this.options.workDir);
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    const port = await freePort();
+    this.httpUrl = `http://127.0.0.1:${port}`;
+    this.wsUrl = `ws://127.0.0.1:${port}/v1/nodes/ws`;
+
+    this.step(this.options.databaseUrl ? 'starting the coordinator on PostgreSQL' : 'starting the coordinator on the embedded PostgreSQL');
+    this.coordinator = startProcess('coordinator', COORDINATOR_MAIN, [], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: join(workDir, 'coordinator'),
+      ADMIN_TOKEN: this.adminToken,
+      COORDINATOR_ID: this.coordinatorId,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: this.options.databaseUrl ?? '',
+      ...this.options.coordinatorEnv,
+    });
+    const coordinator = this.coordinator;
+    await waitFor(
+      'the coordinator to be healthy',
+      async () => {
+        if (coordinator.process.exitCode !== null) throw new Error(`coordinator exited: ${coordinator.output.slice(-5).join(' | ')}`);
+        return (await fetch(`${this.httpUrl}/health`)).ok ? true : undefined;
+      },
+      60_000,
+      200,
+    );
+
+    for (let i = 1; i <= this.options.nodes; i++) {
+      const keystore = join(workDir, `node-${i}`);
+      const out = JSON.parse(await runToEnd(`init node-${i}`, SIGNER_MAIN, ['init', '--keystore', keystore])) as { publicKey: string };
+      const node = await this.api<{ id: string }>('POST', '/v1/nodes', { publicKey: out.publicKey, label: `node-${i}` });
+      this.keystores.push(keystore);
+      this.nodeIds.push(node.id);
+      this.step(`node-${i}: identity ${out.publicKey.slice(0, 16)}…, enrolled as ${node.id}`);
+    }
+
+    for (const [i, keystore] of this.keystores.entries()) {
+      this.signers.push(
+        startProcess(`node-${i + 1}`, SIGNER_MAIN, [
+          'run',
+          '--keystore',
+          keystore,
+          '--coordinator',
+          this.wsUrl,
+          '--coordinator-id',
+          this.coordinatorId,
+          ...(this.options.approvalFlags ?? ['--approve-all']),
+          '--log-level',
+          'warn',
+        ]),
+      );
+    }
+    await waitFor(
+      'the nodes to connect',
+      async () => {
+        const nodes = await this.api<{ connected: boolean }[]>('GET', '/v1/nodes');
+        return nodes.filter((n) => n.connected).length === this.options.nodes ? true : undefined;
+      },
+      30_000,
+    );
+    this.step(`${this.options.nodes} of ${this.options.nodes} signer processes connected and authenticated`);
+  }
+
+  /** Trusted dealer through the signer CLI: shares into the keystores, the public package to the coordinator. */
+  async dealKey(suite: 'secp256k1' | 'ed25519', threshold: number): Promise<DealtKeyInfo> {
+    const out = await runToEnd('dealer', SIGNER_MAIN, [
+      'dealer',
+      '--coordinator',
+      this.httpUrl,
+      '--admin-token',
+      this.adminToken,
+      '--suite',
+      suite,
+      '--threshold',
+      String(threshold),
+      ...this.keystores.flatMap((k) => ['--keystore', k]),
+    ]);
+    const key = JSON.parse(out) as DealtKeyInfo;
+    return { id: key.id, suite, groupPublicKey: key.groupPublicKey, threshold };
+  }
+
+  /** Creates a signing request and waits (long-poll) until it completes, fails or expires. */
+  async sign(keyId: string, message: string, description: string): Promise<SignedRequest> {
+    const created = await this.api<{ id: string }>('POST', '/v1/signing-requests', { keyId, message, encoding: 'utf8', description });
+    for (;;) {
+      const r = await this.api<SignedRequest>('GET', `/v1/signing-requests/${created.id}?waitMs=30000`);
+      if (r.status === 'completed' || r.status === 'failed' || r.status === 'expired') return r;
+    }
+  }
+
+  async stop(): Promise<{ name: string; code: number | null }[]> {
+    const results: { name: string; code: number | null }[] = [];
+    for (const child of [...this.signers].reverse()) results.push({ name: child.name, code: await stopProcess(child) });
+    if (this.coordinator) results.push({ name: 'coordinator', code: await stopProcess(this.coordinator) });
+    return results;
+  }
+
+  /** The last lines each process printed, for diagnosing a failure. */
+  lastOutput(lines = 20): string {
+    return [this.coordinator, ...this.signers]
+      .filter((c): c is Child => c !== null)
+      .map((c) => `--- ${c.name} ---\n${c.output.slice(-lines).join('\n')}`)
+      .join('\n');
+  }
+}
+
+export interface SignedRequest {
+  id: string;
+  status: string;
+  signature: string | null;
+  groupPublicKey: string | null;
+  attempts: { participants: string[]; status: string }[];
+  failure: unknown;
+}

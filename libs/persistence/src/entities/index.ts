@@ -1,0 +1,27 @@
+import { AuditEntryEntity } from './audit-entry.entity.js';
+import { CommitmentEntity } from './commitment.entity.js';
+import { KeyEntity, KeyMemberEntity } from './key.entity.js';
+import { NodeEntity } from './node.entity.js';
+import { SignatureShareEntity } from './signature-share.entity.js';
+import { SigningAttemptEntity } from './signing-attempt.entity.js';
+import { SigningRequestEntity } from './signing-request.entity.js';
+
+export * from './audit-entry.entity.js';
+export * from './commitment.entity.js';
+export * from './key.entity.js';
+export * from './node.entity.js';
+export * from './signature-share.entity.js';
+export * from './signing-attempt.entity.js';
+export * from './signing-request.entity.js';
+
+/** Every table the repositories map; the schema itself comes from migrations/. */
+export const persistenceEntities = [
+  NodeEntity,
+  KeyEntity,
+  KeyMemberEntity,
+  SigningRequestEntity,
+  SigningAttemptEntity,
+  CommitmentEntity,
+  SignatureShareEntity,
+  AuditEntryEntity,
+];

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Between,
+  LessThanOrEqual,
+  MoreThan,
+  MoreThanOrEqual,
+  type EntityManager,
+  type FindOptionsWhere,
+  type QueryDeepPartialEntity,
+} from 'typeorm';
+import { entryHash, GENESIS_HASH } from '#audit';
+import type { AuditEntry, AuditEntryInput, AuditFilter, AuditRepository } from '#domain';
+import { AdvisoryLock } from '../advisory-locks.js';
+import { AuditEntryEntity, type AuditEntryRow } from '../entities/audit-entry.entity.js';
+import { inTransaction } from './repository-support.js';
+
+export class TypeOrmAuditRepository implements AuditRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  /**
+   * The chain lock is transaction-scoped: appends from concurrent transactions queue here until the
+   * holder commits, so each one reads the committed head and the chain never forks. Append last in a
+   * transaction: a row lock taken after the chain lock can deadlock with a transaction that took the
+   * row lock first and now waits to append.
+   */
+  append(input: AuditEntryInput): Promise<AuditEntry> {
+    return inTransaction(this.manager, async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(${AdvisoryLock.auditChain})`);
+      const [head] = await manager.find(AuditEntryEntity, { select: { seq: true, hash: true }, order: { seq: 'DESC' }, take: 1 });
+      const fields: Omit<AuditEntry, 'hash'> = {
+        seq: head ? head.seq + 1 : 1,
+        id: randomUUID(),
+        occurredAt: input.occurredAt,
+        actorKind: input.actorKind,
+        actorId: input.actorId,
+        action: input.action,
+        outcome: input.outcome,
+        keyId: input.keyId ?? null,
+        requestId: input.requestId ?? null,
+        attemptId: input.attemptId ?? null,
+        nodeId: input.nodeId ?? null,
+        // Hash exactly what jsonb will hold: a Date becomes its ISO string, undefined fields disappear.
+        details: JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>,
+        prevHash: head ? head.hash : GENESIS_HASH,
+      };
+      const entry: AuditEntry = { ...fields, hash: entryHash(fields) };
+      // A copy: TypeORM writes the generated recorded_at back into what it inserts. And a cast: `details`
+      // is free-form JSON, which TypeORM's deep-partial insert type cannot express.
+      await manager.insert(AuditEntryEntity, { ...entry } as QueryDeepPartialEntity<AuditEntryRow>);
+      return entry;
+    });
+  }
+
+  /** Matching entries with seq > afterSeq, ascending; `from` and `to` are inclusive bounds on occurredAt. */
+  async query(filter: AuditFilter): Promise<AuditEntry[]> {
+    const where: FindOptionsWhere<AuditEntryRow> = {};
+    if (filter.requestId !== undefined) where.requestId = filter.requestId;
+    if (filter.keyId !== undefined) where.keyId = filter.keyId;
+    if (filter.nodeId !== undefined) where.nodeId = filter.nodeId;
+    if (filter.attemptId !== undefined) where.attemptId = filter.attemptId;
+    if (filter.action !== undefined) where.action = filter.action;
+    if (filter.afterSeq !== undefined) where.seq = MoreThan(filter.afterSeq);
+    if (filter.from !== undefined && filter.to !== undefined) where.occurredAt = Between(filter.from, filter.to);
+    else if (filter.from !== undefined) where.occurredAt = MoreThanOrEqual(filter.from);
+    else if (filter.to !== undefined) where.occurredAt = LessThanOrEqual(filter.to);
+    return this.page(where, filter.limit);
+  }
+
+  listAfter(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    return this.page({ seq: MoreThan(afterSeq) }, limit);
+  }
+
+  private async page(where: FindOptionsWhere<AuditEntryRow>, limit: number): Promise<AuditEntry[]> {
+    if (limit <= 0) return [];
+    const rows = await this.manager.find(AuditEntryEntity, { where, order: { seq: 'ASC' }, take: limit });
+    return rows.map(({ recordedAt: _recordedAt, ...entry }) => entry);
+  }
+}

@@ -1,0 +1,30 @@
+import type { EntityManager } from 'typeorm';
+import type { Repositories } from '#domain';
+import { TypeOrmAttemptRepository } from './attempt.repository.js';
+import { TypeOrmAuditRepository } from './audit.repository.js';
+import { TypeOrmCommitmentRepository } from './commitment.repository.js';
+import { TypeOrmKeyRepository } from './key.repository.js';
+import { TypeOrmNodeRepository } from './node.repository.js';
+import { TypeOrmShareRepository } from './share.repository.js';
+import { TypeOrmSigningRequestRepository } from './signing-request.repository.js';
+
+export * from './attempt.repository.js';
+export * from './audit.repository.js';
+export * from './commitment.repository.js';
+export * from './key.repository.js';
+export * from './node.repository.js';
+export * from './share.repository.js';
+export * from './signing-request.repository.js';
+
+/** Every repository, bound to one EntityManager (a transaction's, or the DataSource's default). */
+export function repositoriesFor(manager: EntityManager): Repositories {
+  return {
+    nodes: new TypeOrmNodeRepository(manager),
+    keys: new TypeOrmKeyRepository(manager),
+    requests: new TypeOrmSigningRequestRepository(manager),
+    attempts: new TypeOrmAttemptRepository(manager),
+    commitments: new TypeOrmCommitmentRepository(manager),
+    shares: new TypeOrmShareRepository(manager),
+    audit: new TypeOrmAuditRepository(manager),
+  };
+}

@@ -1,0 +1,146 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  AttemptRecord,
+  AuditEntryInput,
+  CommitmentRecord,
+  KeyRecord,
+  NodeRecord,
+  ShareRecord,
+  SigningRequestRecord,
+} from '#domain';
+
+/** Record builders for the persistence specs: valid rows with random ids and hex, overridable. */
+
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+/** A whole-millisecond time, as the database returns it. */
+export const at = (iso: string): Date => new Date(iso);
+
+export function aNode(overrides: Partial<NodeRecord> = {}): NodeRecord {
+  return {
+    id: randomUUID(),
+    label: 'signer',
+    publicKey: hex(32),
+    status: 'active',
+    createdAt: at('2026-01-01T00:00:00.000Z'),
+    revokedAt: null,
+    lastSeenAt: null,
+    ...overrides,
+  };
+}
+
+export function aKey(members: NodeRecord[], overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const identifiers = members.map((_, i) => (i + 1).toString(16).padStart(64, '0'));
+  const verifyingShares = Object.fromEntries(identifiers.map((id) => [id, `02${hex(32)}`]));
+  const groupPublicKey = `03${hex(32)}`;
+  return {
+    id: randomUUID(),
+    suite: 'secp256k1',
+    threshold: 2,
+    maxSigners: members.length,
+    groupPublicKey,
+    publicPackage: {
+      suite: 'secp256k1',
+      threshold: 2,
+      maxSigners: members.length,
+      commitments: [groupPublicKey, `02${hex(32)}`],
+      verifyingShares,
+    },
+    members: members.map((node, i) => ({
+      nodeId: node.id,
+      identifier: identifiers[i]!,
+      verifyingShare: verifyingShares[identifiers[i]!]!,
+    })),
+    status: 'active',
+    origin: 'dealer',
+    createdAt: at('2026-01-02T00:00:00.000Z'),
+    ...overrides,
+  };
+}
+
+export function aRequest(key: KeyRecord, overrides: Partial<SigningRequestRecord> = {}): SigningRequestRecord {
+  return {
+    id: randomUUID(),
+    keyId: key.id,
+    message: hex(32),
+    messageEncoding: 'hex',
+    description: 'pay the invoice',
+    status: 'pending',
+    deadline: at('2026-01-03T00:10:00.000Z'),
+    idempotencyKey: null,
+    requestHash: hex(32),
+    createdBy: 'admin',
+    createdAt: at('2026-01-03T00:00:00.000Z'),
+    updatedAt: at('2026-01-03T00:00:00.000Z'),
+    completedAt: null,
+    signature: null,
+    failureCode: null,
+    failureReason: null,
+    culprits: [],
+    attemptCount: 0,
+    ...overrides,
+  };
+}
+
+export function anAttempt(request: SigningRequestRecord, overrides: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    id: randomUUID(),
+    requestId: request.id,
+    seq: 1,
+    status: 'signing',
+    participants: [],
+    commitments: [],
+    deadline: at('2026-01-03T00:01:00.000Z'),
+    startedAt: at('2026-01-03T00:00:30.000Z'),
+    endedAt: null,
+    failureReason: null,
+    ...overrides,
+  };
+}
+
+export function aCommitment(
+  request: SigningRequestRecord,
+  key: KeyRecord,
+  member: number,
+  overrides: Partial<CommitmentRecord> = {},
+): CommitmentRecord {
+  const m = key.members[member]!;
+  return {
+    id: randomUUID(),
+    keyId: key.id,
+    requestId: request.id,
+    nodeId: m.nodeId,
+    identifier: m.identifier,
+    hiding: `02${hex(32)}`,
+    binding: `03${hex(32)}`,
+    status: 'ready',
+    attemptId: null,
+    receivedAt: at('2026-01-03T00:00:10.000Z'),
+    ...overrides,
+  };
+}
+
+export function aShare(attempt: AttemptRecord, key: KeyRecord, member: number, overrides: Partial<ShareRecord> = {}): ShareRecord {
+  const m = key.members[member]!;
+  return {
+    attemptId: attempt.id,
+    requestId: attempt.requestId,
+    nodeId: m.nodeId,
+    identifier: m.identifier,
+    share: hex(32),
+    valid: null,
+    receivedAt: at('2026-01-03T00:00:40.000Z'),
+    ...overrides,
+  };
+}
+
+export function anAuditInput(overrides: Partial<AuditEntryInput> = {}): AuditEntryInput {
+  return {
+    occurredAt: new Date(),
+    actorKind: 'system',
+    actorId: 'coordinator',
+    action: 'request.created',
+    outcome: 'success',
+    details: { note: 'fixture', count: 1, nested: { z: true, a: [1, 'two', null] } },
+    ...overrides,
+  };
+}

@@ -1,0 +1,36 @@
+import { SignerError } from './signer-error.js';
+
+/** The coordinator's WebSocket endpoint for signer nodes. */
+export const NODE_WS_PATH = '/v1/nodes/ws';
+
+/**
+ * Checks a coordinator WebSocket URL and completes a bare origin (`ws://host:port`) with the node
+ * endpoint's path. Anything but ws:// or wss:// is refused with a message naming the value.
+ */
+export function resolveCoordinatorWsUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new SignerError('INVALID_CONFIG', `coordinator URL ${JSON.stringify(input)} is not a valid URL (expected ws://host:port${NODE_WS_PATH})`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new SignerError('INVALID_CONFIG', `coordinator URL ${JSON.stringify(input)} must start with ws:// or wss://`);
+  }
+  if (url.pathname === '/' || url.pathname === '') url.pathname = NODE_WS_PATH;
+  return url.toString();
+}
+
+/** Checks the coordinator's HTTP base URL (for the admin REST API) and drops a trailing slash. */
+export function resolveCoordinatorHttpUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new SignerError('INVALID_CONFIG', `coordinator URL ${JSON.stringify(input)} is not a valid URL (expected http://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SignerError('INVALID_CONFIG', `coordinator URL ${JSON.stringify(input)} must start with http:// or https://`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}

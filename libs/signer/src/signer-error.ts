@@ -1,0 +1,50 @@
+/**
+ * Stable codes for everything that can go wrong on a signer node. The CLI maps them to exit codes
+ * and messages; nothing here knows about processes or terminals.
+ */
+export const SignerErrorCodes = [
+  // configuration
+  'INVALID_CONFIG',
+  // keystore
+  'KEYSTORE_MISSING',
+  'KEYSTORE_NOT_INITIALIZED',
+  'IDENTITY_EXISTS',
+  'IDENTITY_CORRUPT',
+  'SHARE_MISSING',
+  'SHARE_CORRUPT',
+  'SHARE_INVALID',
+  'SHARE_EXISTS',
+  'JOURNAL_CORRUPT',
+  'JOURNAL_UNAVAILABLE',
+  // refusals by the coordinator (fatal: retrying cannot help without an operator)
+  'NODE_UNKNOWN',
+  'NODE_REVOKED',
+  'AUTH_FAILED',
+  'COORDINATOR_MISMATCH',
+  'REPLACED',
+  // node lifecycle
+  'STOPPED',
+  // dealer / admin REST
+  'COORDINATOR_UNREACHABLE',
+  'COORDINATOR_REJECTED',
+  'NODE_NOT_ENROLLED',
+  'DEALER_INVALID',
+] as const;
+export type SignerErrorCode = (typeof SignerErrorCodes)[number];
+
+export class SignerError extends Error {
+  constructor(
+    readonly code: SignerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SignerError';
+  }
+}
+
+export const isSignerError = (e: unknown): e is SignerError => e instanceof SignerError;
+
+/** The coordinator does not accept this node's identity: only an admin can fix it (enroll or re-enroll). */
+export const isEnrollmentRefusal = (e: unknown): boolean =>
+  isSignerError(e) && (e.code === 'NODE_UNKNOWN' || e.code === 'NODE_REVOKED');
