@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built entry points (this file runs from dist/libs/harness/src). */
-export const COORDINATOR_MAIN = fileURLToPath(new URL('../../../apps/coordinator/src/main.js', import.meta.url));
-export const SIGNER_MAIN = fileURLToPath(new URL('../../../apps/signer/src/main.js', import.meta.url));
+// From sources (tests) the built files are under <repo>/dist; from dist they are siblings.
+const built = (path: string): string => {
+  const here = fileURLToPath(import.meta.url);
+  const base = here.includes(`${sep}dist${sep}`) ? new URL('../../../', import.meta.url) : new URL('../../../dist/', import.meta.url);
+  return fileURLToPath(new URL(path, base));
+};
+export const COORDINATOR_MAIN = built('apps/coordinator/src/main.js');
+export const SIGNER_MAIN = built('apps/signer/src/main.js');
 
 export interface Child {
   name: string;

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyIndependently } from '#crypto';
+import { COORDINATOR_MAIN, LocalCluster, runToEnd, SIGNER_MAIN, startProcess } from '#harness';
+import { createTestDatabase } from './support/database.js';
+
+/** The built apps as separate OS processes, the way an operator runs them (`npm test` builds first). */
+describe('coordinator and signer processes', () => {
+  let dir: string;
+  let cluster: LocalCluster;
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
+
+  beforeAll(async () => {
+    if (!existsSync(COORDINATOR_MAIN) || !existsSync(SIGNER_MAIN)) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+    dir = await mkdtemp(join(tmpdir(), 'roundtable-proc-'));
+    cluster = new LocalCluster({
+      workDir: join(dir, 'cluster'),
+      nodes: 3,
+      ...(process.env.DATABASE_URL ? { databaseUrl: (database = await createTestDatabase()).databaseUrl! } : {}),
+    });
+    await cluster.start();
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await database?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('signs with three signer processes and stops every process cleanly', async () => {
+    const key = await cluster.dealKey('secp256k1', 2);
+    const done = await cluster.sign(key.id, 'process-level signing', 'ops');
+    expect(done.status).toBe('completed');
+    expect(verifyIndependently('secp256k1', done.signature!, new TextEncoder().encode('process-level signing'), key.groupPublicKey)).toBe(true);
+    const exits = await cluster.stop();
+    expect(exits).toEqual(expect.arrayContaining([{ name: 'coordinator', code: 0 }]));
+    expect(exits.every((e) => e.code === 0)).toBe(true);
+  });
+
+  it('refuses to boot on a bad setting and names the variable', async () => {
+    const child = startProcess('coordinator', COORDINATOR_MAIN, [], { ADMIN_TOKEN: 'short', PORT: 'eighty', DATABASE_URL: '' });
+    expect(await child.exited).toBe(2);
+    const text = child.output.join('\n');
+    expect(text).toMatch(/ADMIN_TOKEN/);
+    expect(text).toMatch(/PORT/);
+  });
+
+  it('a signer that is not enrolled gets a clear error and exit code 3', async () => {
+    const other = new LocalCluster({ workDir: join(dir, 'lonely'), nodes: 0 });
+    await other.start();
+    try {
+      const keystore = join(dir, 'stranger');
+      const { publicKey } = JSON.parse(await runToEnd('init', SIGNER_MAIN, ['init', '--keystore', keystore])) as { publicKey: string };
+      const child = startProcess('stranger', SIGNER_MAIN, ['run', '--keystore', keystore, '--coordinator', other.wsUrl, '--approve-all']);
+      expect(await child.exited).toBe(3);
+      expect(child.output.join('\n')).toContain(publicKey);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a signer without a keystore says to run init', async () => {
+    const child = startProcess('nokeys', SIGNER_MAIN, ['run', '--keystore', join(dir, 'absent'), '--coordinator', 'ws://127.0.0.1:1/v1/nodes/ws', '--approve-all']);
+    expect(await child.exited).not.toBe(0);
+    expect(child.output.join('\n')).toMatch(/init/);
+  });
+});
+
