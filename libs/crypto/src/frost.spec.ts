@@ -132,3 +132,18 @@ describe('reference verifiers', () => {
     }
   });
 });
+
+describe('identity keys', () => {
+  it('accept a generated key and refuse small-order, non-canonical and malformed ones', async () => {
+    const { generateIdentity, isValidIdentityKey, identitySign, identityVerify } = await import('./identity.js');
+    const id = generateIdentity();
+    expect(isValidIdentityKey(id.publicKey)).toBe(true);
+    expect(isValidIdentityKey('00'.repeat(32))).toBe(false); // order 4
+    expect(isValidIdentityKey('01' + '00'.repeat(31))).toBe(false); // identity
+    expect(isValidIdentityKey('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')).toBe(false); // order 8
+    expect(isValidIdentityKey('zz')).toBe(false);
+    const msg = utf8('challenge');
+    expect(identityVerify(id.publicKey, msg, identitySign(id.secretKey, msg))).toBe(true);
+    expect(identityVerify(id.publicKey, utf8('other'), identitySign(id.secretKey, msg))).toBe(false);
+  });
+});

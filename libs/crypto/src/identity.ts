@@ -25,11 +25,14 @@ export function identityVerify(publicKeyHex: string, message: Uint8Array, signat
   }
 }
 
-/** True when the hex string is a valid, canonical Ed25519 public key. */
+/**
+ * True when the hex string is a canonical Ed25519 public key of prime order. Small-order keys (the
+ * all-zero encoding is one) are refused: signatures "by" them can be forged without any secret.
+ */
 export function isValidIdentityKey(publicKeyHex: string): boolean {
   try {
     const p = ed25519.Point.fromHex(publicKeyHex);
-    return !p.is0() && p.toHex() === publicKeyHex;
+    return !p.is0() && !p.isSmallOrder() && p.isTorsionFree() && p.toHex() === publicKeyHex;
   } catch {
     return false;
   }
