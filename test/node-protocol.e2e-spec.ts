@@ -74,6 +74,8 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
   });
 
   afterAll(async () => {
+    // Every frame the coordinator sent during the suite matched the protocol's schemas.
+    expect(signers.flatMap((s) => s.node.invalidFrames)).toEqual([]);
     signers.forEach((s) => s.node.close());
     await coord?.destroy();
   });
@@ -261,6 +263,44 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
       ]),
     );
     expect((view.body.attempts as { status: string }[])[0]!.status).toBe('timed_out');
+  });
+
+  it('ends an attempt at once when a selected signer declines, without calling it unresponsive', async () => {
+    const requestId = await createRequest('change of mind');
+    const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
+    await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
+    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    await a.node.next('ack', (f) => f.requestId === requestId);
+    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
+    await b.node.next('attempt.package', (f) => f.requestId === requestId);
+    const started = Date.now();
+    b.node.send({ type: 'request.decline', requestId, code: 'POLICY_DENIED', reason: 'operator said no' });
+    const abort = await a.node.next('attempt.abort', (f) => f.requestId === requestId);
+    expect(abort.attemptId).toBe(pa.attemptId);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // a never used its nonce; it and c can still sign.
+    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    const p2 = await a.node.next('attempt.package', (f) => f.requestId === requestId);
+    const p2c = await c.node.next('attempt.package', (f) => f.requestId === requestId);
+    a.node.send({ type: 'attempt.share', requestId, attemptId: p2.attemptId, share: a.share(p2) });
+    c.node.send({ type: 'attempt.share', requestId, attemptId: p2c.attemptId, share: c.share(p2c) });
+    await a.node.next('request.closed', (f) => f.requestId === requestId);
+    const view = await getRequest(requestId);
+    expect(view.body).toMatchObject({ status: 'completed', culprits: [{ nodeId: nodeIds[1], reason: 'declined' }] });
+  });
+
+  it('caps the unused commitments a node may hold for one request', async () => {
+    const requestId = await createRequest('hoarding');
+    const [, , c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
+    await c.node.next('request.propose', (f) => f.requestId === requestId);
+    for (let i = 0; i < 4; i++) {
+      c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+      await c.node.next('ack', (f) => f.requestId === requestId);
+    }
+    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    expect(await c.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'COMMITMENT_CONFLICT' });
   });
 
   it('keeps an unbroken audit chain through all of the above', async () => {

@@ -17,6 +17,10 @@ export const CloseCode = {
   REPLACED: 4409,
   /** The coordinator is shutting down. */
   SHUTTING_DOWN: 4503,
+  /** The node sent frames faster than they could be handled (policy violation). */
+  TOO_MANY_FRAMES: 1008,
+  /** The coordinator could not complete the handshake (for example, its database was unavailable). */
+  INTERNAL_ERROR: 1011,
   /** The frame was larger than MAX_FRAME_BYTES (set by `ws`). */
   MESSAGE_TOO_BIG: 1009,
 } as const;

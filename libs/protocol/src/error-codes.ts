@@ -43,6 +43,9 @@ export const ErrorCodes = [
   // signing outcome
   'NOT_ENOUGH_SIGNERS',
   'AGGREGATE_INVALID',
+  // REST routing and limits
+  'NOT_FOUND',
+  'PAYLOAD_TOO_LARGE',
   // infrastructure
   'DATABASE_UNAVAILABLE',
   'INTERNAL',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCoordinatorFrame, decodeNodeFrame, encodeFrame, MAX_FRAME_BYTES } from './index.js';
+import { decodeCoordinatorFrame, decodeNodeFrame, encodeFrame, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, packageFits } from './index.js';
 
 const uuid = '3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41';
 const commitment = {
@@ -59,5 +59,13 @@ describe('wire protocol', () => {
   it('carries request and attempt ids of a refused frame when they can be read', () => {
     const r = decodeNodeFrame(JSON.stringify({ v: 1, type: 'attempt.share', requestId: uuid, attemptId: uuid, share: 'zz' }));
     expect(r.ok || [r.error.requestId, r.error.attemptId]).toEqual([uuid, uuid]);
+  });
+});
+
+describe('package size bound', () => {
+  it('admits the largest message for small signer sets and refuses packages that cannot fit in a frame', () => {
+    expect(packageFits(MAX_MESSAGE_BYTES, 2)).toBe(true);
+    expect(packageFits(MAX_MESSAGE_BYTES, 255)).toBe(false);
+    expect(packageFits(1, 100)).toBe(true);
   });
 });

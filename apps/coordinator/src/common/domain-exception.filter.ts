@@ -17,6 +17,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      if (status === 503) {
+        // The health check's verdict: keep Terminus's per-indicator body as the details.
+        res.status(503).json({ error: { code: 'DATABASE_UNAVAILABLE', message: 'a dependency is down', details: exception.getResponse() } });
+        return;
+      }
       const code = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'VALIDATION_FAILED' : 'INTERNAL';
       res.status(status).json({ error: { code, message: exception.message } });
       return;

@@ -22,6 +22,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'NOT_IN_SIGNER_SET':
     case 'NOT_PROPOSED':
       return HttpStatus.FORBIDDEN;
+    case 'NOT_FOUND':
     case 'NODE_UNKNOWN':
     case 'NODE_NOT_FOUND':
     case 'KEY_NOT_FOUND':
@@ -45,6 +46,8 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'NOT_ENOUGH_SIGNERS':
     case 'AGGREGATE_INVALID':
       return HttpStatus.UNPROCESSABLE_ENTITY;
+    case 'PAYLOAD_TOO_LARGE':
+      return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'DATABASE_UNAVAILABLE':
       return HttpStatus.SERVICE_UNAVAILABLE;
     case 'INTERNAL':

@@ -41,7 +41,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     }, AUTH_CHALLENGE_TTL_MS);
     socket.on('message', (data: RawData) => {
       if (conn.pending >= MAX_QUEUED_FRAMES) {
-        socket.close(1008, 'too many unprocessed frames');
+        socket.close(CloseCode.TOO_MANY_FRAMES, 'too many unprocessed frames');
         return;
       }
       conn.pending++;
@@ -50,15 +50,17 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         .catch((e: unknown) => this.logger.error(`frame handling failed: ${(e as Error).stack ?? String(e)}`))
         .finally(() => conn.pending--);
     });
+    socket.once('close', (code: number) => {
+      const nodeId = this.connections.release(socket);
+      if (nodeId) {
+        this.auth.recordDisconnect(nodeId, code).catch((e: unknown) => this.logger.warn(`audit of disconnect failed: ${(e as Error).message}`));
+      }
+    });
     this.connections.sendTo(conn, frame);
   }
 
-  handleDisconnect(socket: WebSocket): void {
-    const nodeId = this.connections.release(socket);
-    if (nodeId) {
-      this.auth.recordDisconnect(nodeId, 1000).catch((e: unknown) => this.logger.warn(`audit of disconnect failed: ${(e as Error).message}`));
-    }
-  }
+  /** Bookkeeping happens in the socket's own 'close' listener, which knows the close code. */
+  handleDisconnect(): void {}
 
   onApplicationShutdown(): void {
     this.connections.closeAll(CloseCode.SHUTTING_DOWN, 'coordinator shutting down');
@@ -97,7 +99,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return;
       }
       this.logger.error(`${frame.type} from ${conn.nodeId}: ${(e as Error).stack ?? String(e)}`);
-      this.sendError(conn, 'INTERNAL', 'internal error; the frame was not applied', ids);
+      this.sendError(conn, 'INTERNAL', 'internal error: the frame may be only partly applied; sending it again is safe', ids);
     }
   }
 
@@ -132,7 +134,12 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       this.logger.log(`node ${node.label} (${node.id}) authenticated`);
       await this.signing.onNodeConnected(node.id);
     } catch (e) {
-      if (!(e instanceof DomainError)) throw e;
+      if (!(e instanceof DomainError)) {
+        this.logger.error(`authentication failed internally: ${(e as Error).stack ?? String(e)}`);
+        this.sendError(conn, 'INTERNAL', 'the coordinator could not complete authentication; retry later', { inReplyTo: frame.type });
+        conn.socket.close(CloseCode.INTERNAL_ERROR, 'internal error');
+        return;
+      }
       this.sendError(conn, e.code, e.message, { inReplyTo: frame.type });
       conn.socket.close(closeCodeOf(e.code) ?? CloseCode.AUTH_FAILED, e.message.slice(0, 120));
     }

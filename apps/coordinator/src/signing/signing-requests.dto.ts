@@ -51,5 +51,5 @@ export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }
       : null,
   culprits: request.culprits,
   signature: request.signature,
-  groupPublicKey: request.status === 'completed' ? groupPublicKey : groupPublicKey || null,
+  groupPublicKey: groupPublicKey || null,
 });

@@ -66,13 +66,15 @@ export class NodeAuthService {
     if (issued.used) throw await refuse('AUTH_FAILED', 'challenge already used', null);
     issued.used = true;
     if (now.getTime() > issued.expiresAt) throw await refuse('CHALLENGE_EXPIRED', 'challenge expired', null);
+    // The signature is checked against the presented key before the lookup, so that only the holder of
+    // a key learns whether it is enrolled or revoked.
+    const transcript = authTranscript(this.settings.coordinatorId, issued.challenge);
+    if (!identityVerify(response.publicKey, transcript, response.signature)) {
+      throw await refuse('AUTH_FAILED', 'challenge signature does not verify', null);
+    }
     const node = await this.store.read.nodes.findByPublicKey(response.publicKey);
     if (!node) throw await refuse('NODE_UNKNOWN', 'no node is enrolled with this public key', null);
     if (node.status === 'revoked') throw await refuse('NODE_REVOKED', 'node has been revoked', node.id);
-    const transcript = authTranscript(this.settings.coordinatorId, issued.challenge);
-    if (!identityVerify(node.publicKey, transcript, response.signature)) {
-      throw await refuse('AUTH_FAILED', 'challenge signature does not verify', node.id);
-    }
     await this.store.transaction(async (tx) => {
       await tx.nodes.touch(node.id, now);
       await tx.audit.append({

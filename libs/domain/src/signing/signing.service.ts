@@ -14,6 +14,7 @@ import {
 } from '#crypto';
 import {
   MAX_MESSAGE_BYTES,
+  packageFits,
   type AttemptRefuseFrame,
   type AttemptShareFrame,
   type CoordinatorFrame,
@@ -60,6 +61,12 @@ export type FrameOutcome = 'accepted' | 'duplicate';
 
 /** Refusals that say the node lost or already spent its nonce: honest after a restart, not blamed. */
 const BLAMELESS_REFUSALS: readonly RefusalCode[] = ['NONCE_UNKNOWN', 'NONCE_CONSUMED', 'DEADLINE_PASSED'];
+/** Blameless refusals one node may make per request before it is blamed (so it cannot stall a request). */
+const MAX_BLAMELESS_REFUSALS = 3;
+/** Unused commitments one node may hold per request. */
+const MAX_LIVE_COMMITMENTS_PER_NODE = 4;
+/** Reasons in frames are bounded by the protocol's schemas. */
+const reasonText = (text: string): string => (text.length <= 500 ? text : `${text.slice(0, 497)}...`);
 
 const commitmentHash = (c: { hiding: string; binding: string }): string => sha256Hex(`${c.hiding}${c.binding}`);
 
@@ -78,6 +85,8 @@ export class SigningService implements OnModuleDestroy {
   /** Emits a request's id once its final state has committed (for long-polling clients). */
   private readonly settled = new EventEmitter().setMaxListeners(0);
   private stopped = false;
+  /** Blameless refusals per `${requestId}:${nodeId}`; forgotten with the request. */
+  private readonly refusals = new Map<string, number>();
 
   constructor(
     @Inject(STORE) private readonly store: Store,
@@ -99,6 +108,9 @@ export class SigningService implements OnModuleDestroy {
     if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${input.keyId} not found`);
     if (key.status !== 'active') throw new DomainError('KEY_RETIRED', `key ${input.keyId} is retired`);
     const message = encodeMessage(input.message, input.encoding);
+    if (!packageFits(message.length / 2, key.threshold)) {
+      throw new DomainError('VALIDATION_FAILED', `message too large for a signing package of ${key.threshold} signers`);
+    }
     const now = new Date();
     const deadline = input.deadline ?? new Date(now.getTime() + this.settings.defaultRequestTtlMs);
     if (deadline.getTime() <= now.getTime() + 1000) {
@@ -232,7 +244,7 @@ export class SigningService implements OnModuleDestroy {
             await tx.attempts.update(request.id, attempt.id, { status: 'aborted', endedAt: now, failureReason: 'coordinator restarted' });
             await tx.audit.append({
               ...this.event(SYSTEM_ACTOR, 'attempt.failed', 'failure', request, attempt.id),
-              details: { reason: 'coordinator restarted', seq: attempt.seq },
+              details: { reason: 'coordinator restarted', seq: attempt.seq, status: 'aborted' },
             });
           }
           await tx.commitments.burnForRequest(request.id);
@@ -280,14 +292,34 @@ export class SigningService implements OnModuleDestroy {
       this.member(key, nodeId);
       if (request.culprits.some((c) => c.nodeId === nodeId && c.reason === 'declined')) return 'duplicate';
       const culprit: Culprit = { nodeId, reason: 'declined', detail: `${frame.code}: ${frame.reason}` };
+      // A selected signer that declines ends its attempt at once rather than letting it time out.
+      const active = await this.activeAttempt(this.store.read, request.id);
+      const shares = active ? await this.store.read.shares.listForAttempt(request.id, active.id) : [];
+      const endsAttempt = active !== null && active.participants.includes(nodeId) && !shares.some((s) => s.nodeId === nodeId);
+      const reason = `node ${nodeId} declined: ${frame.code}`;
       await this.store.transaction(async (tx) => {
+        const now = new Date();
+        if (endsAttempt) {
+          await tx.attempts.update(request.id, active.id, { status: 'failed', endedAt: now, failureReason: reason });
+          await tx.commitments.burnForAttempt(request.id, active.id);
+        }
         await tx.commitments.burnForRequest(request.id, nodeId);
-        await tx.requests.update(request.id, { culprits: [...request.culprits, culprit], updatedAt: new Date() });
+        await tx.requests.update(request.id, {
+          culprits: [...request.culprits, culprit],
+          ...(endsAttempt ? { status: 'committing' as const } : {}),
+          updatedAt: now,
+        });
         await tx.audit.append({
-          ...this.event({ kind: 'node', id: nodeId }, 'request.declined', 'success', request, null, nodeId),
-          details: { code: frame.code, reason: frame.reason },
+          ...this.event({ kind: 'node', id: nodeId }, 'request.declined', 'success', request, endsAttempt ? active.id : null, nodeId),
+          details: { code: frame.code, reason: frame.reason, endedAttempt: endsAttempt },
         });
       });
+      if (endsAttempt) {
+        this.clearTimer(`attempt:${active.id}`);
+        for (const p of active.participants) {
+          if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: active.id, reason: reasonText(reason) }]);
+        }
+      }
       await this.settle(request.id, out);
       return 'accepted';
     });
@@ -339,7 +371,10 @@ export class SigningService implements OnModuleDestroy {
   async handleRefuse(nodeId: string, frame: AttemptRefuseFrame): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
       const { request, attempt } = await this.liveAttempt(frame.requestId, frame.attemptId, nodeId);
-      const blameless = BLAMELESS_REFUSALS.includes(frame.code);
+      const counter = `${request.id}:${nodeId}`;
+      const count = (this.refusals.get(counter) ?? 0) + 1;
+      this.refusals.set(counter, count);
+      const blameless = BLAMELESS_REFUSALS.includes(frame.code) && count <= MAX_BLAMELESS_REFUSALS;
       const reason = `node ${nodeId} refused the signing package: ${frame.code} (${frame.reason})`;
       await this.store.transaction(async (tx) => {
         const now = new Date();
@@ -356,7 +391,7 @@ export class SigningService implements OnModuleDestroy {
       });
       this.clearTimer(`attempt:${attempt.id}`);
       for (const p of attempt.participants) {
-        if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: attempt.id, reason }]);
+        if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: attempt.id, reason: reasonText(reason) }]);
       }
       await this.settle(request.id, out);
       return 'accepted';
@@ -386,6 +421,9 @@ export class SigningService implements OnModuleDestroy {
     }
     const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
     if (live.some((l) => l.hiding === c.hiding && l.binding === c.binding)) return 'duplicate';
+    if (live.length >= MAX_LIVE_COMMITMENTS_PER_NODE) {
+      throw new DomainError('COMMITMENT_CONFLICT', `node already holds ${live.length} unused commitments for this request`);
+    }
     const record: CommitmentRecord = {
       id: randomUUID(),
       keyId: key.id,
@@ -545,7 +583,7 @@ export class SigningService implements OnModuleDestroy {
           details: { silent, seq: attempt.seq },
         });
       });
-      for (const p of attempt.participants) out.push([p, { type: 'attempt.abort', requestId, attemptId, reason }]);
+      for (const p of attempt.participants) out.push([p, { type: 'attempt.abort', requestId, attemptId, reason: reasonText(reason) }]);
       await this.settle(requestId, out);
     });
   }
@@ -657,10 +695,11 @@ export class SigningService implements OnModuleDestroy {
 
   private closeRequest(request: SigningRequestRecord, key: KeyRecord, status: 'completed' | 'failed' | 'expired', reason: string | undefined, out: Outbox) {
     this.clearTimer(`request:${request.id}`);
+    for (const m of key.members) this.refusals.delete(`${request.id}:${m.nodeId}`);
     // Called after the final state committed; waiters re-read it from the database.
     queueMicrotask(() => this.settled.emit(request.id));
     for (const m of key.members) {
-      out.push([m.nodeId, { type: 'request.closed', requestId: request.id, status, ...(reason ? { reason: reason.slice(0, 500) } : {}) }]);
+      out.push([m.nodeId, { type: 'request.closed', requestId: request.id, status, ...(reason ? { reason: reasonText(reason) } : {}) }]);
     }
   }
 
@@ -694,6 +733,9 @@ export class SigningService implements OnModuleDestroy {
       );
     }
     if (attempt.status !== 'signing') throw new DomainError('ATTEMPT_FINISHED', `attempt ${attemptId} is ${attempt.status}`);
+    if (request.culprits.some((c) => c.nodeId === nodeId)) {
+      throw new DomainError('NOT_IN_SIGNER_SET', 'node is excluded from this request');
+    }
     const index = attempt.participants.indexOf(nodeId);
     if (index < 0) throw new DomainError('NOT_IN_SIGNER_SET', `node is not a signer of attempt ${attemptId}`);
     return { request, attempt, index };
