@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { aggregateOrBlame, commit, dealKey, signShare, sortCommitments, utf8 } from '#crypto';
@@ -138,20 +138,12 @@ async function main(): Promise<void> {
   }
 
   const best = Math.max(...results.map((r) => r.perSecond));
-  const lines = [
-    '# Benchmarks',
+  const kind = process.env.DATABASE_URL ? 'postgres' : 'embedded';
+  const section = [
+    `<!-- bench:${kind} -->`,
+    `## ${database}`,
     '',
-    'Produced by `npm run bench` (settings: `BENCH_SESSIONS`, `BENCH_LEVELS`, `DATABASE_URL`). Each session is one',
-    '2-of-3 secp256k1 signing request through the real coordinator process, three real signer processes, real',
-    'WebSockets and the database: `POST /v1/signing-requests`, then a long-poll `GET ...?waitMs=` until it completes.',
-    'Latency is from the POST to the answer carrying the verified signature. Coordinator CPU is its user+system time',
-    'over the level divided by the sessions. The baseline signs the same way in-process with noble alone (two',
-    'commits, two signature shares, one aggregate that verifies), on one core, in the same run.',
-    '',
-    `- date: ${new Date().toISOString()}`,
-    `- machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-    `- database: ${database}`,
-    `- sessions per level: ${SESSIONS}`,
+    `Command: \`${process.env.DATABASE_URL ? 'DATABASE_URL=postgres://… ' : ''}npm run bench\` (${SESSIONS} sessions per level), ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
     '',
     '| concurrency | sessions/s | p50 ms | p95 ms | p99 ms | coordinator CPU ms/session | coordinator RSS MB | failed |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -160,13 +152,35 @@ async function main(): Promise<void> {
         `| ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMsPerSession?.toFixed(2) ?? 'n/a'} | ${r.rssMb?.toFixed(0) ?? 'n/a'} | ${r.failed} |`,
     ),
     '',
-    `In-process noble only: **${baseline.perSecond.toFixed(1)} sessions/s** (${baseline.msPerSession.toFixed(2)} ms per session).`,
-    `Best end-to-end throughput is **${((best / baseline.perSecond) * 100).toFixed(0)}%** of the in-process cryptography alone`,
-    `(ratio ${(best / baseline.perSecond).toFixed(2)}), with everything on the same ${cpus().length} cores: coordinator, database, three signers and the client.`,
+    `In-process noble only, same run: **${baseline.perSecond.toFixed(1)} sessions/s** (${baseline.msPerSession.toFixed(2)} ms per session, one core).`,
+    `Best end-to-end throughput: **${((best / baseline.perSecond) * 100).toFixed(0)}%** of it (ratio ${(best / baseline.perSecond).toFixed(2)}).`,
+    `<!-- /bench:${kind} -->`,
+  ].join('\n');
+  const header = [
+    '# Benchmarks',
     '',
-  ];
+    '`npm run bench` runs many 2-of-3 secp256k1 signing sessions through the real coordinator process, three real',
+    'signer processes, real WebSockets and the database, at several concurrency levels (`BENCH_SESSIONS`,',
+    '`BENCH_LEVELS`; `DATABASE_URL` for a PostgreSQL server instead of the embedded one). A session is',
+    '`POST /v1/signing-requests` then a long-poll `GET …?waitMs=` until it completes; latency runs from the POST',
+    'to the answer carrying the verified signature. Coordinator CPU is its user+system time over a level divided',
+    'by its sessions (the embedded database runs inside the coordinator, so its CPU counts there). The baseline',
+    'signs the same way in-process with noble alone (two commits, two shares, one aggregate that verifies) in the',
+    'same run. Client, coordinator, database and the three signers all share the machine\'s cores. Each run',
+    'replaces its own section below.',
+    '',
+  ].join('\n');
+  let existing = '';
+  try {
+    existing = await readFile(OUT, 'utf8');
+  } catch {
+    existing = '';
+  }
+  const marker = new RegExp(`<!-- bench:${kind} -->[\\s\\S]*?<!-- /bench:${kind} -->`);
+  const body = existing.includes('# Benchmarks') ? existing : header;
+  const next = marker.test(body) ? body.replace(marker, section) : `${body.trimEnd()}\n\n${section}\n`;
   await mkdir(dirname(OUT), { recursive: true });
-  await writeFile(OUT, lines.join('\n'));
+  await writeFile(OUT, next.endsWith('\n') ? next : `${next}\n`);
   console.log(`\nwritten to ${OUT}`);
 }
 

@@ -12,6 +12,8 @@ export interface LocalClusterOptions {
   /** Each node's approval rule, as `run` flags. */
   approvalFlags?: string[];
   coordinatorEnv?: Record<string, string>;
+  /** Extra Node.js flags for the coordinator process (e.g. `--cpu-prof`). */
+  coordinatorNodeArgs?: string[];
   onStep?: (text: string) => void;
 }
 
@@ -71,7 +73,7 @@ export class LocalCluster {
       LOG_LEVEL: 'warn',
       DATABASE_URL: this.options.databaseUrl ?? '',
       ...this.options.coordinatorEnv,
-    });
+    }, this.options.coordinatorNodeArgs ?? []);
     const coordinator = this.coordinator;
     await waitFor(
       'the coordinator to be healthy',

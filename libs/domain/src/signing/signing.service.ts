@@ -85,6 +85,11 @@ export class SigningService implements OnModuleDestroy {
   /** Emits a request's id once its final state has committed (for long-polling clients). */
   private readonly settled = new EventEmitter().setMaxListeners(0);
   private stopped = false;
+  /**
+   * Keys' public packages and members, which never change once registered; a request's key is read
+   * once instead of on every frame. (Status is read fresh where it matters: creating a request.)
+   */
+  private readonly keyCache = new Map<string, KeyRecord>();
   /** Blameless refusals per `${requestId}:${nodeId}`; forgotten with the request. */
   private readonly refusals = new Map<string, number>();
 
@@ -452,7 +457,7 @@ export class SigningService implements OnModuleDestroy {
       }
       throw e;
     }
-    await this.maybeStartAttempt(request.id, out);
+    await this.maybeStartAttempt(request.id, key, out);
     return 'accepted';
   }
 
@@ -466,11 +471,10 @@ export class SigningService implements OnModuleDestroy {
   }
 
   /** Starts an attempt when t eligible signers have a ready commitment and none is running. */
-  private async maybeStartAttempt(requestId: string, out: Outbox): Promise<void> {
+  private async maybeStartAttempt(requestId: string, key: KeyRecord, out: Outbox): Promise<void> {
     const started = await this.store.transaction(async (tx) => {
       const request = await tx.requests.findByIdForUpdate(requestId);
       if (!request || (request.status !== 'pending' && request.status !== 'committing')) return null;
-      const key = (await tx.keys.findById(request.keyId))!;
       const excluded = new Set(request.culprits.map((c) => c.nodeId));
       // The newest ready commitment of each eligible, connected node; earliest-ready nodes first.
       const latest = new Map<string, CommitmentRecord>();
@@ -515,7 +519,7 @@ export class SigningService implements OnModuleDestroy {
   private async finishAttempt(requestId: string, attemptId: string, out: Outbox): Promise<void> {
     const request = (await this.store.read.requests.findById(requestId))!;
     const attempt = (await this.store.read.attempts.findById(requestId, attemptId))!;
-    const key = (await this.store.read.keys.findById(request.keyId))!;
+    const key = await this.keyOf(request.keyId);
     const shares = await this.store.read.shares.listForAttempt(requestId, attemptId);
     const byIdentifier = Object.fromEntries(shares.map((s) => [s.identifier, s.share]));
     const result = aggregateOrBlame(key.publicPackage, attempt.commitments, hexToBytes(request.message), byIdentifier);
@@ -592,7 +596,7 @@ export class SigningService implements OnModuleDestroy {
     await this.withRequest(requestId, async (out) => {
       const request = await this.store.read.requests.findById(requestId);
       if (!request || isTerminalRequest(request.status)) return;
-      const key = (await this.store.read.keys.findById(request.keyId))!;
+      const key = await this.keyOf(request.keyId);
       const attempts = await this.store.read.attempts.listForRequest(requestId);
       const answered = new Set<string>(request.culprits.map((c) => c.nodeId));
       for (const a of attempts) a.participants.forEach((p) => answered.add(p));
@@ -627,7 +631,7 @@ export class SigningService implements OnModuleDestroy {
   private async settle(requestId: string, out: Outbox): Promise<void> {
     const request = (await this.store.read.requests.findById(requestId))!;
     if (isTerminalRequest(request.status)) return;
-    const key = (await this.store.read.keys.findById(request.keyId))!;
+    const key = await this.keyOf(request.keyId);
     const excluded = new Set(request.culprits.map((c) => c.nodeId));
     const eligible = key.members.filter((m) => !excluded.has(m.nodeId)).length;
     if (eligible < key.threshold) {
@@ -652,14 +656,14 @@ export class SigningService implements OnModuleDestroy {
       return;
     }
     await this.propose(requestId, out);
-    await this.maybeStartAttempt(requestId, out);
+    await this.maybeStartAttempt(requestId, key, out);
   }
 
   /** Sends the proposal to eligible connected members that hold no live commitment (or to one node). */
   private async propose(requestId: string, out: Outbox, onlyNode?: string): Promise<void> {
     const request = await this.store.read.requests.findById(requestId);
     if (!request || isTerminalRequest(request.status)) return;
-    const key = (await this.store.read.keys.findById(request.keyId))!;
+    const key = await this.keyOf(request.keyId);
     const excluded = new Set(request.culprits.map((c) => c.nodeId));
     const targets: string[] = [];
     for (const m of key.members) {
@@ -712,7 +716,7 @@ export class SigningService implements OnModuleDestroy {
       throw new DomainError('REQUEST_FINISHED', `signing request ${requestId} is ${request.status}`);
     }
     if (request.deadline.getTime() <= Date.now()) throw new DomainError('REQUEST_EXPIRED', `signing request ${requestId} has expired`);
-    const key = (await this.store.read.keys.findById(request.keyId))!;
+    const key = await this.keyOf(request.keyId);
     return { request, key };
   }
 
@@ -746,6 +750,16 @@ export class SigningService implements OnModuleDestroy {
   }
 
   // ------------------------------------------------------------------ plumbing
+
+  private async keyOf(keyId: string): Promise<KeyRecord> {
+    const cached = this.keyCache.get(keyId);
+    if (cached) return cached;
+    const key = await this.store.read.keys.findById(keyId);
+    if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${keyId} not found`);
+    if (this.keyCache.size >= 10_000) this.keyCache.clear();
+    this.keyCache.set(keyId, key);
+    return key;
+  }
 
   private packageFrame(request: SigningRequestRecord, attempt: AttemptRecord): Outgoing<CoordinatorFrame> {
     return {
