@@ -1,43 +1,30 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { describe, expect, it } from 'vitest';
 import { aNode } from './testing/fixtures.js';
-import { openMigratedDataSource } from './testing/open-data-source.js';
-import { TransactionMisuseError, TypeOrmStore } from './typeorm-store.js';
+import { TransactionMisuseError } from './typeorm-store.js';
+import { useMigratedStore } from './testing/migrated-store.js';
 
 const embedded = !process.env.DATABASE_URL;
 
 describe('TypeOrmStore', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-  let store: TypeOrmStore;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = await openMigratedDataSource(db);
-    store = new TypeOrmStore(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await db.drop();
-  });
+  const t = useMigratedStore();
 
   it('pings the database', async () => {
-    await expect(store.ping()).resolves.toBeUndefined();
+    await expect(t.store.ping()).resolves.toBeUndefined();
   });
 
   it('commits the work of a transaction and rolls it back when the callback throws', async () => {
     const kept = aNode();
     const dropped = aNode();
-    await store.transaction((tx) => tx.nodes.insert(kept));
+    await t.store.transaction((tx) => tx.nodes.insert(kept));
     await expect(
-      store.transaction(async (tx) => {
+      t.store.transaction(async (tx) => {
         await tx.nodes.insert(dropped);
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    expect(await store.read.nodes.findById(kept.id)).toEqual(kept);
-    expect(await store.read.nodes.findById(dropped.id)).toBeNull();
+    expect(await t.store.read.nodes.findById(kept.id)).toEqual(kept);
+    expect(await t.store.read.nodes.findById(dropped.id)).toBeNull();
   });
 
   it('keeps concurrent transactions apart: no shared statements, no dirty reads, independent rollback', async () => {
@@ -47,7 +34,7 @@ describe('TypeOrmStore', () => {
     let signalInserted!: () => void;
     const inserted = new Promise<void>((resolve) => (signalInserted = resolve));
 
-    const failing = store.transaction(async (tx) => {
+    const failing = t.store.transaction(async (tx) => {
       await tx.nodes.insert(rolledBack);
       events.push('first inserted');
       signalInserted();
@@ -57,7 +44,7 @@ describe('TypeOrmStore', () => {
     });
     await inserted;
     // The first transaction is open and holds an uncommitted row.
-    const succeeding = store.transaction(async (tx) => {
+    const succeeding = t.store.transaction(async (tx) => {
       events.push('second running');
       const seen = await tx.nodes.findById(rolledBack.id);
       await tx.nodes.insert(committed);
@@ -66,8 +53,8 @@ describe('TypeOrmStore', () => {
 
     await expect(failing).rejects.toThrow('roll the first back');
     expect(await succeeding).toBeNull();
-    expect(await store.read.nodes.findById(rolledBack.id)).toBeNull();
-    expect(await store.read.nodes.findById(committed.id)).toEqual(committed);
+    expect(await t.store.read.nodes.findById(rolledBack.id)).toBeNull();
+    expect(await t.store.read.nodes.findById(committed.id)).toEqual(committed);
     // The embedded database has one session: the second transaction waits for the first to end.
     if (embedded) expect(events).toEqual(['first inserted', 'first failing', 'second running']);
   });
@@ -76,7 +63,7 @@ describe('TypeOrmStore', () => {
     const nodes = Array.from({ length: 12 }, () => aNode());
     await Promise.all(
       nodes.map((node) =>
-        store.transaction(async (tx) => {
+        t.store.transaction(async (tx) => {
           await tx.nodes.insert(node);
           await delay(1);
           await tx.nodes.touch(node.id, new Date('2026-02-01T00:00:00.000Z'));
@@ -84,20 +71,20 @@ describe('TypeOrmStore', () => {
       ),
     );
     for (const node of nodes) {
-      expect((await store.read.nodes.findById(node.id))?.lastSeenAt).toEqual(new Date('2026-02-01T00:00:00.000Z'));
+      expect((await t.store.read.nodes.findById(node.id))?.lastSeenAt).toEqual(new Date('2026-02-01T00:00:00.000Z'));
     }
   });
 
-  it('refuses store.read and nested transactions inside a transaction callback (they would deadlock the embedded database)', async () => {
+  it('refuses t.store.read and nested transactions inside a transaction callback (they would deadlock the embedded database)', async () => {
     const node = aNode();
-    await expect(store.transaction(() => store.read.nodes.findById(node.id))).rejects.toBeInstanceOf(TransactionMisuseError);
-    await expect(store.transaction(() => store.transaction(() => Promise.resolve(1)))).rejects.toBeInstanceOf(TransactionMisuseError);
+    await expect(t.store.transaction(() => t.store.read.nodes.findById(node.id))).rejects.toBeInstanceOf(TransactionMisuseError);
+    await expect(t.store.transaction(() => t.store.transaction(() => Promise.resolve(1)))).rejects.toBeInstanceOf(TransactionMisuseError);
 
     // Work the callback leaves running may use the store once the transaction has ended.
     let later: Promise<unknown> = Promise.resolve();
-    await store.transaction(async (tx) => {
+    await t.store.transaction(async (tx) => {
       await tx.nodes.insert(node);
-      later = delay(20).then(() => store.read.nodes.findById(node.id));
+      later = delay(20).then(() => t.store.read.nodes.findById(node.id));
     });
     expect(await later).toEqual(node);
   });

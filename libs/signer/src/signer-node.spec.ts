@@ -380,29 +380,13 @@ describe('signing', () => {
     expect(shareVerifies(retry.commitments, key.identifiers[0]!, second.share)).toBe(true);
   });
 
-  it('two nodes produce shares that aggregate into a valid signature', async () => {
+  it.each(['secp256k1', 'ed25519'] as const)('two %s nodes produce shares that aggregate into a valid signature', async (suite) => {
+    if (key.publicPackage.suite !== suite) {
+      key = await dealTestKey(join(root.path, suite), { suite, threshold: 2, maxSigners: 3, withKeystores: 2 });
+    }
     const a = await startNode(0);
     const b = await startNode(1);
-    const p = proposal();
-    const ca = await commitTo(a.conn, p);
-    const cb = await commitTo(b.conn, p);
-    const pkg = signingPackage(p, [ca, cb]);
-    a.conn.send(pkg);
-    b.conn.send(pkg);
-    const [sa, sb] = await Promise.all([a.conn.next('attempt.share'), b.conn.next('attempt.share')]);
-    const result = aggregateOrBlame(key.publicPackage, pkg.commitments, hexToBytes(MESSAGE), {
-      [key.identifiers[0]!]: sa.share,
-      [key.identifiers[1]!]: sb.share,
-    });
-    expect(result.ok).toBe(true);
-  });
-
-  it('works for ed25519 too', async () => {
-    const edRoot = join(root.path, 'ed');
-    key = await dealTestKey(edRoot, { suite: 'ed25519', threshold: 2, maxSigners: 3, withKeystores: 2 });
-    const a = await startNode(0);
-    const b = await startNode(1);
-    const p = proposal({ suite: 'ed25519' });
+    const p = proposal({ suite });
     const pkg = signingPackage(p, [await commitTo(a.conn, p), await commitTo(b.conn, p)]);
     a.conn.send(pkg);
     b.conn.send(pkg);

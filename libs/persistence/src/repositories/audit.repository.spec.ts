@@ -1,40 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataSource } from 'typeorm';
+import { describe, expect, it } from 'vitest';
 import { ChainVerifier, GENESIS_HASH, type ChainVerdict } from '#audit';
 import type { AuditEntry } from '#domain';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.js';
 import { aNode, anAuditInput, at } from '../testing/fixtures.js';
-import { openMigratedDataSource } from '../testing/open-data-source.js';
-import { TypeOrmStore } from '../typeorm-store.js';
+import { useMigratedStore } from '../testing/migrated-store.js';
 
 describe('audit repository', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-  let store: TypeOrmStore;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = await openMigratedDataSource(db);
-    store = new TypeOrmStore(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await db.drop();
-  });
+  const t = useMigratedStore();
 
   /** Verifies the whole chain, reading it in small batches as the audit service does. */
   async function verifyChain(): Promise<ChainVerdict> {
     const verifier = new ChainVerifier();
     for (let after = 0; ; ) {
-      const batch = await store.read.audit.listAfter(after, 7);
+      const batch = await t.store.read.audit.listAfter(after, 7);
       if (batch.length === 0) return verifier.result();
       for (const entry of batch) verifier.push(entry);
       after = batch.at(-1)!.seq;
     }
   }
 
-  const head = async (): Promise<AuditEntry | undefined> => (await store.read.audit.listAfter(0, 1_000_000)).at(-1);
+  const head = async (): Promise<AuditEntry | undefined> => (await t.store.read.audit.listAfter(0, 1_000_000)).at(-1);
 
   it('chains entries from the genesis hash, returning what it stored', async () => {
     const input = anAuditInput({
@@ -45,8 +31,8 @@ describe('audit repository', () => {
       keyId: randomUUID(),
       details: { zeta: 1, alpha: { b: [true, null, 'x'], a: 2 } },
     });
-    const first = await store.transaction((tx) => tx.audit.append(input));
-    const [second, third] = await store.transaction(async (tx) => [
+    const first = await t.store.transaction((tx) => tx.audit.append(input));
+    const [second, third] = await t.store.transaction(async (tx) => [
       await tx.audit.append(anAuditInput({ action: 'request.created' })),
       await tx.audit.append(anAuditInput({ action: 'request.proposed' })),
     ]);
@@ -54,20 +40,20 @@ describe('audit repository', () => {
     expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, requestId: null, attemptId: null, nodeId: null, ...input });
     expect(second).toMatchObject({ seq: 2, prevHash: first.hash });
     expect(third).toMatchObject({ seq: 3, prevHash: second.hash });
-    expect(await store.read.audit.listAfter(0, 3)).toEqual([first, second, third]);
+    expect(await t.store.read.audit.listAfter(0, 3)).toEqual([first, second, third]);
     expect(await verifyChain()).toEqual({ ok: true, checked: 3, headHash: third.hash });
   });
 
   it('hashes the details as stored, so a Date or an undefined field cannot break the chain', async () => {
-    const entry = await store.read.audit.append(anAuditInput({ details: { when: new Date('2026-05-01T00:00:00.000Z'), gone: undefined } }));
+    const entry = await t.store.read.audit.append(anAuditInput({ details: { when: new Date('2026-05-01T00:00:00.000Z'), gone: undefined } }));
     expect(entry.details).toEqual({ when: '2026-05-01T00:00:00.000Z' });
-    expect((await store.read.audit.listAfter(entry.seq - 1, 1))[0]).toEqual(entry);
+    expect((await t.store.read.audit.listAfter(entry.seq - 1, 1))[0]).toEqual(entry);
     expect((await verifyChain()).ok).toBe(true);
   });
 
   it('appends in a transaction of its own when called outside one', async () => {
     const before = await head();
-    const entry = await store.read.audit.append(anAuditInput());
+    const entry = await t.store.read.audit.append(anAuditInput());
     expect(entry.seq).toBe(before!.seq + 1);
     expect(entry.prevHash).toBe(before!.hash);
   });
@@ -76,7 +62,7 @@ describe('audit repository', () => {
     const before = (await head())?.seq ?? 0;
     await Promise.all(
       Array.from({ length: 16 }, (_, i) =>
-        store.transaction(async (tx) => {
+        t.store.transaction(async (tx) => {
           await tx.nodes.insert(aNode());
           await tx.audit.append(anAuditInput({ action: 'node.enrolled', details: { i } }));
           await delay(i % 3);
@@ -84,7 +70,7 @@ describe('audit repository', () => {
         }),
       ),
     );
-    const entries = await store.read.audit.listAfter(before, 100);
+    const entries = await t.store.read.audit.listAfter(before, 100);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 32 }, (_, i) => before + i + 1));
     expect((await verifyChain()).ok).toBe(true);
   });
@@ -93,17 +79,17 @@ describe('audit repository', () => {
     const before = await head();
     const node = aNode();
     await expect(
-      store.transaction(async (tx) => {
+      t.store.transaction(async (tx) => {
         await tx.nodes.insert(node);
         await tx.audit.append(anAuditInput({ action: 'node.enrolled', nodeId: node.id }));
         throw new Error('enrolment failed late');
       }),
     ).rejects.toThrow('enrolment failed late');
     expect(await head()).toEqual(before);
-    expect(await store.read.nodes.findById(node.id)).toBeNull();
-    expect(await store.read.audit.query({ nodeId: node.id, limit: 10 })).toEqual([]);
+    expect(await t.store.read.nodes.findById(node.id)).toBeNull();
+    expect(await t.store.read.audit.query({ nodeId: node.id, limit: 10 })).toEqual([]);
     // The next entry continues the chain with no gap.
-    expect((await store.read.audit.append(anAuditInput())).seq).toBe(before!.seq + 1);
+    expect((await t.store.read.audit.append(anAuditInput())).seq).toBe(before!.seq + 1);
     expect((await verifyChain()).ok).toBe(true);
   });
 
@@ -112,7 +98,7 @@ describe('audit repository', () => {
     const keyId = randomUUID();
     const attemptId = randomUUID();
     const nodeId = randomUUID();
-    const entries = await store.transaction(async (tx) => [
+    const entries = await t.store.transaction(async (tx) => [
       await tx.audit.append(anAuditInput({ occurredAt: at('2030-01-01T00:00:01.000Z'), action: 'request.created', requestId, keyId })),
       await tx.audit.append(anAuditInput({ occurredAt: at('2030-01-01T00:00:02.000Z'), action: 'attempt.started', requestId, keyId, attemptId })),
       await tx.audit.append(anAuditInput({ occurredAt: at('2030-01-01T00:00:03.000Z'), action: 'share.received', requestId, keyId, attemptId, nodeId })),
@@ -121,40 +107,40 @@ describe('audit repository', () => {
     const seqs = (list: AuditEntry[]) => list.map((e) => e.seq);
     const [e1, e2, e3, e4] = entries.map((e) => e.seq);
 
-    expect(await store.read.audit.query({ requestId, limit: 10 })).toEqual(entries);
-    expect(seqs(await store.read.audit.query({ keyId, limit: 10 }))).toEqual([e1, e2, e3, e4]);
-    expect(seqs(await store.read.audit.query({ attemptId, limit: 10 }))).toEqual([e2, e3, e4]);
-    expect(seqs(await store.read.audit.query({ nodeId, limit: 10 }))).toEqual([e3]);
-    expect(seqs(await store.read.audit.query({ requestId, action: 'attempt.started', limit: 10 }))).toEqual([e2]);
-    expect(seqs(await store.read.audit.query({ requestId, afterSeq: e1, limit: 2 }))).toEqual([e2, e3]);
-    expect(seqs(await store.read.audit.query({ requestId, afterSeq: e3, limit: 2 }))).toEqual([e4]);
+    expect(await t.store.read.audit.query({ requestId, limit: 10 })).toEqual(entries);
+    expect(seqs(await t.store.read.audit.query({ keyId, limit: 10 }))).toEqual([e1, e2, e3, e4]);
+    expect(seqs(await t.store.read.audit.query({ attemptId, limit: 10 }))).toEqual([e2, e3, e4]);
+    expect(seqs(await t.store.read.audit.query({ nodeId, limit: 10 }))).toEqual([e3]);
+    expect(seqs(await t.store.read.audit.query({ requestId, action: 'attempt.started', limit: 10 }))).toEqual([e2]);
+    expect(seqs(await t.store.read.audit.query({ requestId, afterSeq: e1, limit: 2 }))).toEqual([e2, e3]);
+    expect(seqs(await t.store.read.audit.query({ requestId, afterSeq: e3, limit: 2 }))).toEqual([e4]);
     expect(
-      seqs(await store.read.audit.query({ requestId, from: at('2030-01-01T00:00:02.000Z'), to: at('2030-01-01T00:00:03.000Z'), limit: 10 })),
+      seqs(await t.store.read.audit.query({ requestId, from: at('2030-01-01T00:00:02.000Z'), to: at('2030-01-01T00:00:03.000Z'), limit: 10 })),
     ).toEqual([e2, e3]);
-    expect(seqs(await store.read.audit.query({ requestId, from: at('2030-01-01T00:00:04.000Z'), limit: 10 }))).toEqual([e4]);
-    expect(seqs(await store.read.audit.query({ requestId, to: at('2030-01-01T00:00:01.000Z'), limit: 10 }))).toEqual([e1]);
-    expect(await store.read.audit.query({ requestId: 'not-even-a-uuid', limit: 10 })).toEqual([]);
+    expect(seqs(await t.store.read.audit.query({ requestId, from: at('2030-01-01T00:00:04.000Z'), limit: 10 }))).toEqual([e4]);
+    expect(seqs(await t.store.read.audit.query({ requestId, to: at('2030-01-01T00:00:01.000Z'), limit: 10 }))).toEqual([e1]);
+    expect(await t.store.read.audit.query({ requestId: 'not-even-a-uuid', limit: 10 })).toEqual([]);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE on audit_log (trigger)', async () => {
     const target = (await head())!;
-    await expect(dataSource.query(`UPDATE audit_log SET actor_id = 'mallory' WHERE seq = $1`, [target.seq])).rejects.toThrow(
+    await expect(t.dataSource.query(`UPDATE audit_log SET actor_id = 'mallory' WHERE seq = $1`, [target.seq])).rejects.toThrow(
       /audit_log is append-only/,
     );
-    await expect(dataSource.query('DELETE FROM audit_log WHERE seq = $1', [target.seq])).rejects.toThrow(/audit_log is append-only/);
-    await expect(dataSource.query('TRUNCATE audit_log')).rejects.toThrow(/audit_log is append-only/);
+    await expect(t.dataSource.query('DELETE FROM audit_log WHERE seq = $1', [target.seq])).rejects.toThrow(/audit_log is append-only/);
+    await expect(t.dataSource.query('TRUNCATE audit_log')).rejects.toThrow(/audit_log is append-only/);
     expect(await head()).toEqual(target);
   });
 
   it('lets the chain verifier name an entry tampered with behind the trigger', async () => {
-    const victim = (await store.read.audit.listAfter(1, 1))[0]!;
+    const victim = (await t.store.read.audit.listAfter(1, 1))[0]!;
     const rewrite = async (details: Record<string, unknown>) => {
       // Only a superuser can do this; the point is that the chain still gives it away.
-      await dataSource.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+      await t.dataSource.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
       try {
-        await dataSource.query('UPDATE audit_log SET details = $1 WHERE seq = $2', [JSON.stringify(details), victim.seq]);
+        await t.dataSource.query('UPDATE audit_log SET details = $1 WHERE seq = $2', [JSON.stringify(details), victim.seq]);
       } finally {
-        await dataSource.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+        await t.dataSource.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
       }
     };
     await rewrite({ ...victim.details, note: 'nothing to see here' });

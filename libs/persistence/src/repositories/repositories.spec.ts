@@ -1,31 +1,17 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataSource } from 'typeorm';
+import { describe, expect, it } from 'vitest';
 import { CommitmentReusedError, type KeyRecord, type NodeRecord, type SigningRequestRecord } from '#domain';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.js';
 import { aCommitment, aKey, aNode, anAttempt, aRequest, aShare, at } from '../testing/fixtures.js';
-import { openMigratedDataSource } from '../testing/open-data-source.js';
-import { TypeOrmStore } from '../typeorm-store.js';
+import { useMigratedStore } from '../testing/migrated-store.js';
 
 describe('repositories', () => {
-  let db: TestDatabase;
-  let dataSource: DataSource;
-  let store: TypeOrmStore;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataSource = await openMigratedDataSource(db);
-    store = new TypeOrmStore(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await db.drop();
-  });
+  const t = useMigratedStore();
 
   /** Three enrolled nodes and an active 2-of-3 key over them. */
   async function aKeyWithNodes(): Promise<{ nodes: NodeRecord[]; key: KeyRecord }> {
     const nodes = [aNode(), aNode(), aNode()];
     const key = aKey(nodes);
-    await store.transaction(async (tx) => {
+    await t.store.transaction(async (tx) => {
       for (const node of nodes) await tx.nodes.insert(node);
       await tx.keys.insert(key);
     });
@@ -34,24 +20,24 @@ describe('repositories', () => {
 
   async function aStoredRequest(key: KeyRecord, overrides: Partial<SigningRequestRecord> = {}): Promise<SigningRequestRecord> {
     const request = aRequest(key, overrides);
-    await store.transaction((tx) => tx.requests.insert(request));
+    await t.store.transaction((tx) => tx.requests.insert(request));
     return request;
   }
 
   describe('nodes', () => {
     it('round-trips, finds by public key, revokes and touches', async () => {
       const node = aNode({ label: 'alpha' });
-      await store.transaction((tx) => tx.nodes.insert(node));
-      expect(await store.read.nodes.findById(node.id)).toEqual(node);
-      expect(await store.read.nodes.findByPublicKey(node.publicKey)).toEqual(node);
-      expect(await store.read.nodes.findByPublicKey('ff'.repeat(32))).toBeNull();
-      expect(await store.read.nodes.list()).toContainEqual(node);
+      await t.store.transaction((tx) => tx.nodes.insert(node));
+      expect(await t.store.read.nodes.findById(node.id)).toEqual(node);
+      expect(await t.store.read.nodes.findByPublicKey(node.publicKey)).toEqual(node);
+      expect(await t.store.read.nodes.findByPublicKey('ff'.repeat(32))).toBeNull();
+      expect(await t.store.read.nodes.list()).toContainEqual(node);
 
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         await tx.nodes.touch(node.id, at('2026-03-01T10:00:00.123Z'));
         await tx.nodes.revoke(node.id, at('2026-03-02T10:00:00.456Z'));
       });
-      expect(await store.read.nodes.findById(node.id)).toEqual({
+      expect(await t.store.read.nodes.findById(node.id)).toEqual({
         ...node,
         status: 'revoked',
         revokedAt: at('2026-03-02T10:00:00.456Z'),
@@ -60,40 +46,40 @@ describe('repositories', () => {
     });
 
     it('answers "not found" for ids that are not uuids, and refuses writes to unknown nodes', async () => {
-      expect(await store.read.nodes.findById('not-a-uuid')).toBeNull();
-      await expect(store.transaction((tx) => tx.nodes.touch(aNode().id, new Date()))).rejects.toThrow(/not found/);
+      expect(await t.store.read.nodes.findById('not-a-uuid')).toBeNull();
+      await expect(t.store.transaction((tx) => tx.nodes.touch(aNode().id, new Date()))).rejects.toThrow(/not found/);
     });
 
     it('keeps public keys unique', async () => {
       const node = aNode();
-      await store.transaction((tx) => tx.nodes.insert(node));
-      await expect(store.transaction((tx) => tx.nodes.insert(aNode({ publicKey: node.publicKey })))).rejects.toThrow(/nodes_public_key_key/);
+      await t.store.transaction((tx) => tx.nodes.insert(node));
+      await expect(t.store.transaction((tx) => tx.nodes.insert(aNode({ publicKey: node.publicKey })))).rejects.toThrow(/nodes_public_key_key/);
     });
   });
 
   describe('keys', () => {
     it('round-trips a key with its members and public package', async () => {
       const { nodes, key } = await aKeyWithNodes();
-      expect(await store.read.keys.findById(key.id)).toEqual(key);
-      expect(await store.read.keys.list()).toContainEqual(key);
-      expect(await store.read.keys.listActiveForNode(nodes[1]!.id)).toEqual([key]);
-      expect(await store.read.keys.findById('nope')).toBeNull();
+      expect(await t.store.read.keys.findById(key.id)).toEqual(key);
+      expect(await t.store.read.keys.list()).toContainEqual(key);
+      expect(await t.store.read.keys.listActiveForNode(nodes[1]!.id)).toEqual([key]);
+      expect(await t.store.read.keys.findById('nope')).toBeNull();
     });
 
     it('lists only the active keys a node is a member of', async () => {
       const { nodes, key } = await aKeyWithNodes();
       const retired = aKey(nodes, { status: 'retired' });
       const other = (await aKeyWithNodes()).key;
-      await store.transaction((tx) => tx.keys.insert(retired));
-      const ids = (await store.read.keys.listActiveForNode(nodes[0]!.id)).map((k) => k.id);
+      await t.store.transaction((tx) => tx.keys.insert(retired));
+      const ids = (await t.store.read.keys.listActiveForNode(nodes[0]!.id)).map((k) => k.id);
       expect(ids).toEqual([key.id]);
       expect(ids).not.toContain(other.id);
     });
 
     it('rejects a member that is not an enrolled node, inserting nothing', async () => {
       const key = aKey([aNode(), aNode()]);
-      await expect(store.transaction((tx) => tx.keys.insert(key))).rejects.toThrow(/key_members_node_id_fkey/);
-      expect(await store.read.keys.findById(key.id)).toBeNull();
+      await expect(t.store.transaction((tx) => tx.keys.insert(key))).rejects.toThrow(/key_members_node_id_fkey/);
+      expect(await t.store.read.keys.findById(key.id)).toBeNull();
     });
   });
 
@@ -101,12 +87,12 @@ describe('repositories', () => {
     it('round-trips, finds by idempotency key, updates and locks', async () => {
       const { key } = await aKeyWithNodes();
       const request = await aStoredRequest(key, { idempotencyKey: `idem-${key.id}`, messageEncoding: 'utf8', message: '68656c6c6f' });
-      expect(await store.read.requests.findById(request.id)).toEqual(request);
-      expect(await store.read.requests.findByIdempotencyKey(`idem-${key.id}`)).toEqual(request);
-      expect(await store.read.requests.findByIdempotencyKey('unknown')).toBeNull();
+      expect(await t.store.read.requests.findById(request.id)).toEqual(request);
+      expect(await t.store.read.requests.findByIdempotencyKey(`idem-${key.id}`)).toEqual(request);
+      expect(await t.store.read.requests.findByIdempotencyKey('unknown')).toBeNull();
 
       const culprits = [{ nodeId: key.members[0]!.nodeId, reason: 'invalid_share' as const, attemptId: request.id, detail: 'bad z' }];
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         expect(await tx.requests.findByIdForUpdate(request.id)).toEqual(request);
         await tx.requests.update(request.id, {
           status: 'completed',
@@ -118,7 +104,7 @@ describe('repositories', () => {
           failureReason: undefined,
         });
       });
-      expect(await store.read.requests.findById(request.id)).toEqual({
+      expect(await t.store.read.requests.findById(request.id)).toEqual({
         ...request,
         status: 'completed',
         signature: 'ab'.repeat(64),
@@ -135,7 +121,7 @@ describe('repositories', () => {
       const events: string[] = [];
       let signalLocked!: () => void;
       const locked = new Promise<void>((resolve) => (signalLocked = resolve));
-      const holder = store.transaction(async (tx) => {
+      const holder = t.store.transaction(async (tx) => {
         await tx.requests.findByIdForUpdate(request.id);
         events.push('first locked');
         signalLocked();
@@ -144,7 +130,7 @@ describe('repositories', () => {
         events.push('first updated');
       });
       await locked;
-      const seen = await store.transaction(async (tx) => {
+      const seen = await t.store.transaction(async (tx) => {
         const row = await tx.requests.findByIdForUpdate(request.id);
         events.push('second locked');
         return row?.status;
@@ -166,17 +152,17 @@ describe('repositories', () => {
       const newer = await aStoredRequest(key, { status: 'pending', createdAt: at('2026-01-04T00:05:00.000Z') });
       const done = await aStoredRequest(key, { status: 'completed', createdAt: at('2026-01-04T00:10:00.000Z') });
 
-      const open = (await store.read.requests.listOpen()).map((r) => r.id);
+      const open = (await t.store.read.requests.listOpen()).map((r) => r.id);
       expect(open).toContain(older.id);
       expect(open.indexOf(older.id)).toBeLessThan(open.indexOf(newer.id));
       expect(open).not.toContain(done.id);
 
       const forKey = (filter: { status?: 'pending' | 'completed'; limit: number; offset: number }) =>
-        store.read.requests.list({ keyId: key.id, ...filter }).then((rows) => rows.map((r) => r.id));
+        t.store.read.requests.list({ keyId: key.id, ...filter }).then((rows) => rows.map((r) => r.id));
       expect(await forKey({ limit: 10, offset: 0 })).toEqual([done.id, newer.id, older.id]);
       expect(await forKey({ limit: 1, offset: 1 })).toEqual([newer.id]);
       expect(await forKey({ status: 'completed', limit: 10, offset: 0 })).toEqual([done.id]);
-      expect(await store.read.requests.list({ keyId: 'garbage', limit: 10, offset: 0 })).toEqual([]);
+      expect(await t.store.read.requests.list({ keyId: 'garbage', limit: 10, offset: 0 })).toEqual([]);
     });
   });
 
@@ -188,35 +174,35 @@ describe('repositories', () => {
       const commitments = key.members.slice(0, 2).map((m) => ({ identifier: m.identifier, hiding: '02aa', binding: '03bb' }));
       const second = anAttempt(request, { seq: 2, participants, commitments });
       const first = anAttempt(request, { seq: 1, participants, commitments });
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         await tx.attempts.insert(second);
         await tx.attempts.insert(first);
       });
       const otherRequest = await aStoredRequest(key);
 
-      expect(await store.read.attempts.findById(request.id, first.id)).toEqual(first);
-      expect(await store.read.attempts.findById(otherRequest.id, first.id)).toBeNull();
-      expect(await store.read.attempts.findByIdAnyRequest(first.id)).toEqual(first);
-      expect(await store.read.attempts.listForRequest(request.id)).toEqual([first, second]);
+      expect(await t.store.read.attempts.findById(request.id, first.id)).toEqual(first);
+      expect(await t.store.read.attempts.findById(otherRequest.id, first.id)).toBeNull();
+      expect(await t.store.read.attempts.findByIdAnyRequest(first.id)).toEqual(first);
+      expect(await t.store.read.attempts.listForRequest(request.id)).toEqual([first, second]);
 
-      await store.transaction((tx) =>
+      await t.store.transaction((tx) =>
         tx.attempts.update(request.id, first.id, { status: 'failed', endedAt: at('2026-01-03T00:00:50.000Z'), failureReason: 'invalid share' }),
       );
-      await store.transaction((tx) => tx.attempts.update(request.id, second.id, { status: 'completed', endedAt: at('2026-01-03T00:00:55.000Z') }));
-      expect(await store.read.attempts.listForRequest(request.id)).toEqual([
+      await t.store.transaction((tx) => tx.attempts.update(request.id, second.id, { status: 'completed', endedAt: at('2026-01-03T00:00:55.000Z') }));
+      expect(await t.store.read.attempts.listForRequest(request.id)).toEqual([
         { ...first, status: 'failed', endedAt: at('2026-01-03T00:00:50.000Z'), failureReason: 'invalid share' },
         { ...second, status: 'completed', endedAt: at('2026-01-03T00:00:55.000Z') },
       ]);
       await expect(
-        store.transaction((tx) => tx.attempts.update(otherRequest.id, first.id, { status: 'aborted', endedAt: new Date() })),
+        t.store.transaction((tx) => tx.attempts.update(otherRequest.id, first.id, { status: 'aborted', endedAt: new Date() })),
       ).rejects.toThrow(/not found/);
     });
 
     it('refuses a second attempt with the same seq', async () => {
       const { key } = await aKeyWithNodes();
       const request = await aStoredRequest(key);
-      await store.transaction((tx) => tx.attempts.insert(anAttempt(request, { seq: 1 })));
-      await expect(store.transaction((tx) => tx.attempts.insert(anAttempt(request, { seq: 1 })))).rejects.toThrow(
+      await t.store.transaction((tx) => tx.attempts.insert(anAttempt(request, { seq: 1 })));
+      await expect(t.store.transaction((tx) => tx.attempts.insert(anAttempt(request, { seq: 1 })))).rejects.toThrow(
         /signing_attempts_request_id_seq_key/,
       );
     });
@@ -229,26 +215,26 @@ describe('repositories', () => {
       const c0 = aCommitment(request, key, 0, { receivedAt: at('2026-01-03T00:00:01.000Z') });
       const c1 = aCommitment(request, key, 1, { receivedAt: at('2026-01-03T00:00:02.000Z') });
       const c2 = aCommitment(request, key, 2, { receivedAt: at('2026-01-03T00:00:03.000Z') });
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         for (const c of [c2, c0, c1]) await tx.commitments.insert(c);
       });
-      expect(await store.read.commitments.listReady(request.id)).toEqual([c0, c1, c2]);
+      expect(await t.store.read.commitments.listReady(request.id)).toEqual([c0, c1, c2]);
 
       const attempt = anAttempt(request);
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         await tx.attempts.insert(attempt);
         await tx.commitments.assign(request.id, [c0.id, c1.id], attempt.id);
       });
-      expect(await store.read.commitments.listReady(request.id)).toEqual([c2]);
-      expect(await store.read.commitments.listLiveForNode(request.id, c0.nodeId)).toEqual([
+      expect(await t.store.read.commitments.listReady(request.id)).toEqual([c2]);
+      expect(await t.store.read.commitments.listLiveForNode(request.id, c0.nodeId)).toEqual([
         { ...c0, status: 'assigned', attemptId: attempt.id },
       ]);
 
-      await store.transaction((tx) => tx.commitments.markUsed(request.id, attempt.id, c0.nodeId));
-      expect(await store.read.commitments.listLiveForNode(request.id, c0.nodeId)).toEqual([]);
-      expect(await store.transaction((tx) => tx.commitments.burnForAttempt(request.id, attempt.id))).toBe(1);
-      expect(await store.read.commitments.listLiveForNode(request.id, c1.nodeId)).toEqual([]);
-      expect(await store.read.commitments.listLiveForNode(request.id, c2.nodeId)).toEqual([c2]);
+      await t.store.transaction((tx) => tx.commitments.markUsed(request.id, attempt.id, c0.nodeId));
+      expect(await t.store.read.commitments.listLiveForNode(request.id, c0.nodeId)).toEqual([]);
+      expect(await t.store.transaction((tx) => tx.commitments.burnForAttempt(request.id, attempt.id))).toBe(1);
+      expect(await t.store.read.commitments.listLiveForNode(request.id, c1.nodeId)).toEqual([]);
+      expect(await t.store.read.commitments.listLiveForNode(request.id, c2.nodeId)).toEqual([c2]);
     });
 
     it('refuses to assign a commitment that is not ready, assigning none', async () => {
@@ -257,28 +243,28 @@ describe('repositories', () => {
       const ready = aCommitment(request, key, 0);
       const burned = aCommitment(request, key, 1, { status: 'burned' });
       const attempt = anAttempt(request);
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         await tx.commitments.insert(ready);
         await tx.commitments.insert(burned);
         await tx.attempts.insert(attempt);
       });
       await expect(
-        store.transaction((tx) => tx.commitments.assign(request.id, [ready.id, burned.id], attempt.id)),
+        t.store.transaction((tx) => tx.commitments.assign(request.id, [ready.id, burned.id], attempt.id)),
       ).rejects.toThrow(/assigned 1 of 2/);
-      expect(await store.read.commitments.listReady(request.id)).toEqual([ready]);
+      expect(await t.store.read.commitments.listReady(request.id)).toEqual([ready]);
     });
 
     it('burns the live commitments of a request, or of one node in it', async () => {
       const { key } = await aKeyWithNodes();
       const request = await aStoredRequest(key);
       const commitments = [0, 1, 2].map((m) => aCommitment(request, key, m));
-      await store.transaction(async (tx) => {
+      await t.store.transaction(async (tx) => {
         for (const c of commitments) await tx.commitments.insert(c);
       });
-      expect(await store.transaction((tx) => tx.commitments.burnForRequest(request.id, commitments[0]!.nodeId))).toBe(1);
-      expect(await store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(2);
-      expect(await store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(0);
-      expect(await store.read.commitments.listReady(request.id)).toEqual([]);
+      expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id, commitments[0]!.nodeId))).toBe(1);
+      expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(2);
+      expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(0);
+      expect(await t.store.read.commitments.listReady(request.id)).toEqual([]);
     });
 
     it('refuses a hiding or binding element ever seen for the key, even burned or in another request', async () => {
@@ -286,14 +272,14 @@ describe('repositories', () => {
       const first = await aStoredRequest(key);
       const second = await aStoredRequest(key);
       const original = aCommitment(first, key, 0, { status: 'burned' });
-      await store.transaction((tx) => tx.commitments.insert(original));
+      await t.store.transaction((tx) => tx.commitments.insert(original));
 
       const reusedHiding = aCommitment(second, key, 0, { hiding: original.hiding });
       const reusedBinding = aCommitment(second, key, 1, { binding: original.binding });
-      await expect(store.transaction((tx) => tx.commitments.insert(reusedHiding))).rejects.toBeInstanceOf(CommitmentReusedError);
-      await expect(store.transaction((tx) => tx.commitments.insert(reusedBinding))).rejects.toBeInstanceOf(CommitmentReusedError);
-      await expect(store.read.commitments.insert(reusedBinding)).rejects.toBeInstanceOf(CommitmentReusedError);
-      expect(await store.read.commitments.listReady(second.id)).toEqual([]);
+      await expect(t.store.transaction((tx) => tx.commitments.insert(reusedHiding))).rejects.toBeInstanceOf(CommitmentReusedError);
+      await expect(t.store.transaction((tx) => tx.commitments.insert(reusedBinding))).rejects.toBeInstanceOf(CommitmentReusedError);
+      await expect(t.store.read.commitments.insert(reusedBinding)).rejects.toBeInstanceOf(CommitmentReusedError);
+      expect(await t.store.read.commitments.listReady(second.id)).toEqual([]);
     });
 
     it('accepts the same elements under a different key', async () => {
@@ -303,25 +289,25 @@ describe('repositories', () => {
       const otherRequest = await aStoredRequest(otherKey);
       const original = aCommitment(request, key, 0);
       const sameElements = aCommitment(otherRequest, otherKey, 0, { hiding: original.hiding, binding: original.binding });
-      await store.transaction((tx) => tx.commitments.insert(original));
-      await store.transaction((tx) => tx.commitments.insert(sameElements));
-      expect(await store.read.commitments.listReady(otherRequest.id)).toEqual([sameElements]);
+      await t.store.transaction((tx) => tx.commitments.insert(original));
+      await t.store.transaction((tx) => tx.commitments.insert(sameElements));
+      expect(await t.store.read.commitments.listReady(otherRequest.id)).toEqual([sameElements]);
     });
 
     it('leaves the transaction usable after a refused commitment', async () => {
       const { key } = await aKeyWithNodes();
       const request = await aStoredRequest(key);
       const original = aCommitment(request, key, 0, { receivedAt: at('2026-01-03T00:00:01.000Z') });
-      await store.transaction((tx) => tx.commitments.insert(original));
+      await t.store.transaction((tx) => tx.commitments.insert(original));
       const fresh = aCommitment(request, key, 1, { receivedAt: at('2026-01-03T00:00:02.000Z') });
-      const outcome = await store.transaction(async (tx) => {
+      const outcome = await t.store.transaction(async (tx) => {
         const refused = await tx.commitments.insert(aCommitment(request, key, 2, { hiding: original.hiding })).catch((e: unknown) => e);
         await tx.commitments.insert(fresh);
         await tx.audit.append({ occurredAt: new Date(), actorKind: 'node', actorId: fresh.nodeId, action: 'commitment.rejected', outcome: 'failure', details: {} });
         return refused;
       });
       expect(outcome).toBeInstanceOf(CommitmentReusedError);
-      expect(await store.read.commitments.listReady(request.id)).toEqual([original, fresh]);
+      expect(await t.store.read.commitments.listReady(request.id)).toEqual([original, fresh]);
     });
   });
 
@@ -330,26 +316,26 @@ describe('repositories', () => {
       const { key } = await aKeyWithNodes();
       const request = await aStoredRequest(key);
       const attempt = anAttempt(request);
-      await store.transaction((tx) => tx.attempts.insert(attempt));
+      await t.store.transaction((tx) => tx.attempts.insert(attempt));
       const share0 = aShare(attempt, key, 0, { receivedAt: at('2026-01-03T00:00:41.000Z') });
       const share1 = aShare(attempt, key, 1, { receivedAt: at('2026-01-03T00:00:42.000Z') });
 
-      expect(await store.transaction((tx) => tx.shares.insertOrGet(share0))).toEqual({ inserted: true, existing: null });
-      expect(await store.transaction((tx) => tx.shares.insertOrGet(share1))).toEqual({ inserted: true, existing: null });
+      expect(await t.store.transaction((tx) => tx.shares.insertOrGet(share0))).toEqual({ inserted: true, existing: null });
+      expect(await t.store.transaction((tx) => tx.shares.insertOrGet(share1))).toEqual({ inserted: true, existing: null });
       const repeat = { ...share0, share: 'ee'.repeat(32) };
       // A repeat inside a transaction leaves it usable (no unique violation).
-      const result = await store.transaction(async (tx) => {
+      const result = await t.store.transaction(async (tx) => {
         const r = await tx.shares.insertOrGet(repeat);
         await tx.shares.setValidity(request.id, attempt.id, share1.nodeId, false);
         return r;
       });
       expect(result).toEqual({ inserted: false, existing: share0 });
-      await store.transaction((tx) => tx.shares.setValidity(request.id, attempt.id, share0.nodeId, true));
-      expect(await store.read.shares.listForAttempt(request.id, attempt.id)).toEqual([
+      await t.store.transaction((tx) => tx.shares.setValidity(request.id, attempt.id, share0.nodeId, true));
+      expect(await t.store.read.shares.listForAttempt(request.id, attempt.id)).toEqual([
         { ...share0, valid: true },
         { ...share1, valid: false },
       ]);
-      expect(await store.read.shares.listForAttempt((await aStoredRequest(key)).id, attempt.id)).toEqual([]);
+      expect(await t.store.read.shares.listForAttempt((await aStoredRequest(key)).id, attempt.id)).toEqual([]);
     });
   });
 });
