@@ -29,6 +29,8 @@ export interface Suite {
   readonly frost: FROST;
   readonly elementBytes: number;
   readonly scalarBytes: number;
+  /** Serialized identifier size (a scalar). */
+  readonly identifierBytes: number;
   readonly signatureBytes: number;
   /** The identifier for the 1-based participant index `n`. */
   identifier(n: number): string;
@@ -56,6 +58,7 @@ function makeSuite(
     frost,
     elementBytes: sizes.element,
     scalarBytes: sizes.scalar,
+    identifierBytes: sizes.scalar,
     signatureBytes: sizes.signature,
     identifier: (n) => frost.Identifier.fromNumber(n),
     identifierValue: (identifier) => Fn.fromBytes(hexToBytes(identifier)),

@@ -7,7 +7,7 @@ export const CloseCode = {
   NODE_UNKNOWN: 4404,
   /** The node was enrolled and has been revoked. */
   NODE_REVOKED: 4403,
-  /** The challenge signature did not verify, or named another coordinator. */
+  /** The challenge signature did not verify (for this coordinator's id and challenge). */
   AUTH_FAILED: 4401,
   /** The node did not answer the challenge in time. */
   AUTH_TIMEOUT: 4408,

@@ -64,8 +64,13 @@ describe('wire protocol', () => {
 
 describe('package size bound', () => {
   it('admits the largest message for small signer sets and refuses packages that cannot fit in a frame', () => {
-    expect(packageFits(MAX_MESSAGE_BYTES, 2)).toBe(true);
-    expect(packageFits(MAX_MESSAGE_BYTES, 255)).toBe(false);
-    expect(packageFits(1, 100)).toBe(true);
+    const secp = { identifierBytes: 32, elementBytes: 33 };
+    expect(packageFits(MAX_MESSAGE_BYTES, 2, secp)).toBe(true);
+    expect(packageFits(MAX_MESSAGE_BYTES, 255, secp)).toBe(false);
+    expect(packageFits(1, 255, secp)).toBe(true);
+    // The bound is honest: a real package of 255 secp256k1 commitments and a 1-byte message is under 64 KiB.
+    const c = { identifier: 'ab'.repeat(32), hiding: '02' + 'cd'.repeat(32), binding: '03' + 'ef'.repeat(32) };
+    const frame = encodeFrame({ type: 'attempt.package', requestId: uuid, attemptId: uuid, keyId: uuid, message: 'ff', commitments: Array.from({ length: 255 }, () => c), deadline: Date.now() });
+    expect(Buffer.byteLength(frame)).toBeLessThan(MAX_FRAME_BYTES);
   });
 });

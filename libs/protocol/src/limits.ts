@@ -10,12 +10,20 @@ export const MAX_SIGNERS = 255;
 /** How long a node has to answer the authentication challenge. */
 export const AUTH_CHALLENGE_TTL_MS = 10_000;
 
-/** Generous upper bound of one commitment's JSON in a package (ed448-sized elements, quotes, keys). */
-const COMMITMENT_JSON_BYTES = 400;
-/** Room for everything else in an `attempt.package` frame (ids, deadline, field names). */
+/** Room for everything in an `attempt.package` frame but the message and the commitments. */
 const PACKAGE_OVERHEAD_BYTES = 1024;
 
-/** True when an `attempt.package` for `messageBytes` bytes and `signers` commitments fits in one frame. */
-export function packageFits(messageBytes: number, signers: number): boolean {
-  return messageBytes * 2 + signers * COMMITMENT_JSON_BYTES + PACKAGE_OVERHEAD_BYTES <= MAX_FRAME_BYTES;
+/** Encoded sizes of a suite's identifiers and group elements, in bytes. */
+export interface EncodingSizes {
+  identifierBytes: number;
+  elementBytes: number;
+}
+
+/**
+ * True when an `attempt.package` for a `messageBytes`-byte message and `signers` commitments fits in one
+ * frame. A commitment's JSON is its three hex strings plus at most 48 bytes of names and punctuation.
+ */
+export function packageFits(messageBytes: number, signers: number, sizes: EncodingSizes): boolean {
+  const commitmentJson = 2 * sizes.identifierBytes + 4 * sizes.elementBytes + 48;
+  return messageBytes * 2 + signers * commitmentJson + PACKAGE_OVERHEAD_BYTES <= MAX_FRAME_BYTES;
 }

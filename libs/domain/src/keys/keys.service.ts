@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { assertValidPublicPackage, CryptoValidationError, groupPublicKey, type PublicKeyPackage } from '#crypto';
+import { assertValidPublicPackage, CryptoValidationError, getSuite, groupPublicKey, type PublicKeyPackage } from '#crypto';
+import { packageFits } from '#protocol';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
 import type { KeyRecord } from '../records.js';
@@ -29,6 +30,9 @@ export class KeysService {
     } catch (e) {
       if (e instanceof CryptoValidationError) throw new DomainError('INVALID_KEY_PACKAGE', e.message);
       throw e;
+    }
+    if (!packageFits(1, pkg.threshold, getSuite(pkg.suite))) {
+      throw new DomainError('INVALID_KEY_PACKAGE', `a signing package for ${pkg.threshold} signers would not fit in one frame`);
     }
     const identifiers = Object.keys(pkg.verifyingShares);
     const memberIds = new Set(input.members.map((m) => m.identifier));

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import {
   aggregateOrBlame,
   assertValidCommitment,
+  getSuite,
   canonicalJson,
   CryptoValidationError,
   hexToBytes,
@@ -113,7 +114,7 @@ export class SigningService implements OnModuleDestroy {
     if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${input.keyId} not found`);
     if (key.status !== 'active') throw new DomainError('KEY_RETIRED', `key ${input.keyId} is retired`);
     const message = encodeMessage(input.message, input.encoding);
-    if (!packageFits(message.length / 2, key.threshold)) {
+    if (!packageFits(message.length / 2, key.threshold, getSuite(key.suite))) {
       throw new DomainError('VALIDATION_FAILED', `message too large for a signing package of ${key.threshold} signers`);
     }
     const now = new Date();
@@ -295,7 +296,8 @@ export class SigningService implements OnModuleDestroy {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
       const { request, key } = await this.openRequest(frame.requestId);
       this.member(key, nodeId);
-      if (request.culprits.some((c) => c.nodeId === nodeId && c.reason === 'declined')) return 'duplicate';
+      // Already excluded (declined before, or blamed): nothing changes.
+      if (request.culprits.some((c) => c.nodeId === nodeId)) return 'duplicate';
       const culprit: Culprit = { nodeId, reason: 'declined', detail: `${frame.code}: ${frame.reason}` };
       // A selected signer that declines ends its attempt at once rather than letting it time out.
       const active = await this.activeAttempt(this.store.read, request.id);
@@ -639,6 +641,9 @@ export class SigningService implements OnModuleDestroy {
       const reason = `only ${eligible} of the ${key.threshold} required signers remain; excluded: ${who}`;
       await this.store.transaction(async (tx) => {
         const now = new Date();
+        for (const a of await tx.attempts.listForRequest(requestId)) {
+          if (a.status === 'signing') await tx.attempts.update(requestId, a.id, { status: 'failed', endedAt: now, failureReason: 'not enough signers remain' });
+        }
         await tx.commitments.burnForRequest(requestId);
         await tx.requests.update(requestId, {
           status: 'failed',
