@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyIndependently } from '#crypto';
 import type { NonceCommitment } from '#protocol';
-import { initKeystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
+import { DataSource } from 'typeorm';
+import { initKeystore, Keystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
 import { startTestCoordinator, ADMIN_TOKEN, type TestCoordinator } from './support/coordinator.js';
 
 type Request = {
@@ -141,6 +142,27 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
     // On the coordinator: two commitments from node-1 before signing, and exactly one share from it.
     const shares = (await coord.api<{ entries: { nodeId: string }[] }>('GET', `/v1/audit?requestId=${requestId}&action=share.received`)).body.entries;
     expect(shares.filter((e) => e.nodeId === nodeIds[0])).toHaveLength(result.attempts[0]!.participants.includes(nodeIds[0]!) ? 1 : 0);
+  });
+
+  it('the coordinator never stores a secret share: no row of any table contains one', async () => {
+    await Promise.all([0, 1, 2].map((i) => startNode(i)));
+    const key = await deal('secp256k1');
+    expect((await outcome(await sign(key.id, 'scan for secrets'))).status).toBe('completed');
+    const secrets: string[] = [];
+    for (const dir of keystores) {
+      const keystore = await Keystore.open(dir);
+      for (const share of await keystore.listShares()) secrets.push(share.signingShare);
+    }
+    expect(secrets.length).toBeGreaterThanOrEqual(3);
+    const dataSource = coord.app.get(DataSource);
+    const tables = (await dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)) as { tablename: string }[];
+    let rows = 0;
+    for (const { tablename } of tables) {
+      const dump = (await dataSource.query(`SELECT row_to_json(t)::text AS row FROM "${tablename}" t`)) as { row: string }[];
+      rows += dump.length;
+      for (const { row } of dump) for (const secret of secrets) expect(row.includes(secret), `${tablename} holds a secret share`).toBe(false);
+    }
+    expect(rows).toBeGreaterThan(20);
   });
 
   it('after a coordinator restart, open requests resume and complete; the audit chain still verifies', async () => {
