@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyIndependently } from '#crypto';
-import { COORDINATOR_MAIN, LocalCluster, runToEnd, SIGNER_MAIN, startProcess } from '#harness';
+import { COORDINATOR_MAIN, LocalCluster, runToEnd, SIGNER_MAIN, signerEnv, startProcess } from '#harness';
 import { createTestDatabase } from './support/database.js';
 
 /** The built apps as separate OS processes, the way an operator runs them (`npm test` builds first). */
@@ -53,8 +53,9 @@ describe('coordinator and signer processes', () => {
     await other.start();
     try {
       const keystore = join(dir, 'stranger');
-      const { publicKey } = JSON.parse(await runToEnd('init', SIGNER_MAIN, ['init', '--keystore', keystore])) as { publicKey: string };
-      const child = startProcess('stranger', SIGNER_MAIN, ['run', '--keystore', keystore, '--coordinator', other.wsUrl, '--approve-all']);
+      const env = signerEnv('stranger passphrase');
+      const { publicKey } = JSON.parse(await runToEnd('init', SIGNER_MAIN, ['init', '--keystore', keystore], env)) as { publicKey: string };
+      const child = startProcess('stranger', SIGNER_MAIN, ['run', '--keystore', keystore, '--coordinator', other.wsUrl, '--approve-all'], env);
       expect(await child.exited).toBe(3);
       expect(child.output.join('\n')).toContain(publicKey);
     } finally {
@@ -62,8 +63,16 @@ describe('coordinator and signer processes', () => {
     }
   });
 
+  it('a signer without a passphrase says how to give one', async () => {
+    const args = ['run', '--keystore', join(dir, 'absent'), '--coordinator', 'ws://127.0.0.1:1/v1/nodes/ws', '--approve-all'];
+    const child = startProcess('nopass', SIGNER_MAIN, args, { ROUNDTABLE_PASSPHRASE: '' });
+    expect(await child.exited).toBe(1);
+    expect(child.output.join('\n')).toMatch(/ROUNDTABLE_PASSPHRASE or pass --passphrase-file/);
+  });
+
   it('a signer without a keystore says to run init', async () => {
-    const child = startProcess('nokeys', SIGNER_MAIN, ['run', '--keystore', join(dir, 'absent'), '--coordinator', 'ws://127.0.0.1:1/v1/nodes/ws', '--approve-all']);
+    const args = ['run', '--keystore', join(dir, 'absent'), '--coordinator', 'ws://127.0.0.1:1/v1/nodes/ws', '--approve-all'];
+    const child = startProcess('nokeys', SIGNER_MAIN, args, signerEnv('any passphrase'));
     expect(await child.exited).not.toBe(0);
     expect(child.output.join('\n')).toMatch(/init/);
   });

@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { verifyIndependently } from '#crypto';
+import { SUITE_IDS, verifyIndependently, type SuiteId } from '#crypto';
 import type { NonceCommitment } from '#protocol';
 import { DataSource } from 'typeorm';
-import { initKeystore, Keystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
+import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
+import { decryptTestJournal } from '../libs/signer/src/testing/key-fixtures.js';
 import { startTestCoordinator, ADMIN_TOKEN, type TestCoordinator } from './support/coordinator.js';
 
 type Request = {
@@ -23,11 +25,14 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
   const root = join(tmpdir(), `roundtable-e2e-${process.pid}-${Date.now()}`);
   const keystores = [1, 2, 3].map((i) => join(root, `node-${i}`));
   const nodeIds: string[] = [];
+  /** Each node's own keystore passphrase. */
+  const passphrases = [1, 2, 3].map((i) => `e2e passphrase of node ${i}`);
   const running = new Set<SignerNode>();
 
   const startNode = async (i: number, policy: SigningPolicy = { kind: 'approve-all' }) => {
     const node = new SignerNode({
       keystoreDir: keystores[i]!,
+      passphrase: passphrases[i]!,
       coordinatorUrl: coord.wsUrl,
       coordinatorId: coord.config.coordinatorId,
       policy,
@@ -50,13 +55,13 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
     }
     throw new Error(`expected ${count} connected nodes`);
   };
-  const deal = async (suite: 'secp256k1' | 'ed25519') => {
+  const deal = async (suite: SuiteId) => {
     const dealt = await runDealer({ coordinatorUrl: coord.httpUrl, adminToken: ADMIN_TOKEN, suite, threshold: 2, keystores });
     const key = await coord.api<{ id: string; groupPublicKey: string }>('GET', `/v1/keys/${dealt.keyId}`);
     return key.body;
   };
-  const sign = async (keyId: string, message: string, description = 'e2e') => {
-    const created = await coord.api<Request>('POST', '/v1/signing-requests', { keyId, message, encoding: 'utf8', description });
+  const sign = async (keyId: string, message: string, description = 'e2e', encoding: 'utf8' | 'hex' = 'utf8') => {
+    const created = await coord.api<Request>('POST', '/v1/signing-requests', { keyId, message, encoding, description });
     expect(created.status).toBe(201);
     return created.body.id;
   };
@@ -65,7 +70,7 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
   beforeAll(async () => {
     coord = await startTestCoordinator({ attemptTimeoutMs: 3_000 });
     for (const [i, dir] of keystores.entries()) {
-      const { publicKey } = await initKeystore({ keystore: dir });
+      const { publicKey } = await initKeystore({ keystore: dir, passphrase: passphrases[i]!, kdfCost: KDF_COSTS.test });
       const res = await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey, label: `node-${i + 1}` });
       nodeIds.push(res.body.id);
     }
@@ -80,15 +85,23 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
     await rm(root, { recursive: true, force: true });
   });
 
-  it.each(['secp256k1', 'ed25519'] as const)('2-of-3 %s: a signature an independent verifier accepts', async (suite) => {
+  it.each(SUITE_IDS)('2-of-3 %s: a signature an independent verifier accepts', async (suite) => {
     await Promise.all([0, 1, 2].map((i) => startNode(i)));
     const key = await deal(suite);
-    const message = `pay invoice 42 (${suite})`;
-    const result = await outcome(await sign(key.id, message));
+    const text = `pay invoice 42 (${suite})`;
+    // BIP340 as libsecp256k1 implements it signs 32-byte messages: give secp256k1-tr a digest, as hex.
+    const bytes = suite === 'secp256k1-tr' ? new Uint8Array(createHash('sha256').update(text).digest()) : new TextEncoder().encode(text);
+    const result =
+      suite === 'secp256k1-tr'
+        ? await outcome(await sign(key.id, Buffer.from(bytes).toString('hex'), 'e2e', 'hex'))
+        : await outcome(await sign(key.id, text));
     expect(result.status).toBe('completed');
     expect(result.groupPublicKey).toBe(key.groupPublicKey);
-    expect(verifyIndependently(suite, result.signature!, new TextEncoder().encode(message), key.groupPublicKey)).toBe(true);
-    expect(verifyIndependently(suite, result.signature!, new TextEncoder().encode(`${message}!`), key.groupPublicKey)).toBe(false);
+    if (suite === 'secp256k1-tr') expect(key.groupPublicKey).toMatch(/^[0-9a-f]{64}$/); // x-only
+    expect(verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
+    const tampered = Uint8Array.from(bytes);
+    tampered[0] = tampered[0]! ^ 1;
+    expect(verifyIndependently(suite, result.signature!, tampered, key.groupPublicKey)).toBe(false);
     expect(result.attempts).toHaveLength(1);
     expect(result.attempts[0]!.participants).toHaveLength(2);
   });
@@ -130,10 +143,11 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
     expect(result.status).toBe('completed');
     expect(result.attempts).toHaveLength(1);
     // On disk: the pre-restart nonce was discarded and never consumed.
-    const journal = (await readFile(join(keystores[0]!, 'nonces.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event: string; id: string; reason?: string });
+    const journal = (await decryptTestJournal(keystores[0]!, await readFile(join(keystores[0]!, 'nonces.jsonl'), 'utf8'), passphrases[0])) as {
+      event: string;
+      id: string;
+      reason?: string;
+    }[];
     const firstId = nonceIdOf(first);
     // A graceful stop discards it as 'shutdown'; after a crash the next start discards it as 'restart'.
     const history = journal.filter((r) => r.id === firstId);
@@ -148,17 +162,20 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
     await Promise.all([0, 1, 2].map((i) => startNode(i)));
     const key = await deal('secp256k1');
     expect((await outcome(await sign(key.id, 'scan for secrets'))).status).toBe('completed');
+    // Stopped first: one process at a time imports a keystore's inbox.
+    await Promise.all([...running].map((n) => stopNode(n)));
     const secrets: string[] = [];
-    for (const dir of keystores) {
-      const keystore = await Keystore.open(dir);
+    for (const [i, dir] of keystores.entries()) {
+      const keystore = await Keystore.open(dir, { passphrase: passphrases[i]! });
+      secrets.push((await keystore.readShare(key.id)).signingShare);
       for (const share of await keystore.listShares()) secrets.push(share.signingShare);
     }
     expect(secrets.length).toBeGreaterThanOrEqual(3);
     const dataSource = coord.app.get(DataSource);
-    const tables = (await dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)) as { tablename: string }[];
+    const tables = await dataSource.query<{ tablename: string }[]>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
     let rows = 0;
     for (const { tablename } of tables) {
-      const dump = (await dataSource.query(`SELECT row_to_json(t)::text AS row FROM "${tablename}" t`)) as { row: string }[];
+      const dump = await dataSource.query<{ row: string }[]>(`SELECT row_to_json(t)::text AS row FROM "${tablename}" t`);
       rows += dump.length;
       for (const { row } of dump) for (const secret of secrets) expect(row.includes(secret), `${tablename} holds a secret share`).toBe(false);
     }

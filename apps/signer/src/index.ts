@@ -1,6 +1,13 @@
 export { buildProgram } from './program.js';
 export { ExitCode, exitCodeFor, processIo, type CliIo } from './cli-io.js';
 export { runInitCommand, type InitCommandOptions } from './commands/init.command.js';
-export { runIdentityCommand } from './commands/identity.command.js';
+export { runIdentityCommand, type IdentityCommandOptions } from './commands/identity.command.js';
 export { runSignerNode, policyFromOptions, type RunCommandOptions, type RunContext } from './commands/run.command.js';
 export { runDealerCommand, type DealerCommandOptions } from './commands/dealer.command.js';
+export {
+  runExportShareCommand,
+  runImportShareCommand,
+  type ExportShareCommandOptions,
+  type ImportShareCommandOptions,
+} from './commands/share-backup.command.js';
+export { KDF_COST_ENV, PASSPHRASE_ENV, EXPORT_PASSPHRASE_ENV } from './passphrase-options.js';

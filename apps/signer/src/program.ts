@@ -3,6 +3,7 @@ import { dealerCommand } from './commands/dealer.command.js';
 import { identityCommand } from './commands/identity.command.js';
 import { initCommand } from './commands/init.command.js';
 import { runCommand } from './commands/run.command.js';
+import { exportShareCommand, importShareCommand } from './commands/share-backup.command.js';
 
 /** The `signer` command line: one subcommand per file under commands/. */
 export function buildProgram(): Command {
@@ -12,5 +13,7 @@ export function buildProgram(): Command {
     .addCommand(initCommand())
     .addCommand(identityCommand())
     .addCommand(runCommand())
-    .addCommand(dealerCommand());
+    .addCommand(dealerCommand())
+    .addCommand(exportShareCommand())
+    .addCommand(importShareCommand());
 }

@@ -1,6 +1,4 @@
 import type { FrostPublic, Nonces } from '@noble/curves/abstract/frost.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from './encoding.js';
 import { CryptoValidationError, getSuite, type Suite, type SuiteId } from './suites.js';
 
@@ -13,7 +11,8 @@ export interface CommitmentHex {
 
 /**
  * The public half of a threshold key: everything a coordinator or verifier may hold.
- * `commitments[0]` is the group public key (noble's VSS commitment vector).
+ * `commitments[0]` is the group public key as a group element (noble's VSS commitment vector); use
+ * `groupPublicKey(pkg)` for the suite's standard encoding (x-only for secp256k1-tr).
  */
 export interface PublicKeyPackage {
   suite: SuiteId;
@@ -23,10 +22,14 @@ export interface PublicKeyPackage {
   verifyingShares: Record<string, string>;
 }
 
+/**
+ * The group public key in the suite's standard encoding: the serialized element for RFC 9591 suites,
+ * the 32-byte x-only BIP340 key for secp256k1-tr. This is what `Suite.verify` takes.
+ */
 export const groupPublicKey = (pkg: PublicKeyPackage): string => {
   const key = pkg.commitments[0];
   if (key === undefined) throw new CryptoValidationError('public package has no group key');
-  return key;
+  return getSuite(pkg.suite).encodeGroupPublicKey(key);
 };
 
 export function toNoblePublic(pkg: PublicKeyPackage): FrostPublic {
@@ -82,7 +85,7 @@ export function assertValidPublicPackage(pkg: PublicKeyPackage): void {
 function verifyingShareMatches(suite: Suite, pub: FrostPublic, id: string): boolean {
   // noble's validateSecret does this check for a secret; for a public share we use the same algebra
   // through noble's Point API: sum_k C_k * id^k == verifyingShare.
-  const Point = (suite.id === 'secp256k1' ? secp256k1Point : ed25519Point)();
+  const Point = suite.Point;
   const Fn = suite.frost.utils.Fn;
   const x = suite.identifierValue(id);
   let acc = Point.ZERO;
@@ -93,15 +96,6 @@ function verifyingShareMatches(suite: Suite, pub: FrostPublic, id: string): bool
   }
   return acc.equals(Point.fromBytes(pub.verifyingShares[id]!));
 }
-
-type AnyPoint = {
-  add(o: AnyPoint): AnyPoint;
-  multiply(s: bigint): AnyPoint;
-  equals(o: AnyPoint): boolean;
-};
-type AnyPointCons = { ZERO: AnyPoint; fromBytes(b: Uint8Array): AnyPoint };
-const secp256k1Point = (): AnyPointCons => secp256k1.Point;
-const ed25519Point = (): AnyPointCons => ed25519.Point;
 
 /** Sorts commitments ascending by the identifier's scalar value (RFC 9591 §4.3), not by string. */
 export function sortCommitments<C extends { identifier: string }>(suiteId: SuiteId, list: readonly C[]): C[] {

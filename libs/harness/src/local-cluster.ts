@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { SuiteId } from '#protocol';
 import { COORDINATOR_MAIN, freePort, runToEnd, SIGNER_MAIN, startProcess, stopProcess, waitFor, type Child } from './processes.js';
 
 export interface LocalClusterOptions {
@@ -37,6 +38,8 @@ export class LocalCluster {
   readonly signers: Child[] = [];
   readonly keystores: string[] = [];
   readonly nodeIds: string[] = [];
+  /** Each node's keystore passphrase, by index: given to its processes through ROUNDTABLE_PASSPHRASE. */
+  readonly passphrases: string[] = [];
 
   constructor(private readonly options: LocalClusterOptions) {}
 
@@ -87,7 +90,11 @@ export class LocalCluster {
 
     for (let i = 1; i <= this.options.nodes; i++) {
       const keystore = join(workDir, `node-${i}`);
-      const out = JSON.parse(await runToEnd(`init node-${i}`, SIGNER_MAIN, ['init', '--keystore', keystore])) as { publicKey: string };
+      const passphrase = randomBytes(16).toString('hex');
+      const out = JSON.parse(
+        await runToEnd(`init node-${i}`, SIGNER_MAIN, ['init', '--keystore', keystore], signerEnv(passphrase)),
+      ) as { publicKey: string };
+      this.passphrases.push(passphrase);
       const node = await this.api<{ id: string }>('POST', '/v1/nodes', { publicKey: out.publicKey, label: `node-${i}` });
       this.keystores.push(keystore);
       this.nodeIds.push(node.id);
@@ -107,7 +114,7 @@ export class LocalCluster {
           ...(this.options.approvalFlags ?? ['--approve-all']),
           '--log-level',
           'warn',
-        ]),
+        ], signerEnv(this.passphrases[i]!)),
       );
     }
     await waitFor(
@@ -121,8 +128,11 @@ export class LocalCluster {
     this.step(`${this.options.nodes} of ${this.options.nodes} signer processes connected and authenticated`);
   }
 
-  /** Trusted dealer through the signer CLI: shares into the keystores, the public package to the coordinator. */
-  async dealKey(suite: 'secp256k1' | 'ed25519', threshold: number): Promise<DealtKeyInfo> {
+  /**
+   * Trusted dealer through the signer CLI: each share sealed to its node's identity into the node's
+   * keystore inbox (no passphrase needed), the public package to the coordinator.
+   */
+  async dealKey(suite: SuiteId, threshold: number): Promise<DealtKeyInfo> {
     const out = await runToEnd('dealer', SIGNER_MAIN, [
       'dealer',
       '--coordinator',
@@ -139,9 +149,9 @@ export class LocalCluster {
     return { id: key.id, suite, groupPublicKey: key.groupPublicKey, threshold };
   }
 
-  /** Creates a signing request and waits (long-poll) until it completes, fails or expires. */
-  async sign(keyId: string, message: string, description: string): Promise<SignedRequest> {
-    const created = await this.api<{ id: string }>('POST', '/v1/signing-requests', { keyId, message, encoding: 'utf8', description });
+  /** Creates a signing request (`message` as UTF-8 text or hex bytes) and waits (long-poll) until it completes, fails or expires. */
+  async sign(keyId: string, message: string, description: string, encoding: 'utf8' | 'hex' = 'utf8'): Promise<SignedRequest> {
+    const created = await this.api<{ id: string }>('POST', '/v1/signing-requests', { keyId, message, encoding, description });
     for (;;) {
       const r = await this.api<SignedRequest>('GET', `/v1/signing-requests/${created.id}?waitMs=30000`);
       if (r.status === 'completed' || r.status === 'failed' || r.status === 'expired') return r;
@@ -163,6 +173,15 @@ export class LocalCluster {
       .join('\n');
   }
 }
+
+/**
+ * The environment of a signer process: its keystore passphrase, and the low scrypt cost meant for
+ * tests and demos only (so that the demo and the benchmark start quickly; never for a real keystore).
+ */
+export const signerEnv = (passphrase: string): NodeJS.ProcessEnv => ({
+  ROUNDTABLE_PASSPHRASE: passphrase,
+  ROUNDTABLE_KDF_COST: 'test',
+});
 
 export interface SignedRequest {
   id: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, RefusalCodes } from './error-codes.js';
 import { MAX_MESSAGE_BYTES, MAX_SIGNERS } from './limits.js';
+import { SUITE_IDS } from './suites.js';
 
 /** The wire protocol's version; every frame carries it as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -24,7 +25,7 @@ export const Identifier = z.string().regex(/^[0-9a-f]{64}(?:[0-9a-f]{50})?$/, 's
 export const Element = z.string().regex(/^(?:[0-9a-f]{2}){32,57}$/, 'serialized group element (hex)');
 /** A serialized scalar: 32 bytes (57 for ed448). */
 export const Scalar = z.string().regex(/^(?:[0-9a-f]{64}|[0-9a-f]{114})$/, 'serialized scalar (hex)');
-export const SuiteId = z.enum(['secp256k1', 'ed25519']);
+export const SuiteId = z.enum(SUITE_IDS);
 export type SuiteId = z.infer<typeof SuiteId>;
 export const EpochMs = z.number().int().nonnegative();
 

@@ -4,3 +4,4 @@ export * from './codec.js';
 export * from './error-codes.js';
 export * from './frames.js';
 export * from './limits.js';
+export * from './suites.js';

@@ -1,9 +1,17 @@
 export * from './signer-error.js';
 export * from './logger.js';
 export * from './coordinator-url.js';
-export { Keystore } from './keystore/keystore.js';
+export { Keystore, type InboxImport, type KeystoreInitOptions } from './keystore/keystore.js';
+export { KDF_COSTS, type KdfCost, type KdfCostName } from './keystore/passphrase-key.js';
+export { sealShareToIdentity } from './keystore/sealed-share.js';
 export type { KeyShare } from './keystore/keystore-records.js';
-export { NonceJournal, type JournalRecord, type JournalReplay } from './nonces/nonce-journal.js';
+export {
+  NonceJournal,
+  type JournalCipher,
+  type JournalLocation,
+  type JournalRecord,
+  type JournalReplay,
+} from './nonces/nonce-journal.js';
 export { NonceStore, nonceIdOf, DEFAULT_NONCE_LIMITS, type NonceLimits, type NonceStatus } from './nonces/nonce-store.js';
 export * from './policy/signing-policy.js';
 export {
@@ -16,4 +24,5 @@ export {
 export * from './signer-node.js';
 export * from './admin/init-keystore.js';
 export * from './admin/dealer.js';
+export * from './admin/share-backup.js';
 export * from './admin/coordinator-admin-client.js';

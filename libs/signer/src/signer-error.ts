@@ -8,12 +8,17 @@ export const SignerErrorCodes = [
   // keystore
   'KEYSTORE_MISSING',
   'KEYSTORE_NOT_INITIALIZED',
+  'PASSPHRASE_MISSING',
+  'WRONG_PASSPHRASE',
+  'KEYSTORE_CORRUPT',
+  'KEYSTORE_TAMPERED',
   'IDENTITY_EXISTS',
   'IDENTITY_CORRUPT',
   'SHARE_MISSING',
   'SHARE_CORRUPT',
   'SHARE_INVALID',
   'SHARE_EXISTS',
+  'SEALED_SHARE_REJECTED',
   'JOURNAL_CORRUPT',
   'JOURNAL_UNAVAILABLE',
   // refusals by the coordinator (fatal: retrying cannot help without an operator)

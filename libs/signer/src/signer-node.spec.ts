@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -10,6 +10,7 @@ import {
   hexToBytes,
   identityVerify,
   sortCommitments,
+  SUITE_IDS,
   toNoblePublic,
   utf8,
   type CommitmentHex,
@@ -23,11 +24,22 @@ import {
   type RequestProposeFrame,
 } from '#protocol';
 import { Keystore } from './keystore/keystore.js';
+import { sealShareToIdentity } from './keystore/sealed-share.js';
 import { NonceStore, nonceIdOf } from './nonces/nonce-store.js';
 import { SignerError } from './signer-error.js';
 import { SignerNode, type SignerNodeOptions } from './signer-node.js';
 import { FakeCoordinator, type FakeCoordinatorOptions, type FakeNodeConnection } from './testing/fake-coordinator.js';
-import { commitAs, dealTestKey, tempDir, type DealtTestKey } from './testing/key-fixtures.js';
+import {
+  TEST_PASSPHRASE,
+  commitAs,
+  initTestKeystore,
+  dealTestKey,
+  decryptTestJournal,
+  openTestKeystore,
+  readTestJournal,
+  tempDir,
+  type DealtTestKey,
+} from './testing/key-fixtures.js';
 
 // Count every signShare and let a test look at the disk at the moment it runs.
 const hooks = vi.hoisted(() => ({ signShareCalls: 0, beforeSignShare: undefined as (() => void) | undefined }));
@@ -72,6 +84,7 @@ afterEach(async () => {
 function makeNode(index = 0, overrides: Partial<SignerNodeOptions> = {}): SignerNode {
   const node = new SignerNode({
     keystoreDir: key.keystores[index]!,
+    passphrase: TEST_PASSPHRASE,
     coordinatorUrl: fake.url,
     policy: { kind: 'approve-all' },
     reconnect: { initialMs: 20, maxMs: 100 },
@@ -132,13 +145,7 @@ function shareVerifies(commitments: readonly CommitmentHex[], identifier: string
   return getSuite(key.suite).frost.verifyShare(toNoblePublic(key.publicPackage), list, hexToBytes(message), identifier, hexToBytes(share));
 }
 
-async function journal(index = 0): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(key.keystores[index]!, 'nonces.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const journal = (index = 0): Promise<Record<string, unknown>[]> => readTestJournal(key.keystores[index]!);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,7 +170,7 @@ describe('authentication', () => {
     const response = conn.frames[0];
     expect(response?.type).toBe('auth.response');
     if (response?.type !== 'auth.response') return;
-    const { publicKey } = await Keystore.open(key.keystores[0]!);
+    const { publicKey } = await openTestKeystore(key.keystores[0]!);
     expect(response.publicKey).toBe(publicKey);
     expect(identityVerify(publicKey, authTranscript(fake.coordinatorId, conn.challenge), response.signature)).toBe(true);
     // bound to the coordinator id: the same signature does not verify for another coordinator
@@ -359,7 +366,7 @@ describe('signing', () => {
     expect(frame).toMatchObject({ requestId: p.requestId, attemptId: pkg.attemptId });
     expect(shareVerifies(pkg.commitments, key.identifiers[0]!, frame.share)).toBe(true);
     expect(hooks.signShareCalls).toBe(1);
-    const lastLine = JSON.parse(onDiskAtSigning.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    const lastLine = (await decryptTestJournal(key.keystores[0]!, onDiskAtSigning)).at(-1);
     expect(lastLine).toMatchObject({ event: 'consumed', id: nonceIdOf(own), attemptId: pkg.attemptId });
     // the next commitment is fresh and journaled
     expect(frame.nextCommitment?.identifier).toBe(key.identifiers[0]);
@@ -380,7 +387,7 @@ describe('signing', () => {
     expect(shareVerifies(retry.commitments, key.identifiers[0]!, second.share)).toBe(true);
   });
 
-  it.each(['secp256k1', 'ed25519'] as const)('two %s nodes produce shares that aggregate into a valid signature', async (suite) => {
+  it.each(SUITE_IDS)('two %s nodes produce shares that aggregate into a valid signature', async (suite) => {
     if (key.publicPackage.suite !== suite) {
       key = await dealTestKey(join(root.path, suite), { suite, threshold: 2, maxSigners: 3, withKeystores: 2 });
     }
@@ -513,7 +520,7 @@ describe('restart', () => {
     vi.restoreAllMocks();
     expect((await journal()).map((r) => r.event)).toEqual(['issued']);
     // ...and its last journal write was torn
-    await appendFile(join(key.keystores[0]!, 'nonces.jsonl'), '{"event":"issued","id":"ab');
+    await appendFile(join(key.keystores[0]!, 'nonces.jsonl'), '{"nonce":"ab');
 
     const second = await startNode();
     expect((await journal()).at(-1)).toMatchObject({ event: 'discarded', id: nonceIdOf(before), reason: 'restart' });
@@ -539,6 +546,40 @@ describe('restart', () => {
     const own = await commitTo(first.conn, proposal());
     await first.node.stop();
     expect((await journal()).at(-1)).toMatchObject({ event: 'discarded', id: nonceIdOf(own), reason: 'shutdown' });
+  });
+});
+
+describe('keystore at rest', () => {
+  /** A share of a freshly dealt key for participant 1, sealed to node `index`'s identity and dropped into its inbox. */
+  async function deliverNewKey(index: number, sealTo?: string): Promise<DealtTestKey> {
+    const fresh = await dealTestKey(join(root.path, `fresh-${randomUUID()}`), { suite: 'secp256k1', threshold: 2, maxSigners: 3, withKeystores: 0 });
+    const identifier = fresh.identifiers[0]!;
+    const share = { keyId: fresh.keyId, suite: fresh.suite, identifier, signingShare: fresh.secretShares[identifier]!, publicPackage: fresh.publicPackage };
+    const recipient = sealTo ?? (await Keystore.readPublicKey(key.keystores[index]!));
+    await Keystore.deliverSealedShare(key.keystores[index]!, fresh.keyId, sealShareToIdentity(share, recipient));
+    return fresh;
+  }
+
+  it('refuses to start with a wrong passphrase, and tells which', async () => {
+    await expect(makeNode(0, { passphrase: 'not it' }).start()).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
+  });
+
+  it('imports sealed shares at start; a refused one is renamed .rejected and the node still starts', async () => {
+    const good = await deliverNewKey(0);
+    const stranger = await initTestKeystore(join(root.path, 'stranger'));
+    const bad = await deliverNewKey(0, stranger.publicKey);
+    await startNode();
+    const inbox = join(key.keystores[0]!, 'inbox');
+    expect(await readdir(inbox)).toEqual([`${bad.keyId}.sealed.json.rejected`]);
+    expect((await (await openTestKeystore(key.keystores[0]!)).readShare(good.keyId)).identifier).toBe(good.identifiers[0]);
+  });
+
+  it('imports a share dealt after the start when a proposal names its key, and commits with it', async () => {
+    const { conn } = await startNode();
+    const fresh = await deliverNewKey(0);
+    const commitment = await commitTo(conn, proposal({ keyId: fresh.keyId }));
+    expect(commitment.identifier).toBe(fresh.identifiers[0]);
+    expect(await readdir(join(key.keystores[0]!, 'inbox'))).toEqual([]);
   });
 });
 

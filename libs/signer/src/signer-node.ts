@@ -35,6 +35,8 @@ export interface ReconnectOptions {
 
 export interface SignerNodeOptions {
   keystoreDir: string;
+  /** The keystore's passphrase; the derived key is kept once the keystore is open, not the passphrase. */
+  passphrase: string;
   /** `ws(s)://host:port/v1/nodes/ws` (a bare `ws(s)://host:port` gets the path added). */
   coordinatorUrl: string;
   /** When set, the node refuses to authenticate to a coordinator that names itself otherwise. */
@@ -117,8 +119,15 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private teardownDone?: Promise<void>;
   private currentNodeId?: string;
 
-  constructor(private readonly options: SignerNodeOptions) {
+  private readonly options: Omit<SignerNodeOptions, 'passphrase'>;
+  /** Held only until the keystore is open: from then on the node keeps the derived key, not the passphrase. */
+  private passphrase: string | undefined;
+
+  constructor(options: SignerNodeOptions) {
     super();
+    const { passphrase, ...rest } = options;
+    this.options = rest;
+    this.passphrase = passphrase;
     this.url = resolveCoordinatorWsUrl(options.coordinatorUrl);
     this.logger = options.logger ?? silentLogger;
     this.reconnect = options.reconnect ?? DEFAULT_RECONNECT;
@@ -147,9 +156,15 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   async start(): Promise<void> {
     if (this.started) throw new Error('SignerNode.start() may be called once');
     this.started = true;
-    const keystore = await Keystore.open(this.options.keystoreDir);
+    const passphrase = this.passphrase ?? '';
+    this.passphrase = undefined;
+    const keystore = await Keystore.open(this.options.keystoreDir, { passphrase });
+    const delivered = await keystore.importInbox();
+    if (delivered.imported.length > 0) this.logger.info({ keys: delivered.imported }, 'imported sealed shares from the inbox');
+    // A refused share concerns one key only: the node still serves the others.
+    for (const rejected of delivered.rejected) this.logger.error({ code: rejected.code }, rejected.message);
     const shares = await keystore.listShares();
-    const nonces = await NonceStore.open(keystore.nonceJournalPath, {
+    const nonces = await NonceStore.open(keystore.nonceJournal, {
       logger: this.logger,
       ...(this.options.nonceLimits ? { limits: this.options.nonceLimits } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),

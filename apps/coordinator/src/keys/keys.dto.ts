@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { KeyRecord } from '#domain';
-import { Element, Identifier } from '#protocol';
+import { Element, Identifier, SuiteId } from '#protocol';
 
 /** The public package of a trusted-dealer key (never a secret share). */
 export const RegisterKeyDto = z.strictObject({
   id: z.uuid().optional(),
-  suite: z.enum(['secp256k1', 'ed25519']),
+  suite: SuiteId,
   threshold: z.number().int().min(2).max(255),
   maxSigners: z.number().int().min(2).max(255),
   commitments: z.array(Element).min(2).max(255),

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getSuite } from '#crypto';
-import { Keystore, runDealer, silentLogger, type KeyRegistration } from '#signer';
-import { tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { runDealer, silentLogger, type KeyRegistration } from '#signer';
+import { initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
 import { buildProgram } from '../program.js';
 import { runDealerCommand } from './dealer.command.js';
@@ -74,7 +74,7 @@ describe('dealer', () => {
     publicKeys = [];
     for (let i = 1; i <= 3; i++) {
       const path = join(dir.path, `node-${i}`);
-      publicKeys.push((await Keystore.init(path)).publicKey);
+      publicKeys.push((await initTestKeystore(path)).publicKey);
       keystores.push(path);
     }
   });
@@ -86,12 +86,17 @@ describe('dealer', () => {
   const deal = (overrides: Partial<Parameters<typeof runDealer>[0]> = {}) =>
     runDealer({ coordinatorUrl: api.url, adminToken: TOKEN, suite: 'secp256k1', threshold: 2, keystores, logger: silentLogger, ...overrides });
 
-  it('writes each share to its keystore and registers only the public package', async () => {
+  it('seals each share to its node into the keystore inbox, without passphrases, and registers only the public package', async () => {
     const nodeIds = publicKeys.map((pk) => api.enroll(pk));
     const result = await deal({ suite: 'ed25519' });
+    const sealed = await Promise.all(keystores.map((k) => readFile(join(k, 'inbox', `${result.keyId}.sealed.json`), 'utf8')));
+    sealed.forEach((text, i) => expect(JSON.parse(text)).toMatchObject({ recipient: publicKeys[i], keyId: result.keyId }));
 
     const suite = getSuite('ed25519');
-    const shares = await Promise.all(keystores.map(async (k) => (await Keystore.open(k)).readShare(result.keyId)));
+    // each node opens its own sealed share (imported when first asked for)
+    const shares = await Promise.all(keystores.map(async (k) => (await openTestKeystore(k)).readShare(result.keyId)));
+    for (const k of keystores) expect(await readdir(join(k, 'inbox'))).toEqual([]);
+    sealed.forEach((text, i) => expect(text).not.toContain(shares[i]!.signingShare));
     shares.forEach((share, i) => expect(share.identifier).toBe(suite.identifier(i + 1)));
 
     expect(api.registered).toHaveLength(1);
@@ -111,20 +116,23 @@ describe('dealer', () => {
     await expect(deal()).rejects.toMatchObject({ code: 'NODE_NOT_ENROLLED', message: expect.stringContaining(keystores[1]!) as unknown });
     api.nodes.push({ id: randomUUID(), label: 'x', publicKey: publicKeys[1]!, status: 'revoked' });
     await expect(deal()).rejects.toMatchObject({ code: 'NODE_NOT_ENROLLED', message: expect.stringMatching(/is revoked/) as unknown });
-    for (const k of keystores) expect(await readdir(join(k, 'shares'))).toEqual([]);
+    for (const k of keystores) expect(await readdir(join(k, 'inbox'))).toEqual([]);
     expect(api.registered).toEqual([]);
   });
 
-  it('removes the shares again when the coordinator refuses the key, keeps them when the outcome is unknown', async () => {
+  it('withdraws the sealed shares when the coordinator refuses the key, keeps them when the outcome is unknown', async () => {
     publicKeys.forEach((pk) => api.enroll(pk));
     api.registerStatus = 409;
-    await expect(deal()).rejects.toMatchObject({ code: 'COORDINATOR_REJECTED', message: expect.stringMatching(/KEY_ALREADY_EXISTS.*removed/) as unknown });
-    for (const k of keystores) expect(await readdir(join(k, 'shares'))).toEqual([]);
+    await expect(deal()).rejects.toMatchObject({ code: 'COORDINATOR_REJECTED', message: expect.stringMatching(/KEY_ALREADY_EXISTS.*withdrawn/) as unknown });
+    for (const k of keystores) expect(await readdir(join(k, 'inbox'))).toEqual([]);
 
     api.registerStatus = 500;
     const keyId = randomUUID();
     await expect(deal({ keyId })).rejects.toMatchObject({ message: expect.stringMatching(/may or may not be registered/) as unknown });
-    for (const k of keystores) expect(await readdir(join(k, 'shares'))).toEqual([`${keyId}.json`]);
+    for (const k of keystores) expect(await readdir(join(k, 'inbox'))).toEqual([`${keyId}.sealed.json`]);
+    // and a second dealing of the same key id is refused
+    api.registerStatus = 201;
+    await expect(deal({ keyId })).rejects.toMatchObject({ code: 'SHARE_EXISTS' });
   });
 
   it('rejects a bad token, a bad threshold and a duplicated keystore', async () => {

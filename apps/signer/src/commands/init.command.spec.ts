@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Keystore } from '#signer';
-import { tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { stat, writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TEST_PASSPHRASE, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
 import { runIdentityCommand } from './identity.command.js';
 import { runInitCommand } from './init.command.js';
@@ -16,15 +16,20 @@ describe('init and identity commands', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   beforeEach(async () => {
     dir = await tempDir();
+    vi.stubEnv('ROUNDTABLE_PASSPHRASE', TEST_PASSPHRASE);
+    vi.stubEnv('ROUNDTABLE_KDF_COST', 'test');
   });
-  afterEach(() => dir.cleanup());
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await dir.cleanup();
+  });
 
   it('init prints {publicKey, keystore}; identity prints the same key', async () => {
     const keystore = join(dir.path, 'ks');
     const init = captureIo();
     expect(await runInitCommand({ keystore }, init.io)).toBe(ExitCode.OK);
     const printed = JSON.parse(init.out.join('\n')) as { publicKey: string; keystore: string };
-    expect(printed).toEqual({ publicKey: (await Keystore.open(keystore)).publicKey, keystore });
+    expect(printed).toEqual({ publicKey: (await openTestKeystore(keystore)).publicKey, keystore });
 
     const identity = captureIo();
     expect(await runIdentityCommand({ keystore }, identity.io)).toBe(ExitCode.OK);
@@ -45,5 +50,26 @@ describe('init and identity commands', () => {
     const c = captureIo();
     expect(await runIdentityCommand({ keystore: join(dir.path, 'nope') }, c.io)).toBe(ExitCode.ERROR);
     expect(c.err.join('\n')).toMatch(/does not exist.*init --keystore/);
+  });
+
+  it('takes the passphrase from --passphrase-file before the environment, and refuses a missing or empty one', async () => {
+    const keystore = join(dir.path, 'ks');
+    const file = join(dir.path, 'pass.txt');
+    await writeFile(file, 'from the file\n');
+    expect(await runInitCommand({ keystore, passphraseFile: file }, captureIo().io)).toBe(ExitCode.OK);
+    const wrong = captureIo();
+    expect(await runIdentityCommand({ keystore }, wrong.io)).toBe(ExitCode.ERROR);
+    expect(wrong.err.join('\n')).toMatch(/wrong passphrase/);
+    expect(await runIdentityCommand({ keystore, passphraseFile: file }, captureIo().io)).toBe(ExitCode.OK);
+
+    vi.stubEnv('ROUNDTABLE_PASSPHRASE', '');
+    const missing = captureIo();
+    expect(await runInitCommand({ keystore: join(dir.path, 'other') }, missing.io)).toBe(ExitCode.ERROR);
+    expect(missing.err.join('\n')).toMatch(/passphrase is required.*ROUNDTABLE_PASSPHRASE.*--passphrase-file/);
+    await expect(stat(join(dir.path, 'other'))).rejects.toThrow();
+    await writeFile(file, '\n');
+    const empty = captureIo();
+    expect(await runInitCommand({ keystore: join(dir.path, 'other'), passphraseFile: file }, empty.io)).toBe(ExitCode.ERROR);
+    expect(empty.err.join('\n')).toMatch(/must not be empty/);
   });
 });

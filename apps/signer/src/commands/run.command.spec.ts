@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Keystore, silentLogger } from '#signer';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '#signer';
 import { FakeCoordinator } from '../../../../libs/signer/src/testing/fake-coordinator.js';
-import { tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
 import { policyFromOptions, runSignerNode, type RunCommandOptions } from './run.command.js';
 
@@ -19,9 +19,11 @@ describe('run command', () => {
   beforeEach(async () => {
     dir = await tempDir();
     keystore = join(dir.path, 'ks');
-    await Keystore.init(keystore);
+    await initTestKeystore(keystore);
+    vi.stubEnv('ROUNDTABLE_PASSPHRASE', TEST_PASSPHRASE);
   });
   afterEach(async () => {
+    vi.unstubAllEnvs();
     await fake?.close();
     fake = undefined;
     await dir.cleanup();
@@ -40,7 +42,7 @@ describe('run command', () => {
     fake = await FakeCoordinator.start({ authenticate: () => ({ closeCode: 4404 }) });
     const { exit, err } = run({});
     expect(await exit).toBe(ExitCode.NOT_ENROLLED);
-    const { publicKey } = await Keystore.open(keystore);
+    const { publicKey } = await openTestKeystore(keystore);
     expect(err.join('\n')).toMatch(new RegExp(`enroll public key ${publicKey}`));
   });
 
@@ -83,6 +85,17 @@ describe('run command', () => {
     const missing = run({ keystore: join(dir.path, 'absent') });
     expect(await missing.exit).toBe(ExitCode.ERROR);
     expect(missing.err.join('\n')).toMatch(/does not exist.*init/);
+  });
+
+  it('exits 1 with a clear message for a missing or wrong passphrase', async () => {
+    vi.stubEnv('ROUNDTABLE_PASSPHRASE', '');
+    const missing = run({});
+    expect(await missing.exit).toBe(ExitCode.ERROR);
+    expect(missing.err.join('\n')).toMatch(/set ROUNDTABLE_PASSPHRASE or pass --passphrase-file/);
+    vi.stubEnv('ROUNDTABLE_PASSPHRASE', 'wrong');
+    const wrong = run({});
+    expect(await wrong.exit).toBe(ExitCode.ERROR);
+    expect(wrong.err.join('\n')).toMatch(/wrong passphrase/);
   });
 
   it('builds the policy from the options', () => {

@@ -9,6 +9,7 @@ import {
 } from '#signer';
 import { ExitCode, processIo, reportError, type CliIo } from '../cli-io.js';
 import { LOG_LEVELS, createLogger, type LogLevel } from '../logger.js';
+import { keystorePassphrase, passphraseFileOption } from '../passphrase-options.js';
 
 export interface RunCommandOptions {
   keystore: string;
@@ -18,6 +19,7 @@ export interface RunCommandOptions {
   approveDescription?: string;
   approveMessage?: string;
   logLevel?: LogLevel;
+  passphraseFile?: string;
 }
 
 export interface RunContext {
@@ -61,6 +63,7 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
     const policy = policyFromOptions(options);
     node = new SignerNode({
       keystoreDir: options.keystore,
+      passphrase: await keystorePassphrase(options.passphraseFile),
       coordinatorUrl: options.coordinator,
       ...(options.coordinatorId !== undefined ? { coordinatorId: options.coordinatorId } : {}),
       policy,
@@ -116,6 +119,7 @@ export function runCommand(): Command {
     .description('run the signer node: connect to the coordinator and sign what the policy approves')
     .requiredOption('--keystore <dir>', 'keystore directory')
     .requiredOption('--coordinator <ws-url>', 'coordinator WebSocket URL, e.g. ws://localhost:3000/v1/nodes/ws')
+    .addOption(passphraseFileOption())
     .option('--coordinator-id <id>', 'refuse to authenticate to a coordinator with another id')
     .addOption(
       new Option('--approve-all', 'sign every request the coordinator proposes').conflicts([

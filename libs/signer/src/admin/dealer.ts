@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { dealKey, getSuite, isSuiteId, type SuiteId } from '#crypto';
 import { Keystore } from '../keystore/keystore.js';
+import { sealShareToIdentity } from '../keystore/sealed-share.js';
 import { silentLogger, type SignerLogger } from '../logger.js';
 import { SignerError, isSignerError } from '../signer-error.js';
 import { CoordinatorAdminClient, type KeyRegistration } from './coordinator-admin-client.js';
@@ -11,7 +13,7 @@ export interface DealerOptions {
   adminToken: string;
   suite: SuiteId;
   threshold: number;
-  /** One keystore per participant; identifiers 1..n follow this order. */
+  /** One keystore per participant; identifiers 1..n follow this order. Their passphrases are not needed. */
   keystores: string[];
   keyId?: string;
   logger?: SignerLogger;
@@ -34,9 +36,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * `signer dealer`: trusted-dealer key generation for a set of local keystores (RFC 9591 App. C).
- * Every share goes straight into its node's keystore; the coordinator receives the public package
- * only. Shares are written before the key is registered, so a registered key always has its shares;
- * if the coordinator refuses the key, the shares just written are removed again.
+ * Each share is sealed to its node's identity key (read from the keystore's clear header) and dropped
+ * into the keystore's inbox; the node imports it into its encrypted keystore. The dealer never writes
+ * a plaintext share and never needs a node's passphrase; the coordinator receives the public package
+ * only. Shares are delivered before the key is registered, so a registered key always has its shares;
+ * if the coordinator refuses the key, the sealed shares just delivered are withdrawn again.
  */
 export async function runDealer(options: DealerOptions): Promise<DealerResult> {
   const logger = options.logger ?? silentLogger;
@@ -45,13 +49,15 @@ export async function runDealer(options: DealerOptions): Promise<DealerResult> {
   validate(options, keyId);
 
   const client = new CoordinatorAdminClient(options.coordinatorUrl, options.adminToken);
-  const keystores = await Promise.all(options.keystores.map((dir) => Keystore.open(dir)));
+  const keystores = await Promise.all(
+    options.keystores.map(async (dir) => ({ dir: resolve(dir), publicKey: await Keystore.readPublicKey(dir) })),
+  );
   const seen = new Map<string, string>();
   for (const ks of keystores) {
     const other = seen.get(ks.publicKey);
     if (other) throw new SignerError('DEALER_INVALID', `keystores ${other} and ${ks.dir} hold the same identity`);
     seen.set(ks.publicKey, ks.dir);
-    if (await ks.findShare(keyId)) {
+    if (await Keystore.holdsKey(ks.dir, keyId)) {
       throw new SignerError('SHARE_EXISTS', `keystore ${ks.dir} already holds a share of key ${keyId}`);
     }
   }
@@ -72,24 +78,19 @@ export async function runDealer(options: DealerOptions): Promise<DealerResult> {
   });
 
   const dealt = dealKey(options.suite, options.threshold, n);
-  const written: Keystore[] = [];
+  const delivered: string[] = [];
   try {
     for (const [i, ks] of keystores.entries()) {
       const member = members[i]!;
       const signingShare = dealt.secretShares[member.identifier];
       if (signingShare === undefined) throw new Error(`the dealer produced no share for ${member.identifier}`);
-      await ks.writeShare({
-        keyId,
-        suite: options.suite,
-        identifier: member.identifier,
-        signingShare,
-        publicPackage: dealt.public,
-      });
-      written.push(ks);
-      logger.info({ keystore: ks.dir, keyId, identifier: member.identifier }, 'wrote share');
+      const share = { keyId, suite: options.suite, identifier: member.identifier, signingShare, publicPackage: dealt.public };
+      await Keystore.deliverSealedShare(ks.dir, keyId, sealShareToIdentity(share, ks.publicKey));
+      delivered.push(ks.dir);
+      logger.info({ keystore: ks.dir, keyId, identifier: member.identifier }, 'delivered the sealed share to the inbox');
     }
   } catch (e) {
-    await rollBack(written, keyId, logger);
+    await rollBack(delivered, keyId, logger);
     throw e;
   }
 
@@ -109,13 +110,13 @@ export async function runDealer(options: DealerOptions): Promise<DealerResult> {
     // Only a definite refusal (4xx) proves the key is not registered; after a timeout or a 5xx it may
     // be, and deleting its shares could strand whatever is later sent to its group key.
     if (isSignerError(e) && e.code === 'COORDINATOR_REJECTED' && /HTTP 4\d\d/.test(e.message)) {
-      await rollBack(written, keyId, logger);
-      throw new SignerError(e.code, `${e.message}; the shares written for key ${keyId} were removed`, { cause: e });
+      await rollBack(delivered, keyId, logger);
+      throw new SignerError(e.code, `${e.message}; the shares delivered for key ${keyId} were withdrawn`, { cause: e });
     }
     throw new SignerError(
       isSignerError(e) ? e.code : 'COORDINATOR_UNREACHABLE',
-      `${(e as Error).message}; the key ${keyId} may or may not be registered: its shares were kept in ` +
-        `${written.map((k) => k.dir).join(', ')}; check GET /v1/keys/${keyId} before dealing again`,
+      `${(e as Error).message}; the key ${keyId} may or may not be registered: its sealed shares were kept in ` +
+        `${delivered.join(', ')}; check GET /v1/keys/${keyId} before dealing again`,
       { cause: e },
     );
   }
@@ -132,12 +133,12 @@ function validate(options: DealerOptions, keyId: string): void {
   if (!UUID.test(keyId)) throw new SignerError('DEALER_INVALID', `key id ${JSON.stringify(keyId)} is not a UUID`);
 }
 
-async function rollBack(written: readonly Keystore[], keyId: string, logger: SignerLogger): Promise<void> {
-  for (const ks of written) {
+async function rollBack(delivered: readonly string[], keyId: string, logger: SignerLogger): Promise<void> {
+  for (const dir of delivered) {
     try {
-      await ks.removeShare(keyId);
+      await Keystore.withdrawSealedShare(dir, keyId);
     } catch (e) {
-      logger.error({ keystore: ks.dir, keyId, err: (e as Error).message }, 'could not remove a share while rolling back');
+      logger.error({ keystore: dir, keyId, err: (e as Error).message }, 'could not withdraw a sealed share while rolling back');
     }
   }
 }

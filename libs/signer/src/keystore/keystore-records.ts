@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { SUITE_IDS, type PublicKeyPackage, type SuiteId } from '#crypto';
 import { Element, Identifier, Scalar, hexBytes } from '#protocol';
 
-/** Version of the on-disk records; bumped when the format changes (e.g. passphrase encryption). */
-export const KEYSTORE_FORMAT_VERSION = 1 as const;
+/** Version of the records inside the encrypted keystore files (2: encrypted at rest). */
+export const KEYSTORE_FORMAT_VERSION = 2 as const;
 
 export const IdentityRecord = z.strictObject({
   version: z.literal(KEYSTORE_FORMAT_VERSION),
@@ -12,7 +12,7 @@ export const IdentityRecord = z.strictObject({
 });
 export type IdentityRecord = z.infer<typeof IdentityRecord>;
 
-const PublicKeyPackageRecord = z.strictObject({
+export const PublicKeyPackageRecord = z.strictObject({
   suite: z.enum(SUITE_IDS),
   threshold: z.number().int().min(1),
   maxSigners: z.number().int().min(1),

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import {
@@ -7,91 +7,139 @@ import {
   generateIdentity,
   identitySign,
   identityVerify,
+  isValidIdentityKey,
   utf8,
   type IdentityKeyPair,
 } from '#crypto';
-import { SignerError, type SignerErrorCode } from '../signer-error.js';
+import type { JournalLocation } from '../nonces/nonce-journal.js';
+import { SignerError, isSignerError, type SignerErrorCode } from '../signer-error.js';
 import { SECRET_DIR_MODE, fsyncDirectory, isTempFile, writeFileAtomic } from './atomic-file.js';
+import { openFile, readFileHeader, sealFile } from './encrypted-file.js';
+import { KeystoreJournalCipher } from './journal-cipher.js';
 import { IdentityRecord, KEYSTORE_FORMAT_VERSION, ShareRecord, type KeyShare } from './keystore-records.js';
+import { KDF_COSTS, PassphraseKey, type KdfCost } from './passphrase-key.js';
+import { openSealedShare } from './sealed-share.js';
 
 const IDENTITY_FILE = 'identity.json';
 const SHARES_DIR = 'shares';
+const INBOX_DIR = 'inbox';
 const NONCE_JOURNAL_FILE = 'nonces.jsonl';
+const SEALED_SUFFIX = '.sealed.json';
+const REJECTED_SUFFIX = '.rejected';
+const EXPORT_PURPOSE_PREFIX = 'share-export:';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const initHint = (dir: string) => `run \`signer init --keystore ${dir}\` first`;
+const sharePurpose = (keyId: string) => `share:${keyId.toLowerCase()}`;
+
+export interface KeystoreInitOptions {
+  passphrase: string;
+  /** Replace an existing identity (its enrollment is lost; its shares and journal are kept). */
+  force?: boolean;
+  /** scrypt cost; the default is strong. Lower only in tests and demos. */
+  kdfCost?: KdfCost;
+}
+
+/** What importing the inbox did: key ids imported, and one error per sealed share refused. */
+export interface InboxImport {
+  imported: string[];
+  rejected: SignerError[];
+}
 
 /**
- * A signer node's keystore directory:
+ * A signer node's keystore directory, encrypted at rest under a key derived from the operator's
+ * passphrase (see PassphraseKey, encrypted-file.ts):
  *
  * ```
- * <dir>/            mode 0700
- *   identity.json   the node's Ed25519 identity {version, publicKey, secretKey}
- *   shares/<keyId>.json  one secret share per key, with the key's public package
- *   nonces.jsonl    the nonce journal (ids only, never nonce secrets; see NonceJournal)
+ * <dir>/                      mode 0700
+ *   identity.json             the node's Ed25519 identity; its public key also in the clear header
+ *   shares/<keyId>.json       one encrypted share per key, with the key's public package
+ *   inbox/<keyId>.sealed.json a share the dealer sealed to this node's identity, imported at start
+ *                             or when a proposal names the key (a refused one is renamed .rejected)
+ *   nonces.jsonl              the nonce journal, one encrypted record per line (see NonceJournal)
  * ```
  *
- * Every secret-bearing file is read and written through `readRecord`/`writeRecord` only, so that
- * passphrase encryption can be added there without touching any caller. The identity secret stays
- * inside this class: callers ask it to sign.
+ * Every file is read and written through this class only. The key is derived once, when the
+ * keystore is opened; the passphrase is not kept. The identity secret stays inside: callers ask it to
+ * sign. Every check runs before anything is written, so a failure leaves the disk as it was.
  */
 export class Keystore {
   private constructor(
     /** Absolute path of the keystore directory. */
     readonly dir: string,
     private readonly identity: IdentityKeyPair,
+    private readonly key: PassphraseKey,
   ) {}
 
   /**
    * Creates the keystore directory (mode 0700) and a fresh identity. Refuses to replace an existing
    * identity unless `force` is set: the old one may be enrolled, and its shares are bound to it.
+   * With `force`, the passphrase must be the keystore's current one, so its shares stay readable.
    */
-  static async init(dir: string, options: { force?: boolean } = {}): Promise<Keystore> {
+  static async init(dir: string, options: KeystoreInitOptions): Promise<Keystore> {
     const root = resolve(dir);
-    await mkdir(join(root, SHARES_DIR), { recursive: true, mode: SECRET_DIR_MODE });
-    // mkdir leaves the mode of an existing directory alone.
-    await chmod(root, SECRET_DIR_MODE);
-    await chmod(join(root, SHARES_DIR), SECRET_DIR_MODE);
-    if (!options.force && (await exists(join(root, IDENTITY_FILE)))) {
+    if (!options.passphrase) throw new SignerError('PASSPHRASE_MISSING', 'a passphrase is required to create a keystore');
+    const identityPath = join(root, IDENTITY_FILE);
+    const existing = await exists(identityPath);
+    if (existing && !options.force) {
       throw new SignerError(
         'IDENTITY_EXISTS',
         `keystore ${root} already has an identity; pass --force to replace it (the old identity and its enrollment are lost)`,
       );
     }
+    const key = existing
+      ? (await unlock(root, options.passphrase)).key
+      : await PassphraseKey.create(options.passphrase, options.kdfCost ?? KDF_COSTS.default);
+    await mkdir(join(root, SHARES_DIR), { recursive: true, mode: SECRET_DIR_MODE });
+    await mkdir(join(root, INBOX_DIR), { recursive: true, mode: SECRET_DIR_MODE });
+    // mkdir leaves the mode of an existing directory alone.
+    for (const d of [root, join(root, SHARES_DIR), join(root, INBOX_DIR)]) await chmod(d, SECRET_DIR_MODE);
     const identity = generateIdentity();
     const record: IdentityRecord = { version: KEYSTORE_FORMAT_VERSION, ...identity };
-    await writeRecord(join(root, IDENTITY_FILE), record);
-    await fsyncDirectory(root);
-    return new Keystore(root, identity);
+    await writeFileAtomic(identityPath, sealFile(key, 'identity', record, identity.publicKey));
+    return new Keystore(root, identity, key);
   }
 
-  /** Opens an initialized keystore; fails with a message telling the operator what to do. */
-  static async open(dir: string): Promise<Keystore> {
+  /** Opens an initialized keystore with its passphrase; fails with a message telling the operator what to do. */
+  static async open(dir: string, options: { passphrase: string }): Promise<Keystore> {
+    const root = await existingKeystore(dir);
+    const { key, identity } = await unlock(root, options.passphrase);
+    return new Keystore(root, identity, key);
+  }
+
+  /** The identity public key, read from the identity file's clear header: needs no passphrase (the dealer's view). */
+  static async readPublicKey(dir: string): Promise<string> {
+    const root = await existingKeystore(dir);
+    const path = join(root, IDENTITY_FILE);
+    const header = readFileHeader(await readText(path, 'identity'), `identity (${path})`);
+    if (header.purpose !== 'identity' || header.publicKey === undefined || !isValidIdentityKey(header.publicKey)) {
+      throw new SignerError('KEYSTORE_CORRUPT', `identity (${path}) has no valid public key in its header`);
+    }
+    return header.publicKey;
+  }
+
+  /** True when the keystore holds a share of `keyId` or has one waiting in its inbox (no passphrase needed). */
+  static async holdsKey(dir: string, keyId: string): Promise<boolean> {
+    assertUuid(keyId);
     const root = resolve(dir);
-    let info;
-    try {
-      info = await stat(root);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new SignerError('KEYSTORE_MISSING', `keystore ${root} does not exist; ${initHint(dir)}`);
-      }
-      throw new SignerError('KEYSTORE_MISSING', `keystore ${root} cannot be read: ${(e as Error).message}`, { cause: e });
+    return (await exists(sharePathIn(root, keyId))) || (await exists(inboxPathIn(root, keyId)));
+  }
+
+  /** Drops a share sealed to this keystore's identity (see sealShareToIdentity) into its inbox. */
+  static async deliverSealedShare(dir: string, keyId: string, sealed: string): Promise<void> {
+    if (await Keystore.holdsKey(dir, keyId)) {
+      throw new SignerError('SHARE_EXISTS', `keystore ${resolve(dir)} already holds a share of key ${keyId}`);
     }
-    if (!info.isDirectory()) {
-      throw new SignerError('KEYSTORE_MISSING', `keystore ${root} is not a directory`);
-    }
-    const identityPath = join(root, IDENTITY_FILE);
-    if (!(await exists(identityPath))) {
-      throw new SignerError('KEYSTORE_NOT_INITIALIZED', `keystore ${root} has no identity; ${initHint(dir)}`);
-    }
-    const record = await readRecord(identityPath, IdentityRecord, 'IDENTITY_CORRUPT', 'identity');
-    const identity = { publicKey: record.publicKey, secretKey: record.secretKey };
-    // A secret key that does not belong to the public key would fail every authentication obscurely.
-    const probe = utf8('roundtable/v1/keystore-self-check');
-    if (!identityVerify(identity.publicKey, probe, identitySign(identity.secretKey, probe))) {
-      throw new SignerError('IDENTITY_CORRUPT', `identity in ${identityPath} is corrupt: its keys do not match`);
-    }
-    return new Keystore(root, identity);
+    const inbox = join(resolve(dir), INBOX_DIR);
+    await mkdir(inbox, { recursive: true, mode: SECRET_DIR_MODE });
+    await writeFileAtomic(inboxPathIn(resolve(dir), keyId), sealed);
+  }
+
+  /** Removes a sealed share not yet imported (a dealing the coordinator refused). */
+  static async withdrawSealedShare(dir: string, keyId: string): Promise<void> {
+    assertUuid(keyId);
+    await rm(inboxPathIn(resolve(dir), keyId), { force: true });
+    await fsyncDirectory(join(resolve(dir), INBOX_DIR));
   }
 
   /** The node's Ed25519 identity public key (hex): what an admin enrolls. */
@@ -104,8 +152,9 @@ export class Keystore {
     return identitySign(this.identity.secretKey, message);
   }
 
-  get nonceJournalPath(): string {
-    return join(this.dir, NONCE_JOURNAL_FILE);
+  /** The nonce journal's path and the cipher for its records (the keystore key). */
+  get nonceJournal(): JournalLocation {
+    return { path: join(this.dir, NONCE_JOURNAL_FILE), cipher: new KeystoreJournalCipher(this.key) };
   }
 
   /** Stores a share after checking it against its public package; never overwrites an existing share. */
@@ -117,36 +166,26 @@ export class Keystore {
       throw new SignerError('SHARE_EXISTS', `keystore ${this.dir} already holds a share of key ${share.keyId}`);
     }
     await mkdir(join(this.dir, SHARES_DIR), { recursive: true, mode: SECRET_DIR_MODE });
-    const record: ShareRecord = { version: KEYSTORE_FORMAT_VERSION, ...share };
-    await writeRecord(path, record);
+    const record: ShareRecord = { version: KEYSTORE_FORMAT_VERSION, ...share, keyId: share.keyId.toLowerCase() };
+    await writeFileAtomic(path, sealFile(this.key, sharePurpose(share.keyId), record));
   }
 
   /**
-   * Deletes a share. Only for rolling back a dealing that the coordinator refused: a share of a
-   * registered key must never be deleted by software.
+   * The share of `keyId`, checked against its public package; null when this node holds none. A
+   * share waiting in the inbox is imported first (a proposal may name a key dealt since the start).
    */
-  async removeShare(keyId: string): Promise<void> {
-    assertUuid(keyId);
-    await rm(this.sharePath(keyId), { force: true });
-    await fsyncDirectory(join(this.dir, SHARES_DIR));
-  }
-
-  /** The share of `keyId`, checked against its public package; null when this node holds none. */
   async findShare(keyId: string): Promise<KeyShare | null> {
     if (!UUID.test(keyId)) return null;
     const path = this.sharePath(keyId);
-    if (!(await exists(path))) return null;
-    const record = await readRecord(path, ShareRecord, 'SHARE_CORRUPT', `share of key ${keyId}`);
+    if (!(await exists(path))) {
+      if (!(await exists(inboxPathIn(this.dir, keyId)))) return null;
+      await this.importSealed(keyId);
+    }
+    const record = await this.readRecord(path, sharePurpose(keyId), ShareRecord, 'SHARE_CORRUPT', `share of key ${keyId}`);
     if (record.keyId.toLowerCase() !== keyId.toLowerCase()) {
       throw new SignerError('SHARE_CORRUPT', `${path} holds the share of key ${record.keyId}, not ${keyId}`);
     }
-    const share: KeyShare = {
-      keyId: record.keyId,
-      suite: record.suite,
-      identifier: record.identifier,
-      signingShare: record.signingShare,
-      publicPackage: record.publicPackage,
-    };
+    const share = toKeyShare(record);
     checkShare(share, path);
     return share;
   }
@@ -159,14 +198,7 @@ export class Keystore {
 
   /** Every share in the keystore, each checked; the first bad one fails the whole listing. */
   async listShares(): Promise<KeyShare[]> {
-    let names: string[];
-    try {
-      names = await readdir(join(this.dir, SHARES_DIR));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
-    const keyIds = names
+    const keyIds = (await listNames(join(this.dir, SHARES_DIR)))
       .filter((n) => !isTempFile(n) && n.endsWith('.json'))
       .map((n) => n.slice(0, -'.json'.length))
       .filter((id) => UUID.test(id))
@@ -176,13 +208,154 @@ export class Keystore {
     return shares;
   }
 
+  /**
+   * Imports every sealed share waiting in the inbox. One that cannot be opened, or whose share does
+   * not match its public package, is renamed `.rejected` and reported; the others are imported.
+   */
+  async importInbox(): Promise<InboxImport> {
+    const keyIds = (await listNames(join(this.dir, INBOX_DIR)))
+      .filter((n) => n.endsWith(SEALED_SUFFIX))
+      .map((n) => n.slice(0, -SEALED_SUFFIX.length))
+      .sort();
+    const result: InboxImport = { imported: [], rejected: [] };
+    for (const keyId of keyIds) {
+      try {
+        await this.importSealed(keyId);
+        result.imported.push(keyId);
+      } catch (e) {
+        if (!isSignerError(e) || e.code !== 'SEALED_SHARE_REJECTED') throw e;
+        result.rejected.push(e);
+      }
+    }
+    return result;
+  }
+
+  /** The share of `keyId` encrypted under a separate export passphrase, for backup (the file's text). */
+  async exportShare(keyId: string, exportPassphrase: string, kdfCost: KdfCost = KDF_COSTS.default): Promise<string> {
+    const share = await this.readShare(keyId);
+    if (!exportPassphrase) throw new SignerError('PASSPHRASE_MISSING', 'an export passphrase is required');
+    // Derived under the keystore's own salt, equal keys mean equal passphrases: a backup must not fall with the keystore.
+    if ((await PassphraseKey.derive(exportPassphrase, this.key.kdf)).keyCheck === this.key.keyCheck) {
+      throw new SignerError('INVALID_CONFIG', 'the export passphrase must differ from the keystore passphrase');
+    }
+    const exportKey = await PassphraseKey.create(exportPassphrase, kdfCost);
+    const record: ShareRecord = { version: KEYSTORE_FORMAT_VERSION, ...share };
+    return sealFile(exportKey, `${EXPORT_PURPOSE_PREFIX}${share.keyId}`, record);
+  }
+
+  /** Imports a share exported by `exportShare`; refuses one this keystore already holds. Returns it. */
+  async importShare(text: string, exportPassphrase: string): Promise<KeyShare> {
+    const what = 'share export';
+    const file = readFileHeader(text, what);
+    if (!file.purpose.startsWith(EXPORT_PURPOSE_PREFIX)) {
+      throw new SignerError('KEYSTORE_TAMPERED', `${what} is a ${JSON.stringify(file.purpose)} file, not a share export`);
+    }
+    const exportKey = await PassphraseKey.derive(exportPassphrase, file.kdf);
+    const json = openFile(file, exportKey, { purpose: file.purpose, what, firstUnlock: true });
+    const record = parseRecord(json, ShareRecord, 'SHARE_CORRUPT', what);
+    if (`${EXPORT_PURPOSE_PREFIX}${record.keyId}` !== file.purpose) {
+      throw new SignerError('KEYSTORE_TAMPERED', `${what} names key ${file.purpose} but holds the share of ${record.keyId}`);
+    }
+    const share = toKeyShare(record);
+    await this.writeShare(share);
+    return share;
+  }
+
+  /** Opens the inbox's sealed share of `keyId`, checks it, stores it encrypted, then deletes the inbox file. */
+  private async importSealed(keyId: string): Promise<void> {
+    const inboxPath = inboxPathIn(this.dir, keyId);
+    const what = `sealed share ${inboxPath}`;
+    try {
+      assertUuid(keyId);
+      const share = openSealedShare(await readText(inboxPath, what), this.identity, keyId, what);
+      checkShare(share, what);
+      if (await exists(this.sharePath(keyId))) {
+        // A crash between storing the share and deleting the inbox file leaves both: that is no conflict.
+        const held = await this.readRecord(this.sharePath(keyId), sharePurpose(keyId), ShareRecord, 'SHARE_CORRUPT', `share of key ${keyId}`);
+        if (held.signingShare !== share.signingShare || held.identifier !== share.identifier) {
+          throw new Error(`this keystore already holds another share of key ${keyId}`);
+        }
+      } else {
+        await this.writeShare(share);
+      }
+    } catch (e) {
+      // Kept for the operator to inspect, under a name that is never imported again.
+      await rename(inboxPath, `${inboxPath}${REJECTED_SUFFIX}`).catch(() => undefined);
+      await fsyncDirectory(join(this.dir, INBOX_DIR));
+      const reason = isSignerError(e) ? e.message : `${what} is refused: ${(e as Error).message}`;
+      throw new SignerError('SEALED_SHARE_REJECTED', `${reason} (renamed ${SEALED_SUFFIX}${REJECTED_SUFFIX})`, { cause: e });
+    }
+    await rm(inboxPath, { force: true });
+    await fsyncDirectory(join(this.dir, INBOX_DIR));
+  }
+
   private sharePath(keyId: string): string {
-    return join(this.dir, SHARES_DIR, `${keyId.toLowerCase()}.json`);
+    return sharePathIn(this.dir, keyId);
+  }
+
+  private async readRecord<S extends z.ZodType>(
+    path: string,
+    purpose: string,
+    schema: S,
+    code: Extract<SignerErrorCode, 'IDENTITY_CORRUPT' | 'SHARE_CORRUPT'>,
+    what: string,
+  ): Promise<z.infer<S>> {
+    const label = `${what} (${path})`;
+    const file = readFileHeader(await readText(path, label), label);
+    return parseRecord(openFile(file, this.key, { purpose, what: label, firstUnlock: false }), schema, code, label);
   }
 }
 
+/** Resolves and checks the keystore directory and its identity file exist. */
+async function existingKeystore(dir: string): Promise<string> {
+  const root = resolve(dir);
+  let info;
+  try {
+    info = await stat(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SignerError('KEYSTORE_MISSING', `keystore ${root} does not exist; ${initHint(dir)}`);
+    }
+    throw new SignerError('KEYSTORE_MISSING', `keystore ${root} cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  if (!info.isDirectory()) throw new SignerError('KEYSTORE_MISSING', `keystore ${root} is not a directory`);
+  if (!(await exists(join(root, IDENTITY_FILE)))) {
+    throw new SignerError('KEYSTORE_NOT_INITIALIZED', `keystore ${root} has no identity; ${initHint(dir)}`);
+  }
+  return root;
+}
+
+/** Derives the keystore key from the identity file's header and decrypts the identity with it. */
+async function unlock(root: string, passphrase: string): Promise<{ key: PassphraseKey; identity: IdentityKeyPair }> {
+  if (!passphrase) throw new SignerError('PASSPHRASE_MISSING', `a passphrase is required to open keystore ${root}`);
+  const path = join(root, IDENTITY_FILE);
+  const label = `identity (${path})`;
+  const file = readFileHeader(await readText(path, label), label);
+  const key = await PassphraseKey.derive(passphrase, file.kdf);
+  const record = parseRecord(openFile(file, key, { purpose: 'identity', what: label, firstUnlock: true }), IdentityRecord, 'IDENTITY_CORRUPT', label);
+  if (file.publicKey !== record.publicKey) {
+    throw new SignerError('KEYSTORE_TAMPERED', `${label}: the public key in its header is not the one inside`);
+  }
+  const probe = utf8('roundtable keystore self-check');
+  if (!identityVerify(record.publicKey, probe, identitySign(record.secretKey, probe))) {
+    throw new SignerError('IDENTITY_CORRUPT', `${label} is corrupt: its public and secret keys do not match`);
+  }
+  return { key, identity: { publicKey: record.publicKey, secretKey: record.secretKey } };
+}
+
+const sharePathIn = (root: string, keyId: string) => join(root, SHARES_DIR, `${keyId.toLowerCase()}.json`);
+const inboxPathIn = (root: string, keyId: string) => join(root, INBOX_DIR, `${keyId.toLowerCase()}${SEALED_SUFFIX}`);
+
+const toKeyShare = (record: ShareRecord): KeyShare => ({
+  keyId: record.keyId,
+  suite: record.suite,
+  identifier: record.identifier,
+  signingShare: record.signingShare,
+  publicPackage: record.publicPackage,
+});
+
 function assertUuid(keyId: string): void {
-  // The key id becomes a file name: anything but a UUID could escape the shares directory.
+  // The key id becomes a file name: anything but a UUID could escape the keystore's directories.
   if (!UUID.test(keyId)) throw new SignerError('SHARE_INVALID', `key id ${JSON.stringify(keyId)} is not a UUID`);
 }
 
@@ -210,36 +383,35 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-// The two functions below are the only place keystore records touch the disk: encryption at rest
-// (a later issue) wraps them.
-
-async function writeRecord(path: string, record: object): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+async function listNames(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
 }
 
-async function readRecord<S extends z.ZodType>(
-  path: string,
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new SignerError('KEYSTORE_CORRUPT', `${what} is unreadable: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Checks a decrypted record's shape: an authentic file with a bad record was written by a buggy or other version. */
+function parseRecord<S extends z.ZodType>(
+  json: unknown,
   schema: S,
   code: Extract<SignerErrorCode, 'IDENTITY_CORRUPT' | 'SHARE_CORRUPT'>,
   what: string,
-): Promise<z.infer<S>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new SignerError(code, `${what} (${path}) is unreadable: ${(e as Error).message}`, { cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new SignerError(code, `${what} (${path}) is corrupt: not valid JSON`);
-  }
+): z.infer<S> {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'record';
-    throw new SignerError(code, `${what} (${path}) is corrupt: ${where}: ${issue?.message ?? 'invalid'}`);
+    throw new SignerError(code, `${what} is corrupt: ${where}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }

@@ -1,86 +1,132 @@
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeystoreJournalCipher } from '../keystore/journal-cipher.js';
+import { KDF_COSTS, PassphraseKey } from '../keystore/passphrase-key.js';
 import { SignerError } from '../signer-error.js';
-import { tempDir } from '../testing/key-fixtures.js';
-import { NonceJournal, type JournalRecord } from './nonce-journal.js';
+import { tempDir, testJournalLocation } from '../testing/key-fixtures.js';
+import { NonceJournal, type JournalLocation, type JournalRecord } from './nonce-journal.js';
 
 const id = (n: number) => n.toString(16).padStart(64, '0');
 const REQ = '11111111-1111-4111-8111-111111111111';
-const line = (r: JournalRecord) => `${JSON.stringify(r)}\n`;
 
 describe('NonceJournal', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
-  let path: string;
+  let location: JournalLocation & { cipher: KeystoreJournalCipher };
+  /** Writes a journal by hand: the header line, then `records` sealed at their indexes. */
+  const writeJournal = async (records: (JournalRecord | string)[]) => {
+    const header = location.cipher.newHeader();
+    const lines = records.map((r, i) => (typeof r === 'string' ? r : location.cipher.seal(header, i, JSON.stringify(r))));
+    await writeFile(location.path, [header, ...lines].map((l) => `${l}\n`).join(''));
+  };
+  const expectError = async (code: string, pattern?: RegExp) => {
+    const before = await readFile(location.path);
+    const error = await NonceJournal.open(location).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SignerError);
+    expect(error).toMatchObject({ code });
+    if (pattern) expect((error as Error).message).toMatch(pattern);
+    // nothing changed on disk
+    expect(await readFile(location.path)).toEqual(before);
+  };
+
   beforeEach(async () => {
     dir = await tempDir();
-    path = join(dir.path, 'nonces.jsonl');
+    location = await testJournalLocation(join(dir.path, 'nonces.jsonl'));
   });
   afterEach(() => dir.cleanup());
 
-  it('creates the file 0600, appends JSON lines and replays them', async () => {
-    const { journal, replay } = await NonceJournal.open(path);
+  it('creates the file 0600 with a header, appends encrypted lines and replays them', async () => {
+    const { journal, replay } = await NonceJournal.open(location);
     expect(replay).toEqual({ unsettled: [], settled: new Map(), tornTail: false });
     await journal.append({ event: 'issued', id: id(1), requestId: REQ, at: 1 }, { event: 'issued', id: id(2), requestId: REQ, at: 1 });
-    await journal.append({ event: 'consumed', id: id(1), attemptId: 'a1', at: 2 });
+    await journal.append({ event: 'consumed', id: id(1), attemptId: 'attempt-one', at: 2 });
     await journal.append({ event: 'issued', id: id(3), requestId: REQ, at: 3 }, { event: 'discarded', id: id(3), reason: 'x', at: 3 });
     await journal.close();
-    expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(5);
+    expect((await stat(location.path)).mode & 0o777).toBe(0o600);
+    const text = await readFile(location.path, 'utf8');
+    expect(text.trim().split('\n')).toHaveLength(6);
+    // neither a nonce id nor a request id nor an event name is on disk in the clear
+    for (const secret of [id(1), id(2), REQ, 'consumed', 'attempt-one']) expect(text).not.toContain(secret);
 
-    const again = await NonceJournal.open(path);
+    const again = await NonceJournal.open(location);
     expect(again.replay.unsettled).toEqual([{ id: id(2), requestId: REQ }]);
     expect(again.replay.settled).toEqual(new Map([[id(1), 'consumed'], [id(3), 'discarded']]));
     await again.journal.close();
   });
 
   it('drops a torn last line (with or without its newline) and appends cleanly after it', async () => {
-    await writeFile(path, line({ event: 'issued', id: id(1), requestId: REQ, at: 1 }) + '{"event":"consumed","id":"00');
-    const first = await NonceJournal.open(path);
+    await writeJournal([{ event: 'issued', id: id(1), requestId: REQ, at: 1 }]);
+    await appendFile(location.path, '{"nonce":"00');
+    const first = await NonceJournal.open(location);
     expect(first.replay.tornTail).toBe(true);
     expect(first.replay.unsettled).toEqual([{ id: id(1), requestId: REQ }]);
     await first.journal.append({ event: 'discarded', id: id(1), reason: 'restart', at: 2 });
     await first.journal.close();
 
     // NUL bytes, as a crash on some filesystems leaves them, with a trailing newline
-    await appendFile(path, '\0\0\0\0\n');
-    const second = await NonceJournal.open(path);
+    await appendFile(location.path, '\0\0\0\0\n');
+    const second = await NonceJournal.open(location);
     expect(second.replay.tornTail).toBe(true);
     expect(second.replay.settled.get(id(1))).toBe('discarded');
     await second.journal.close();
-    const lines = (await readFile(path, 'utf8')).split('\n');
-    expect(lines).toHaveLength(3); // two records and the empty string after the final newline
+    const lines = (await readFile(location.path, 'utf8')).split('\n');
+    expect(lines).toHaveLength(4); // header, two records and the empty string after the final newline
   });
 
-  it('refuses a journal with a corrupt line before the last', async () => {
-    await writeFile(
-      path,
-      line({ event: 'issued', id: id(1), requestId: REQ, at: 1 }) + 'garbage\n' + line({ event: 'consumed', id: id(1), attemptId: 'a', at: 2 }),
-    );
-    const error = await NonceJournal.open(path).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SignerError);
-    expect(error).toMatchObject({ code: 'JOURNAL_CORRUPT', message: expect.stringMatching(/line 2/) as unknown });
+  it('refuses a journal with a corrupt line before the last, and changes nothing', async () => {
+    await writeJournal([{ event: 'issued', id: id(1), requestId: REQ, at: 1 }, 'garbage', { event: 'consumed', id: id(1), attemptId: 'a', at: 2 }]);
+    await expectError('JOURNAL_CORRUPT', /line 3/);
   });
 
-  it('refuses a line that is valid JSON but not a journal record', async () => {
-    await writeFile(path, '{"event":"issued","id":"nothex","requestId":"r","at":1}\n' + line({ event: 'issued', id: id(1), requestId: REQ, at: 1 }));
-    await expect(NonceJournal.open(path)).rejects.toMatchObject({ code: 'JOURNAL_CORRUPT' });
+  it('refuses a complete line that fails authentication, even the last one, and changes nothing', async () => {
+    await writeJournal([{ event: 'issued', id: id(1), requestId: REQ, at: 1 }, { event: 'consumed', id: id(1), attemptId: 'a', at: 2 }]);
+    const text = await readFile(location.path, 'utf8');
+    const lines = text.split('\n');
+    const flip = (line: string) => {
+      const record = JSON.parse(line) as { nonce: string; ciphertext: string };
+      const bytes = Buffer.from(record.ciphertext, 'base64');
+      bytes[0]! ^= 1;
+      return JSON.stringify({ ...record, ciphertext: bytes.toString('base64') });
+    };
+    await writeFile(location.path, [lines[0], lines[1], flip(lines[2]!), ''].join('\n'));
+    await expectError('KEYSTORE_TAMPERED', /line 3 fails authentication/);
+    // swapped lines: each is authentic, but not at its index
+    await writeFile(location.path, [lines[0], lines[2], lines[1], ''].join('\n'));
+    await expectError('KEYSTORE_TAMPERED');
+  });
+
+  it('refuses a journal written with another key or a damaged header, and changes nothing', async () => {
+    await writeJournal([{ event: 'issued', id: id(1), requestId: REQ, at: 1 }]);
+    const other = { path: location.path, cipher: new KeystoreJournalCipher(await PassphraseKey.create('another', KDF_COSTS.test)) };
+    const before = await readFile(location.path);
+    await expect(NonceJournal.open(other)).rejects.toMatchObject({ code: 'KEYSTORE_TAMPERED' });
+    expect(await readFile(location.path)).toEqual(before);
+    await writeFile(location.path, `{"format":"roundtable-nonce-journal"\n${before.toString().split('\n')[1]}\n`);
+    await expectError('JOURNAL_CORRUPT', /header/);
+  });
+
+  it('refuses a record that decrypts but is not a journal record', async () => {
+    await writeJournal(['x', { event: 'issued', id: id(1), requestId: REQ, at: 1 }]);
+    const header = location.cipher.newHeader();
+    const bad = location.cipher.seal(header, 0, '{"event":"issued","id":"nothex","requestId":"r","at":1}');
+    const good = location.cipher.seal(header, 1, JSON.stringify({ event: 'issued', id: id(1), requestId: REQ, at: 1 }));
+    await writeFile(location.path, `${header}\n${bad}\n${good}\n`);
+    await expect(NonceJournal.open(location)).rejects.toMatchObject({ code: 'JOURNAL_CORRUPT' });
   });
 
   it('keeps a consumed nonce consumed even if it is also discarded later', async () => {
-    await writeFile(
-      path,
-      line({ event: 'issued', id: id(1), requestId: REQ, at: 1 }) +
-        line({ event: 'consumed', id: id(1), attemptId: 'a', at: 2 }) +
-        line({ event: 'discarded', id: id(1), reason: 'shutdown', at: 3 }),
-    );
-    const { journal, replay } = await NonceJournal.open(path);
+    await writeJournal([
+      { event: 'issued', id: id(1), requestId: REQ, at: 1 },
+      { event: 'consumed', id: id(1), attemptId: 'a', at: 2 },
+      { event: 'discarded', id: id(1), reason: 'shutdown', at: 3 },
+    ]);
+    const { journal, replay } = await NonceJournal.open(location);
     expect(replay.settled.get(id(1))).toBe('consumed');
     await journal.close();
   });
 
   it('refuses to append once closed', async () => {
-    const { journal } = await NonceJournal.open(path);
+    const { journal } = await NonceJournal.open(location);
     await journal.close();
     await expect(journal.append({ event: 'issued', id: id(1), requestId: REQ, at: 1 })).rejects.toMatchObject({
       code: 'JOURNAL_UNAVAILABLE',

@@ -1,14 +1,14 @@
 import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { SignerError } from '../signer-error.js';
-import { SECRET_FILE_MODE, fsyncDirectory } from '../keystore/atomic-file.js';
+import { SECRET_FILE_MODE, writeFileAtomic } from '../keystore/atomic-file.js';
 
 const NonceId = z.string().regex(/^[0-9a-f]{64}$/);
 
 /**
- * One line of `nonces.jsonl`. Only ids travel to disk (sha256 of the public commitment), never a
- * nonce secret: a copy of the disk can tell which nonces were used but can never sign with one.
+ * One record of `nonces.jsonl`. Only ids are recorded (sha256 of the public commitment), never a
+ * nonce secret, and each record is encrypted on disk (see JournalCipher): a copy of the disk can
+ * neither sign with a nonce nor tell which requests the node took part in.
  */
 export const JournalRecord = z.discriminatedUnion('event', [
   z.strictObject({ event: z.literal('issued'), id: NonceId, requestId: z.string().min(1).max(64), at: z.number().int() }),
@@ -18,6 +18,27 @@ export const JournalRecord = z.discriminatedUnion('event', [
 export type JournalRecord = z.infer<typeof JournalRecord>;
 
 export type TerminalState = 'consumed' | 'discarded';
+
+/** What decrypting one journal line gave. */
+export type OpenedJournalLine = { kind: 'ok'; plaintext: string } | { kind: 'malformed' } | { kind: 'unauthentic' };
+
+/**
+ * Encrypts the journal's records. The file is a header line (`newHeader`) then one line per record;
+ * record `index` (0-based, header excluded) is sealed and opened with the header line as context.
+ */
+export interface JournalCipher {
+  newHeader(): string;
+  /** Throws a SignerError when the header is not one this cipher wrote. */
+  checkHeader(line: string, path: string): void;
+  seal(header: string, index: number, plaintext: string): string;
+  open(header: string, index: number, line: string): OpenedJournalLine;
+}
+
+/** Where the journal lives and how its records are encrypted. */
+export interface JournalLocation {
+  path: string;
+  cipher: JournalCipher;
+}
 
 /** What the journal says about every nonce it ever recorded. */
 export interface JournalReplay {
@@ -43,12 +64,19 @@ export class NonceJournal {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
+    private readonly cipher: JournalCipher,
+    private readonly header: string,
+    /** Index of the next record appended. */
+    private nextIndex: number,
   ) {}
 
-  /** Opens (creating if needed) and replays the journal; a corrupt line before the last is an error. */
-  static async open(path: string): Promise<{ journal: NonceJournal; replay: JournalReplay }> {
+  /**
+   * Opens (creating if needed) and replays the journal. Nothing is written before the header has
+   * been checked against the key and every line read: a wrong key or a corrupt journal changes
+   * nothing on disk. Only a torn last line is cut off.
+   */
+  static async open({ path, cipher }: JournalLocation): Promise<{ journal: NonceJournal; replay: JournalReplay }> {
     let content: Buffer;
-    let created = false;
     try {
       content = await readFile(path);
     } catch (e) {
@@ -56,30 +84,37 @@ export class NonceJournal {
         throw new SignerError('JOURNAL_UNAVAILABLE', `nonce journal ${path} is unreadable: ${(e as Error).message}`, { cause: e });
       }
       content = Buffer.alloc(0);
-      created = true;
     }
-    const { records, validLength } = parseJournal(path, content);
+    if (content.length === 0) {
+      // The header is written whole (atomically), so a journal never exists without one.
+      await writeFileAtomic(path, `${cipher.newHeader()}\n`);
+      content = await readFile(path);
+    }
+    const { header, records, validLength } = parseJournal(path, content, cipher);
     const tornTail = validLength < content.length;
     // Cut the torn line off before appending, or the next record would be glued onto it.
     if (tornTail) await truncate(path, validLength);
     const handle = await open(path, 'a', SECRET_FILE_MODE);
     if (tornTail) await handle.sync();
-    if (created) await fsyncDirectory(dirname(path));
-    return { journal: new NonceJournal(path, handle), replay: { ...replay(records), tornTail } };
+    const journal = new NonceJournal(path, handle, cipher, header, records.length);
+    return { journal, replay: { ...replay(records), tornTail } };
   }
 
   /** Appends the records in one write and fsyncs; resolves once they are durable. */
   append(...records: JournalRecord[]): Promise<void> {
     if (records.length === 0) return this.tail;
-    const data = records.map((r) => `${JSON.stringify(r)}\n`).join('');
     const write = this.tail.then(async () => {
       if (this.closed) throw new SignerError('JOURNAL_UNAVAILABLE', `nonce journal ${this.path} is closed`);
       if (this.failure) {
         throw new SignerError('JOURNAL_UNAVAILABLE', `nonce journal ${this.path} failed earlier: ${this.failure.message}`);
       }
+      // Sealed here, in append order, so that each record's index is its line's.
+      const first = this.nextIndex;
+      const data = records.map((r, i) => `${this.cipher.seal(this.header, first + i, JSON.stringify(r))}\n`).join('');
       try {
         await this.handle.write(data);
         await this.handle.datasync();
+        this.nextIndex = first + records.length;
       } catch (e) {
         this.failure = e as Error;
         throw new SignerError('JOURNAL_UNAVAILABLE', `cannot write nonce journal ${this.path}: ${(e as Error).message}`, {
@@ -101,24 +136,39 @@ export class NonceJournal {
 }
 
 /**
- * Parses the journal's lines. The last line may be torn (a crash during its write, possibly leaving
- * NUL bytes or no newline): it is dropped. Any other bad line means the file was damaged or edited
- * and the node cannot trust what it says about used nonces.
+ * Parses the journal: the header line, then one encrypted record per line. The last line may be
+ * torn (a crash during its write, possibly leaving NUL bytes or no newline): it is dropped. Any other
+ * line that does not parse, and any line that parses but fails authentication (wherever it is), means
+ * the file was damaged or edited, and the node cannot trust what it says about used nonces.
  */
-function parseJournal(path: string, content: Buffer): { records: JournalRecord[]; validLength: number } {
+function parseJournal(
+  path: string,
+  content: Buffer,
+  cipher: JournalCipher,
+): { header: string; records: JournalRecord[]; validLength: number } {
+  const headerEnd = content.indexOf(0x0a);
+  if (headerEnd === -1) throw new SignerError('JOURNAL_CORRUPT', `nonce journal ${path} has no complete header line`);
+  const header = content.subarray(0, headerEnd).toString('utf8');
+  cipher.checkHeader(header, path);
   const records: JournalRecord[] = [];
-  let start = 0;
-  let lineNumber = 0;
+  let start = headerEnd + 1;
+  let lineNumber = 1;
   while (start < content.length) {
     const newline = content.indexOf(0x0a, start);
     const end = newline === -1 ? content.length : newline;
     const next = newline === -1 ? content.length : newline + 1;
     lineNumber++;
-    const record = parseLine(content.subarray(start, end));
+    const opened = cipher.open(header, records.length, content.subarray(start, end).toString('utf8'));
+    const record = opened.kind === 'ok' ? parseRecord(opened.plaintext) : undefined;
     if (record) {
       records.push(record);
-    } else if (next >= content.length) {
-      return { records, validLength: start };
+    } else if (opened.kind === 'unauthentic') {
+      throw new SignerError(
+        'KEYSTORE_TAMPERED',
+        `nonce journal ${path} line ${lineNumber} fails authentication: the journal was altered (lines edited, moved or removed)`,
+      );
+    } else if (next >= content.length && opened.kind === 'malformed') {
+      return { header, records, validLength: start };
     } else {
       throw new SignerError(
         'JOURNAL_CORRUPT',
@@ -128,13 +178,13 @@ function parseJournal(path: string, content: Buffer): { records: JournalRecord[]
     }
     start = next;
   }
-  return { records, validLength: content.length };
+  return { header, records, validLength: content.length };
 }
 
-function parseLine(bytes: Buffer): JournalRecord | undefined {
+function parseRecord(text: string): JournalRecord | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }

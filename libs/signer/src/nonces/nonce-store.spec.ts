@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commit, dealKey, getSuite, type CommitmentHex, type Nonces } from '#crypto';
-import { tempDir } from '../testing/key-fixtures.js';
+import { decryptTestJournalText, tempDir, testJournalLocation } from '../testing/key-fixtures.js';
+import type { JournalLocation } from './nonce-journal.js';
 import { NonceStore, nonceIdOf } from './nonce-store.js';
 
 const REQ_A = '11111111-1111-4111-8111-111111111111';
@@ -11,12 +12,8 @@ const REQ_B = '22222222-2222-4222-8222-222222222222';
 const dealt = dealKey('secp256k1', 2, 3);
 const identifier = getSuite('secp256k1').identifier(1);
 const fresh = () => commit('secp256k1', identifier, dealt.secretShares[identifier]!);
-const journalLines = async (path: string) =>
-  (await readFile(path, 'utf8'))
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+let location: JournalLocation;
+const journalLines = async () => decryptTestJournalText(location, await readFile(location.path, 'utf8'));
 const isZero = (n: Nonces) => n.hiding.every((b) => b === 0) && n.binding.every((b) => b === 0);
 
 describe('NonceStore', () => {
@@ -26,7 +23,8 @@ describe('NonceStore', () => {
   beforeEach(async () => {
     dir = await tempDir();
     path = join(dir.path, 'nonces.jsonl');
-    store = await NonceStore.open(path);
+    location = await testJournalLocation(path);
+    store = await NonceStore.open(location);
   });
   afterEach(async () => {
     await store.close().catch(() => undefined);
@@ -38,7 +36,7 @@ describe('NonceStore', () => {
     const secrets = [Buffer.from(nonces.hiding).toString('hex'), Buffer.from(nonces.binding).toString('hex')];
     await store.issue(REQ_A, commitment, nonces);
     expect(store.status(REQ_A, commitment)).toBe('live');
-    expect(await journalLines(path)).toEqual([
+    expect(await journalLines()).toEqual([
       { event: 'issued', id: nonceIdOf(commitment), requestId: REQ_A, at: expect.any(Number) as unknown },
     ]);
     const raw = readFileSync(path, 'utf8');
@@ -51,10 +49,7 @@ describe('NonceStore', () => {
     let seenOnDisk: Record<string, unknown>[] = [];
     let handed: Nonces | undefined;
     const result = await store.consume(REQ_A, commitment, 'attempt-1', (n) => {
-      seenOnDisk = readFileSync(path, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      seenOnDisk = decryptTestJournalText(location, readFileSync(path, 'utf8'));
       handed = n;
       expect(isZero(n)).toBe(false);
       return 'share';
@@ -102,22 +97,22 @@ describe('NonceStore', () => {
     await store.issue(REQ_A, b.commitment, b.nonces);
     await store.consume(REQ_A, a.commitment, 'attempt-1', () => undefined);
     // Simulated crash: the process dies without settling b. A second process opens the journal.
-    const restarted = await NonceStore.open(path);
+    const restarted = await NonceStore.open(location);
     expect(restarted.liveCount()).toBe(0);
     expect(restarted.status(REQ_A, a.commitment)).toBe('consumed');
     expect(restarted.status(REQ_A, b.commitment)).toBe('consumed');
     expect(restarted.settledState(b.commitment)).toBe('discarded');
-    expect((await journalLines(path)).at(-1)).toMatchObject({ event: 'discarded', id: nonceIdOf(b.commitment), reason: 'restart' });
+    expect((await journalLines()).at(-1)).toMatchObject({ event: 'discarded', id: nonceIdOf(b.commitment), reason: 'restart' });
     await restarted.close();
     // Reopening again finds nothing unsettled.
-    const third = await NonceStore.open(path);
-    expect((await journalLines(path)).filter((l) => l.reason === 'restart')).toHaveLength(1);
+    const third = await NonceStore.open(location);
+    expect((await journalLines()).filter((l) => l.reason === 'restart')).toHaveLength(1);
     await third.close();
   });
 
   it('caps live nonces per request and in total, discarding the oldest', async () => {
     await store.close();
-    store = await NonceStore.open(path, { limits: { perRequest: 2, total: 3 } });
+    store = await NonceStore.open(location, { limits: { perRequest: 2, total: 3 } });
     const made: CommitmentHex[] = [];
     for (let i = 0; i < 3; i++) {
       const c = fresh();
@@ -134,7 +129,7 @@ describe('NonceStore', () => {
     expect(store.liveCount()).toBe(3);
     expect(store.status(REQ_A, made[1]!)).toBe('consumed');
     expect(store.status(REQ_A, made[2]!)).toBe('live');
-    expect((await journalLines(path)).filter((l) => l.reason === 'limit')).toHaveLength(2);
+    expect((await journalLines()).filter((l) => l.reason === 'limit')).toHaveLength(2);
   });
 
   it('discards everything at shutdown', async () => {

@@ -1,6 +1,6 @@
 import { sha256Hex, wipeNonces, type CommitmentHex, type Nonces } from '#crypto';
 import { silentLogger, type SignerLogger } from '../logger.js';
-import { NonceJournal, type JournalRecord, type TerminalState } from './nonce-journal.js';
+import { NonceJournal, type JournalLocation, type JournalRecord, type TerminalState } from './nonce-journal.js';
 
 /**
  * The journal id of a nonce pair: sha256 of its public commitment's hex text (hiding || binding), the
@@ -60,14 +60,14 @@ export class NonceStore {
   ) {}
 
   static async open(
-    journalPath: string,
+    journalLocation: JournalLocation,
     options: { limits?: Partial<NonceLimits>; logger?: SignerLogger; now?: () => number } = {},
   ): Promise<NonceStore> {
     const logger = options.logger ?? silentLogger;
     const now = options.now ?? Date.now;
-    const { journal, replay } = await NonceJournal.open(journalPath);
+    const { journal, replay } = await NonceJournal.open(journalLocation);
     if (replay.tornTail) {
-      logger.warn({ journal: journalPath }, 'nonce journal ended with a torn line (crash during a write); dropped it');
+      logger.warn({ journal: journalLocation.path }, 'nonce journal ended with a torn line (crash during a write); dropped it');
     }
     if (replay.unsettled.length > 0) {
       // Their secrets died with the previous process, but it may have sent a share with any of them:
