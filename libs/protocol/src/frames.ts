@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { ErrorCodes, RefusalCodes } from './error-codes.js';
 import { MAX_MESSAGE_BYTES, MAX_SIGNERS } from './limits.js';
 import { SUITE_IDS } from './suites.js';
+import {
+  CeremonyAbortFrame,
+  CeremonyClosedFrame,
+  CeremonyResultFrame,
+  CeremonyRound1AllFrame,
+  CeremonyRound1Frame,
+  CeremonyRound2AllFrame,
+  CeremonyRound2Frame,
+  CeremonyStartFrame,
+} from './ceremony-frames.js';
 
 /** The wire protocol's version; every frame carries it as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -89,9 +99,19 @@ export const RequestClosedFrame = frame('request.closed', {
 });
 /** A node frame was accepted (also sent again, unchanged, for an exact duplicate). */
 export const AckFrame = frame('ack', {
-  of: z.enum(['request.commit', 'request.decline', 'attempt.share', 'attempt.refuse']),
-  requestId: Uuid,
+  of: z.enum([
+    'request.commit',
+    'request.decline',
+    'attempt.share',
+    'attempt.refuse',
+    'ceremony.round1',
+    'ceremony.round2',
+    'ceremony.result',
+    'ceremony.abort',
+  ]),
+  requestId: Uuid.optional(),
   attemptId: Uuid.optional(),
+  ceremonyId: Uuid.optional(),
 });
 /** A node frame was refused. The connection stays open unless a close frame follows. */
 export const ErrorFrame = frame('error', {
@@ -101,6 +121,7 @@ export const ErrorFrame = frame('error', {
   inReplyTo: z.string().max(64).optional(),
   requestId: Uuid.optional(),
   attemptId: Uuid.optional(),
+  ceremonyId: Uuid.optional(),
 });
 
 // ---------- node -> coordinator ----------
@@ -148,6 +169,10 @@ export const CoordinatorFrame = z.discriminatedUnion('type', [
   RequestClosedFrame,
   AckFrame,
   ErrorFrame,
+  CeremonyStartFrame,
+  CeremonyRound1AllFrame,
+  CeremonyRound2AllFrame,
+  CeremonyClosedFrame,
 ]);
 export type CoordinatorFrame = z.infer<typeof CoordinatorFrame>;
 
@@ -157,6 +182,10 @@ export const NodeFrame = z.discriminatedUnion('type', [
   RequestDeclineFrame,
   AttemptShareFrame,
   AttemptRefuseFrame,
+  CeremonyRound1Frame,
+  CeremonyRound2Frame,
+  CeremonyResultFrame,
+  CeremonyAbortFrame,
 ]);
 export type NodeFrame = z.infer<typeof NodeFrame>;
 

@@ -5,3 +5,5 @@ export * from './error-codes.js';
 export * from './frames.js';
 export * from './limits.js';
 export * from './suites.js';
+export * from './ceremony-frames.js';
+export * from './ceremony-transcripts.js';

@@ -83,23 +83,18 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       this.sendError(conn, 'UNEXPECTED_FRAME', 'already authenticated', { inReplyTo: frame.type });
       return;
     }
+    const ids = frameIds(frame);
     try {
       const outcome = await this.dispatch(conn.nodeId, frame);
-      this.connections.sendTo(conn, {
-        type: 'ack',
-        of: frame.type,
-        requestId: frame.requestId,
-        ...('attemptId' in frame ? { attemptId: frame.attemptId } : {}),
-      });
+      this.connections.sendTo(conn, { type: 'ack', of: frame.type, ...ids });
       if (outcome === 'duplicate') this.logger.debug(`duplicate ${frame.type} from ${conn.nodeId} acknowledged again`);
     } catch (e) {
-      const ids = { inReplyTo: frame.type, requestId: frame.requestId, ...('attemptId' in frame ? { attemptId: frame.attemptId } : {}) };
       if (e instanceof DomainError) {
-        this.sendError(conn, e.code, e.message, ids);
+        this.sendError(conn, e.code, e.message, { inReplyTo: frame.type, ...ids });
         return;
       }
       this.logger.error(`${frame.type} from ${conn.nodeId}: ${(e as Error).stack ?? String(e)}`);
-      this.sendError(conn, 'INTERNAL', 'internal error: the frame may be only partly applied; sending it again is safe', ids);
+      this.sendError(conn, 'INTERNAL', 'internal error: the frame may be only partly applied; sending it again is safe', { inReplyTo: frame.type, ...ids });
     }
   }
 
@@ -113,6 +108,11 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return this.signing.handleShare(nodeId, frame);
       case 'attempt.refuse':
         return this.signing.handleRefuse(nodeId, frame);
+      case 'ceremony.round1':
+      case 'ceremony.round2':
+      case 'ceremony.result':
+      case 'ceremony.abort':
+        return Promise.reject(new DomainError('UNEXPECTED_FRAME', 'key ceremonies are not enabled on this coordinator'));
       default: {
         const unreachable: never = frame;
         return unreachable;
@@ -149,7 +149,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     conn: Connection,
     code: ErrorCode,
     message: string,
-    ids: { inReplyTo?: string | undefined; requestId?: string | undefined; attemptId?: string | undefined },
+    ids: { inReplyTo?: string | undefined; requestId?: string | undefined; attemptId?: string | undefined; ceremonyId?: string | undefined },
   ): void {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     this.connections.sendTo(conn, {
@@ -159,6 +159,16 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       ...(ids.inReplyTo ? { inReplyTo: ids.inReplyTo.slice(0, 64) } : {}),
       ...(ids.requestId && uuid.test(ids.requestId) ? { requestId: ids.requestId } : {}),
       ...(ids.attemptId && uuid.test(ids.attemptId) ? { attemptId: ids.attemptId } : {}),
+      ...(ids.ceremonyId && uuid.test(ids.ceremonyId) ? { ceremonyId: ids.ceremonyId } : {}),
     });
   }
+}
+
+/** The ids a node frame names, echoed in its ack or error. */
+function frameIds(frame: Exclude<NodeFrame, { type: 'auth.response' }>): { requestId?: string; attemptId?: string; ceremonyId?: string } {
+  return {
+    ...('requestId' in frame ? { requestId: frame.requestId } : {}),
+    ...('attemptId' in frame ? { attemptId: frame.attemptId } : {}),
+    ...('ceremonyId' in frame ? { ceremonyId: frame.ceremonyId } : {}),
+  };
 }
