@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import {
   AuditService,
+  CeremonyService,
   DOMAIN_SETTINGS,
   KeysService,
   NODE_LINK,
@@ -13,6 +14,7 @@ import {
 } from '#domain';
 import { PersistenceModule } from '#persistence';
 import { AuditController } from './audit/audit.controller.js';
+import { CeremoniesController } from './ceremonies/ceremonies.controller.js';
 import { AdminGuard } from './common/admin.guard.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
 import { HealthController } from './health/health.controller.js';
@@ -66,10 +68,23 @@ class SigningRecovery implements OnApplicationBootstrap {
 @Module({ controllers: [SigningRequestsController], providers: [SigningService, SigningRecovery], exports: [SigningService] })
 class SigningModule {}
 
+/** Re-arms the deadlines of ceremonies that were in a round when the coordinator last stopped. */
+class CeremonyRecovery implements OnApplicationBootstrap {
+  private readonly logger = new Logger('CeremonyRecovery');
+  constructor(@Inject(CeremonyService) private readonly ceremonies: CeremonyService) {}
+  async onApplicationBootstrap(): Promise<void> {
+    const n = await this.ceremonies.recover();
+    if (n > 0) this.logger.log(`${n} open ceremony(ies) recovered`);
+  }
+}
+
+@Module({ controllers: [CeremoniesController], providers: [CeremonyService, CeremonyRecovery], exports: [CeremonyService] })
+class CeremoniesModule {}
+
 @Module({ controllers: [AuditController], providers: [AuditService] })
 class AuditModule {}
 
-@Module({ imports: [NodesModule, SigningModule], providers: [NodeGateway] })
+@Module({ imports: [NodesModule, SigningModule, CeremoniesModule], providers: [NodeGateway] })
 class GatewayModule {}
 
 @Module({ imports: [TerminusModule], controllers: [HealthController] })
@@ -86,6 +101,7 @@ export class CoordinatorModule {
         NodesModule,
         KeysModule,
         SigningModule,
+        CeremoniesModule,
         AuditModule,
         GatewayModule,
         HealthModule,

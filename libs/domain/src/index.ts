@@ -8,3 +8,5 @@ export * from './nodes/nodes.service.js';
 export * from './ports.js';
 export * from './records.js';
 export * from './signing/signing.service.js';
+export * from './ceremonies/ceremony-rules.js';
+export * from './ceremonies/ceremony.service.js';

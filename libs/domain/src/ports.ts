@@ -4,8 +4,13 @@ import type {
   AuditAction,
   AuditEntry,
   AuditEntryInput,
+  CeremonyRecord,
+  CeremonyResultRecord,
+  CeremonyShareRecord,
+  CeremonyStatus,
   CommitmentRecord,
   KeyRecord,
+  KeyStatus,
   NodeRecord,
   RequestStatus,
   ShareRecord,
@@ -32,6 +37,23 @@ export interface KeyRepository {
   list(): Promise<KeyRecord[]>;
   /** Active keys in which the node holds a share. */
   listActiveForNode(nodeId: string): Promise<KeyRecord[]>;
+  setStatus(id: string, status: KeyStatus): Promise<void>;
+}
+
+/** Ceremonies with their relayed round-2 shares and their participants' results. */
+export interface CeremonyRepository {
+  insert(ceremony: CeremonyRecord): Promise<void>;
+  findById(id: string): Promise<CeremonyRecord | null>;
+  update(id: string, patch: Partial<Omit<CeremonyRecord, 'id' | 'keyId' | 'createdAt'>>): Promise<void>;
+  /** Ceremonies still in a round, oldest first. */
+  listOpen(): Promise<CeremonyRecord[]>;
+  /** Newest first. */
+  list(filter: { status?: CeremonyStatus; limit: number; offset: number }): Promise<CeremonyRecord[]>;
+  insertShares(shares: CeremonyShareRecord[]): Promise<void>;
+  /** Ordered by sender then recipient identifier (text). */
+  listShares(ceremonyId: string): Promise<CeremonyShareRecord[]>;
+  insertResult(result: CeremonyResultRecord): Promise<void>;
+  listResults(ceremonyId: string): Promise<CeremonyResultRecord[]>;
 }
 
 export interface SigningRequestRepository {
@@ -117,6 +139,7 @@ export interface Repositories {
   readonly commitments: CommitmentRepository;
   readonly shares: ShareRepository;
   readonly audit: AuditRepository;
+  readonly ceremonies: CeremonyRepository;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { CommitmentHex, PublicKeyPackage, SuiteId } from '#crypto';
+import type { CeremonyParticipant, SealedRound2, SignedRound1 } from '#protocol';
 
 export type NodeStatus = 'active' | 'revoked';
 export interface NodeRecord {
@@ -121,6 +122,64 @@ export interface ShareRecord {
   receivedAt: Date;
 }
 
+export const CEREMONY_STATUSES = ['round1', 'round2', 'round3', 'completed', 'failed'] as const;
+export type CeremonyStatus = (typeof CEREMONY_STATUSES)[number];
+export const isTerminalCeremony = (s: CeremonyStatus): boolean => s === 'completed' || s === 'failed';
+
+/** A distributed key generation relayed by the coordinator. Only public data: round-2 shares are sealed. */
+export interface CeremonyRecord {
+  id: string;
+  /** The id the key gets once registered. */
+  keyId: string;
+  suite: SuiteId;
+  threshold: number;
+  status: CeremonyStatus;
+  /** In the order given at start; identifier i+1 for the i-th. */
+  participants: CeremonyParticipant[];
+  /** Signed round-1 packages by identifier. */
+  round1: Record<string, SignedRound1>;
+  /** The transcript hash every participant agreed on (from round 3 on). */
+  transcriptHash: string | null;
+  failureCode: string | null;
+  failureReason: string | null;
+  /** The first node blamed (see `culprits` for all of them). */
+  culpritNodeId: string | null;
+  /** Every node blamed for the failure. */
+  culprits: string[];
+  /** The current round's deadline. */
+  deadline: Date;
+  /** How long each round may take. */
+  roundTimeoutMs: number;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+/** One sealed round-2 share as relayed (ciphertext only), with the sender's transcript hash. */
+export interface CeremonyShareRecord {
+  ceremonyId: string;
+  fromIdentifier: string;
+  toIdentifier: string;
+  transcriptHash: string;
+  sealed: SealedRound2;
+  receivedAt: Date;
+}
+
+/** What one participant derived in round 3, signed with its identity key. */
+export interface CeremonyResult {
+  groupPublicKey: string;
+  commitments: string[];
+  verifyingShares: Record<string, string>;
+  signature: string;
+}
+export interface CeremonyResultRecord {
+  ceremonyId: string;
+  nodeId: string;
+  result: CeremonyResult;
+  receivedAt: Date;
+}
+
 export type ActorKind = 'admin' | 'node' | 'system';
 export const AUDIT_ACTIONS = [
   'node.enrolled',
@@ -129,6 +188,13 @@ export const AUDIT_ACTIONS = [
   'node.disconnected',
   'node.refused',
   'key.registered',
+  'key.retired',
+  'ceremony.started',
+  'ceremony.round1_received',
+  'ceremony.round2_received',
+  'ceremony.result_received',
+  'ceremony.completed',
+  'ceremony.failed',
   'request.created',
   'request.proposed',
   'request.declined',

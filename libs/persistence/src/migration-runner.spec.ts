@@ -15,12 +15,15 @@ describe('runMigrations', () => {
     await dataSource.initialize();
     try {
       const first = await runMigrations(dataSource);
-      expect(first.applied).toEqual(['0001_init']);
+      expect(first.applied).toEqual(['0001_init', '0002_ceremonies']);
       const tables: { table_name: string }[] = await dataSource.query(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       );
       expect(tables.map((t) => t.table_name)).toEqual([
         'audit_log',
+        'ceremonies',
+        'ceremony_results',
+        'ceremony_round2',
         'commitments',
         'key_members',
         'keys',
@@ -32,7 +35,7 @@ describe('runMigrations', () => {
       ]);
       expect((await runMigrations(dataSource)).applied).toEqual([]);
       const recorded: { version: string; checksum: string }[] = await dataSource.query('SELECT version, checksum FROM schema_migrations');
-      expect(recorded).toHaveLength(1);
+      expect(recorded).toHaveLength(2);
       expect(recorded[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
     } finally {
       await dataSource.destroy();
@@ -46,7 +49,7 @@ describe('runMigrations', () => {
     await dataSource.initialize();
     try {
       const results = await Promise.all([runMigrations(dataSource), runMigrations(dataSource), runMigrations(dataSource)]);
-      expect(results.flatMap((r) => r.applied)).toEqual(['0001_init']);
+      expect(results.flatMap((r) => r.applied)).toEqual(['0001_init', '0002_ceremonies']);
     } finally {
       await dataSource.destroy();
       await db.drop();
@@ -59,7 +62,7 @@ describe('runMigrations', () => {
     await Promise.all(sources.map((s) => s.initialize()));
     try {
       const results = await Promise.all(sources.map((s) => runMigrations(s)));
-      expect(results.flatMap((r) => r.applied)).toEqual(['0001_init']);
+      expect(results.flatMap((r) => r.applied)).toEqual(['0001_init', '0002_ceremonies']);
     } finally {
       await Promise.all(sources.map((s) => s.destroy()));
       await db.drop();

@@ -30,8 +30,8 @@ describe('PersistenceModule', () => {
     const second = await start();
     try {
       expect(await second.get<Store>(STORE).read.nodes.findById(node.id)).toEqual(node);
-      const migrations: unknown[] = await second.get(DataSource, { strict: false }).query('SELECT version FROM schema_migrations');
-      expect(migrations).toEqual([{ version: '0001_init' }]);
+      const migrations: unknown[] = await second.get(DataSource, { strict: false }).query('SELECT version FROM schema_migrations ORDER BY version');
+      expect(migrations).toEqual([{ version: '0001_init' }, { version: '0002_ceremonies' }]);
     } finally {
       await second.close();
     }

@@ -73,5 +73,6 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     commitments: wrap(repositories.commitments),
     shares: wrap(repositories.shares),
     audit: wrap(repositories.audit),
+    ceremonies: wrap(repositories.ceremonies),
   };
 }

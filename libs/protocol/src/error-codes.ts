@@ -43,6 +43,15 @@ export const ErrorCodes = [
   // signing outcome
   'NOT_ENOUGH_SIGNERS',
   'AGGREGATE_INVALID',
+  // key ceremonies (distributed key generation)
+  'CEREMONY_NOT_FOUND',
+  'CEREMONY_FINISHED',
+  'CEREMONY_ROUND_MISMATCH',
+  'CEREMONY_CONFLICT',
+  'CEREMONY_PACKAGE_INVALID',
+  'NOT_A_PARTICIPANT',
+  'NODE_NOT_CONNECTED',
+  'BAD_SIGNATURE',
   // REST routing and limits
   'NOT_FOUND',
   'PAYLOAD_TOO_LARGE',

@@ -22,6 +22,16 @@ export {
   type PackageOutcome,
 } from './signing/signing-service.js';
 export * from './signer-node.js';
+export {
+  CeremonyParticipant,
+  CeremonyAbortError,
+  ROUND2_SEALING_INFO,
+  type CeremonyAbortCode,
+  type CeremonyKeystore,
+  type CeremonyPolicy,
+  type CeremonyPhase,
+  type CeremonyResult,
+} from './ceremonies/ceremony-participant.js';
 export * from './admin/init-keystore.js';
 export * from './admin/dealer.js';
 export * from './admin/share-backup.js';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import {
   CloseCode,
@@ -9,6 +10,11 @@ import {
   type AckFrame,
   type AuthChallengeFrame,
   type AuthOkFrame,
+  type CeremonyAbortFrame,
+  type CeremonyClosedFrame,
+  type CeremonyRound1AllFrame,
+  type CeremonyRound2AllFrame,
+  type CeremonyStartFrame,
   type CoordinatorFrame,
   type ErrorFrame,
   type NodeFrame,
@@ -18,6 +24,7 @@ import {
   type RequestClosedFrame,
   type RequestProposeFrame,
 } from '#protocol';
+import { CeremonyAbortError, CeremonyParticipant, type CeremonyAbortCode } from './ceremonies/ceremony-participant.js';
 import { resolveCoordinatorWsUrl } from './coordinator-url.js';
 import { Keystore } from './keystore/keystore.js';
 import { describeError, silentLogger, type SignerLogger } from './logger.js';
@@ -49,6 +56,8 @@ export interface SignerNodeOptions {
   /** Ping interval; a connection that has not answered the previous ping is dropped. 0 disables. */
   heartbeatMs?: number;
   nonceLimits?: Partial<NonceLimits>;
+  /** Whether the node takes part in key generation ceremonies the coordinator starts (default true). */
+  acceptCeremonies?: boolean;
   /** Clock, for deadlines (tests). */
   now?: () => number;
 }
@@ -66,6 +75,10 @@ export interface SignerNodeEvents {
   closed: [{ requestId: string; status: RequestClosedFrame['status'] }];
   ack: [AckFrame];
   'coordinator-error': [ErrorFrame];
+  'ceremony-started': [{ ceremonyId: string; keyId: string; suite: CeremonyStartFrame['suite']; threshold: number; participants: number }];
+  'ceremony-completed': [{ ceremonyId: string; keyId: string; groupPublicKey: string }];
+  'ceremony-failed': [{ ceremonyId: string; reason: string }];
+  'ceremony-aborted': [{ ceremonyId: string; code: CeremonyAbortCode; reason: string; culprit?: string }];
   disconnected: [{ code: number; reason: string }];
   fatal: [SignerError];
 }
@@ -118,6 +131,10 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private stopping?: Promise<void>;
   private teardownDone?: Promise<void>;
   private currentNodeId?: string;
+  /** Ceremonies in progress, by ceremony id: in memory only. */
+  private readonly ceremonies = new Map<string, { participant: CeremonyParticipant; timer?: NodeJS.Timeout }>();
+  /** Keys whose ceremony has not been confirmed: their stored share is not used for signing. */
+  private readonly pendingKeys = new Set<string>();
 
   private readonly options: Omit<SignerNodeOptions, 'passphrase'>;
   /** Held only until the keystore is open: from then on the node keeps the derived key, not the passphrase. */
@@ -172,12 +189,22 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     this.keystore = keystore;
     this.nonces = nonces;
     this.service = new SigningService({
-      shares: keystore,
+      shares: {
+        // A share from a ceremony the coordinator has not confirmed yet is not usable.
+        findShare: (keyId) => (this.pendingKeys.has(keyId.toLowerCase()) ? Promise.resolve(null) : keystore.findShare(keyId)),
+      },
       nonces,
       policy: this.options.policy,
       logger: this.logger,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
+    for (const keyId of await keystore.listPending()) {
+      this.pendingKeys.add(keyId);
+      this.logger.warn(
+        { keyId, marker: join(keystore.dir, 'pending', `${keyId}.pending`) },
+        'the share of this key comes from a ceremony the coordinator never confirmed to this node: it is not used; delete the marker once the coordinator lists the key as active',
+      );
+    }
     this.logger.info(
       { publicKey: keystore.publicKey, keys: shares.map((s) => s.keyId), policy: describePolicy(this.options.policy) },
       'signer node ready',
@@ -344,6 +371,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private teardown(): Promise<void> {
     this.teardownDone ??= (async () => {
       await this.inbox;
+      this.endAllCeremonies();
       if (!this.nonces) return;
       try {
         const discarded = await this.nonces.discardAll('shutdown');
@@ -407,6 +435,15 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           return;
         }
         return this.onSigningFrame(connection, frame);
+      case 'ceremony.start':
+      case 'ceremony.round1.all':
+      case 'ceremony.round2.all':
+      case 'ceremony.closed':
+        if (connection.phase !== 'authenticated') {
+          this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
+          return;
+        }
+        return this.onCeremonyFrame(connection, frame);
     }
   }
 
@@ -492,6 +529,197 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     }
   }
 
+  // ---------- key generation ceremonies ----------
+
+  private async onCeremonyFrame(
+    connection: Connection,
+    frame: CeremonyStartFrame | CeremonyRound1AllFrame | CeremonyRound2AllFrame | CeremonyClosedFrame,
+  ): Promise<void> {
+    const keystore = this.keystore;
+    if (!keystore) return;
+    const { ceremonyId } = frame;
+    const entry = this.ceremonies.get(ceremonyId);
+    if (frame.type === 'ceremony.closed') return this.onCeremonyClosed(frame);
+    if (entry) {
+      const repeated = entry.participant.repeatedAnswer(frame);
+      if (repeated) {
+        this.logger.debug({ ceremonyId, frameType: frame.type }, 'repeated ceremony frame: sent the same answer again');
+        this.send(connection, repeated);
+        return;
+      }
+    }
+    if (frame.type === 'ceremony.start') {
+      if (entry) {
+        this.logger.warn({ ceremonyId }, 'ignored a second, different ceremony.start');
+        return;
+      }
+      try {
+        if (this.pendingKeys.has(frame.keyId.toLowerCase())) {
+          throw new CeremonyAbortError('PARAMETERS_REFUSED', `another ceremony for key ${frame.keyId} is in progress on this node`);
+        }
+        const { participant, frame: round1 } = await CeremonyParticipant.start(frame, keystore, {
+          acceptCeremonies: this.options.acceptCeremonies ?? true,
+          now: this.now,
+          ...(this.currentNodeId !== undefined ? { nodeId: this.currentNodeId } : {}),
+        });
+        this.ceremonies.set(ceremonyId, { participant });
+        this.pendingKeys.add(frame.keyId.toLowerCase());
+        this.armDeadline(ceremonyId);
+        this.logger.info(
+          { ceremonyId, keyId: frame.keyId, suite: frame.suite, threshold: frame.threshold, participants: frame.participants.length },
+          'joined a key generation ceremony',
+        );
+        this.safeEmit('ceremony-started', {
+          ceremonyId,
+          keyId: frame.keyId,
+          suite: frame.suite,
+          threshold: frame.threshold,
+          participants: frame.participants.length,
+        });
+        this.send(connection, round1);
+      } catch (e) {
+        const error = asAbort(e);
+        this.sendCeremonyAbort(connection, ceremonyId, error);
+        this.safeEmit('ceremony-aborted', abortEvent(ceremonyId, error));
+      }
+      return;
+    }
+    if (!entry) {
+      this.logger.warn({ ceremonyId, frameType: frame.type }, 'ignored a frame for a ceremony this node is not in');
+      return;
+    }
+    const participant = entry.participant;
+    try {
+      if (frame.type === 'ceremony.round1.all') {
+        this.send(connection, participant.handleRound1All(frame));
+      } else {
+        const result = await participant.handleRound2All(frame);
+        this.logger.info({ ceremonyId, keyId: participant.keyId, groupPublicKey: result.groupPublicKey }, 'derived and stored a key share');
+        this.send(connection, result.frame);
+      }
+      this.armDeadline(ceremonyId);
+    } catch (e) {
+      await this.abortCeremony(connection, participant, asAbort(e));
+    }
+  }
+
+  private async onCeremonyClosed(frame: CeremonyClosedFrame): Promise<void> {
+    const entry = this.ceremonies.get(frame.ceremonyId);
+    if (!entry) {
+      this.logger.debug({ ceremonyId: frame.ceremonyId, status: frame.status }, 'ceremony closed (not one this node holds)');
+      return;
+    }
+    const participant = entry.participant;
+    if (frame.status === 'completed') {
+      if (participant.phase === 'awaiting-close' && participant.shareStored && (frame.keyId ?? participant.keyId) === participant.keyId) {
+        this.forgetCeremony(participant);
+        try {
+          await this.keystore?.clearPending(participant.keyId);
+        } catch (e) {
+          // The share stays unusable after a restart; the operator is told at start.
+          this.logger.error({ keyId: participant.keyId, err: describeError(e) }, 'could not clear the unconfirmed mark of a key');
+        }
+        this.pendingKeys.delete(participant.keyId.toLowerCase());
+        this.logger.info({ ceremonyId: frame.ceremonyId, keyId: participant.keyId }, 'key generation completed');
+        this.safeEmit('ceremony-completed', {
+          ceremonyId: frame.ceremonyId,
+          keyId: participant.keyId,
+          groupPublicKey: participant.groupPublicKey!,
+        });
+        return;
+      }
+      const reason = `the coordinator closed the ceremony as completed (key ${frame.keyId ?? 'unnamed'}) but this node holds no share of key ${participant.keyId} from it`;
+      this.logger.error({ ceremonyId: frame.ceremonyId }, reason);
+      await this.discardCeremony(participant);
+      this.safeEmit('ceremony-failed', { ceremonyId: frame.ceremonyId, reason });
+      return;
+    }
+    const reason = frame.reason ?? 'the coordinator closed the ceremony as failed';
+    await this.discardCeremony(participant);
+    this.logger.warn({ ceremonyId: frame.ceremonyId, reason }, 'key generation failed');
+    this.safeEmit('ceremony-failed', { ceremonyId: frame.ceremonyId, reason });
+  }
+
+  /** Stops a ceremony this node found wrong: tells the coordinator, discards the state and any stored share. */
+  private async abortCeremony(connection: Connection | undefined, participant: CeremonyParticipant, error: CeremonyAbortError): Promise<void> {
+    await this.discardCeremony(participant);
+    if (connection) this.sendCeremonyAbort(connection, participant.ceremonyId, error);
+    this.safeEmit('ceremony-aborted', abortEvent(participant.ceremonyId, error));
+  }
+
+  private sendCeremonyAbort(connection: Connection, ceremonyId: string, error: CeremonyAbortError): void {
+    this.logger.warn({ ceremonyId, code: error.code, culprit: error.culprit, reason: error.message }, 'aborted a key generation ceremony');
+    const frame: Outgoing<CeremonyAbortFrame> = {
+      type: 'ceremony.abort',
+      ceremonyId,
+      code: error.code,
+      reason: error.message,
+      ...(error.culprit !== undefined ? { culprit: error.culprit } : {}),
+    };
+    this.send(connection, frame);
+  }
+
+  /** Wipes the DKG state and removes the share if one was stored; the key is never usable. */
+  private async discardCeremony(participant: CeremonyParticipant): Promise<void> {
+    this.forgetCeremony(participant);
+    if (participant.shareStored && this.keystore) {
+      try {
+        await this.keystore.removeShare(participant.keyId);
+        participant.shareStored = false;
+        await this.keystore.clearPending(participant.keyId);
+      } catch (e) {
+        // Stays pending (unusable) for the life of this process.
+        this.logger.error({ keyId: participant.keyId, err: describeError(e) }, 'could not remove the share of a failed ceremony');
+        return;
+      }
+    }
+    this.pendingKeys.delete(participant.keyId.toLowerCase());
+  }
+
+  private forgetCeremony(participant: CeremonyParticipant): void {
+    participant.end();
+    participant.phase = 'ended';
+    const entry = this.ceremonies.get(participant.ceremonyId);
+    if (entry?.participant === participant) {
+      clearTimeout(entry.timer);
+      this.ceremonies.delete(participant.ceremonyId);
+    }
+  }
+
+  /** (Re)arms the timer for the deadline of the coordinator's next frame. */
+  private armDeadline(ceremonyId: string): void {
+    const entry = this.ceremonies.get(ceremonyId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    const participant = entry.participant;
+    const delay = Math.max(0, participant.deadline - this.now()) + 1;
+    entry.timer = setTimeout(() => {
+      this.inbox = this.inbox
+        .then(async () => {
+          if (this.ceremonies.get(ceremonyId)?.participant !== participant || !participant.expired()) return;
+          const connection = this.connection?.phase === 'authenticated' ? this.connection : undefined;
+          const phase = participant.phase;
+          await this.abortCeremony(
+            connection,
+            participant,
+            new CeremonyAbortError('DEADLINE_PASSED', `the deadline passed in phase ${phase} without the coordinator's next frame`),
+          );
+        })
+        .catch((e: unknown) => this.logger.error({ ceremonyId, err: describeError(e) }, 'failed to expire a ceremony'));
+    }, Math.min(delay, 2 ** 31 - 1));
+    entry.timer.unref?.();
+  }
+
+  private endAllCeremonies(): void {
+    // The DKG state is wiped. A share already stored keeps its unconfirmed mark: unusable after a
+    // restart until the operator confirms the key (deleting it could lose a share of a live key).
+    for (const { participant } of [...this.ceremonies.values()]) this.forgetCeremony(participant);
+  }
+
+  private get now(): () => number {
+    return this.options.now ?? Date.now;
+  }
+
   /**
    * Answers on the connection the frame came from only: after a reconnect the coordinator has burned
    * what the old connection offered and re-proposes, so a late answer must not leak into the new one.
@@ -513,6 +741,16 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     }
   }
 }
+
+const asAbort = (e: unknown): CeremonyAbortError =>
+  e instanceof CeremonyAbortError ? e : new CeremonyAbortError('INTERNAL', `internal error: ${describeError(e)}`.slice(0, 500));
+
+const abortEvent = (ceremonyId: string, e: CeremonyAbortError) => ({
+  ceremonyId,
+  code: e.code,
+  reason: e.message,
+  ...(e.culprit !== undefined ? { culprit: e.culprit } : {}),
+});
 
 function closeAndWait(ws: WebSocket, code: number, reason: string): Promise<void> {
   if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();

@@ -11,6 +11,8 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'COMMITMENT_INVALID':
     case 'SHARE_MALFORMED':
     case 'IDENTIFIER_MISMATCH':
+    case 'CEREMONY_PACKAGE_INVALID':
+    case 'BAD_SIGNATURE':
       return HttpStatus.BAD_REQUEST;
     case 'UNAUTHORIZED':
     case 'AUTH_FAILED':
@@ -21,6 +23,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'NOT_A_MEMBER':
     case 'NOT_IN_SIGNER_SET':
     case 'NOT_PROPOSED':
+    case 'NOT_A_PARTICIPANT':
       return HttpStatus.FORBIDDEN;
     case 'NOT_FOUND':
     case 'NODE_UNKNOWN':
@@ -28,6 +31,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'KEY_NOT_FOUND':
     case 'REQUEST_NOT_FOUND':
     case 'ATTEMPT_NOT_FOUND':
+    case 'CEREMONY_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
     case 'NODE_ALREADY_ENROLLED':
     case 'KEY_ALREADY_EXISTS':
@@ -36,11 +40,15 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'COMMITMENT_CONFLICT':
     case 'SHARE_CONFLICT':
     case 'UNEXPECTED_FRAME':
+    case 'CEREMONY_ROUND_MISMATCH':
+    case 'CEREMONY_CONFLICT':
+    case 'NODE_NOT_CONNECTED':
       return HttpStatus.CONFLICT;
     case 'KEY_RETIRED':
     case 'REQUEST_FINISHED':
     case 'REQUEST_EXPIRED':
     case 'ATTEMPT_FINISHED':
+    case 'CEREMONY_FINISHED':
       return HttpStatus.GONE;
     case 'SHARE_INVALID':
     case 'NOT_ENOUGH_SIGNERS':

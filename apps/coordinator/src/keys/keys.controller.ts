@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { KeysService } from '#domain';
 import { ADMIN_ACTOR, AdminGuard } from '../common/admin.guard.js';
 import { parseDto } from '../common/zod-parse.js';
@@ -10,7 +10,7 @@ import { RegisterKeyDto, toKeyDto } from './keys.dto.js';
 export class KeysController {
   constructor(private readonly keys: KeysService) {}
 
-  /** Registers a key's public package (trusted dealer for now; ceremonies come later). */
+  /** Registers a trusted dealer's public package (ceremony keys register themselves: POST /v1/ceremonies). */
   @Post()
   async register(@Body() body: unknown) {
     const dto = parseDto(RegisterKeyDto, body);
@@ -30,6 +30,13 @@ export class KeysController {
       ADMIN_ACTOR,
     );
     return toKeyDto(key);
+  }
+
+  /** No new signing request may use a retired key (KEY_RETIRED); idempotent. */
+  @Post(':id/retire')
+  @HttpCode(200)
+  async retire(@Param('id') id: string) {
+    return toKeyDto(await this.keys.retire(parseDto(IdParam, id), ADMIN_ACTOR));
   }
 
   @Get()

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import type { RawData, WebSocket } from 'ws';
-import { DomainError, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
+import { CeremonyService, DomainError, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
 import {
   AUTH_CHALLENGE_TTL_MS,
   CloseCode,
@@ -30,6 +30,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     private readonly connections: NodeConnections,
     private readonly auth: NodeAuthService,
     private readonly signing: SigningService,
+    private readonly ceremonies: CeremonyService,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
@@ -109,10 +110,13 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       case 'attempt.refuse':
         return this.signing.handleRefuse(nodeId, frame);
       case 'ceremony.round1':
+        return this.ceremonies.handleRound1(nodeId, frame);
       case 'ceremony.round2':
+        return this.ceremonies.handleRound2(nodeId, frame);
       case 'ceremony.result':
+        return this.ceremonies.handleResult(nodeId, frame);
       case 'ceremony.abort':
-        return Promise.reject(new DomainError('UNEXPECTED_FRAME', 'key ceremonies are not enabled on this coordinator'));
+        return this.ceremonies.handleAbort(nodeId, frame);
       default: {
         const unreachable: never = frame;
         return unreachable;
@@ -133,6 +137,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       this.connections.sendTo(conn, { type: 'auth.ok', nodeId: node.id, label: node.label });
       this.logger.log(`node ${node.label} (${node.id}) authenticated`);
       await this.signing.onNodeConnected(node.id);
+      await this.ceremonies.onNodeConnected(node.id);
     } catch (e) {
       if (!(e instanceof DomainError)) {
         this.logger.error(`authentication failed internally: ${(e as Error).stack ?? String(e)}`);

@@ -5,7 +5,7 @@ import { silentLogger } from '#signer';
 import { FakeCoordinator } from '../../../../libs/signer/src/testing/fake-coordinator.js';
 import { TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
-import { policyFromOptions, runSignerNode, type RunCommandOptions } from './run.command.js';
+import { policyFromOptions, runCommand, runSignerNode, type RunCommandOptions } from './run.command.js';
 
 function captureIo() {
   const err: string[] = [];
@@ -68,6 +68,34 @@ describe('run command', () => {
     controller.abort();
     expect(await exit).toBe(ExitCode.OK);
     expect((await conn.closed).code).toBe(1000);
+  });
+
+  it('--refuse-ceremonies: the node aborts every key generation ceremony with PARAMETERS_REFUSED', async () => {
+    expect(runCommand().options.map((o) => o.long)).toContain('--refuse-ceremonies');
+    fake = await FakeCoordinator.start({ authenticate: () => ({ nodeId: randomUUID() }) });
+    const controller = new AbortController();
+    const connecting = fake.nextConnection();
+    const { exit } = run({ refuseCeremonies: true }, controller.signal);
+    const conn = await connecting;
+    await conn.authenticated();
+    const { publicKey } = await openTestKeystore(keystore);
+    const other = await initTestKeystore(join(dir.path, 'other'));
+    const ceremonyId = randomUUID();
+    conn.send({
+      type: 'ceremony.start',
+      ceremonyId,
+      keyId: randomUUID(),
+      suite: 'ed25519',
+      threshold: 2,
+      participants: [
+        { nodeId: conn.nodeId!, identifier: '01'.padEnd(64, '0'), identityKey: publicKey },
+        { nodeId: randomUUID(), identifier: '02'.padEnd(64, '0'), identityKey: other.publicKey },
+      ],
+      deadline: Date.now() + 30_000,
+    });
+    expect(await conn.next('ceremony.abort')).toMatchObject({ ceremonyId, code: 'PARAMETERS_REFUSED' });
+    controller.abort();
+    expect(await exit).toBe(ExitCode.OK);
   });
 
   it('keeps retrying an unreachable coordinator until stopped', async () => {

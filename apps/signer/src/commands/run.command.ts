@@ -20,6 +20,8 @@ export interface RunCommandOptions {
   approveMessage?: string;
   logLevel?: LogLevel;
   passphraseFile?: string;
+  /** Refuse every key generation ceremony (abort PARAMETERS_REFUSED). */
+  refuseCeremonies?: boolean;
 }
 
 export interface RunContext {
@@ -67,6 +69,7 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
       coordinatorUrl: options.coordinator,
       ...(options.coordinatorId !== undefined ? { coordinatorId: options.coordinatorId } : {}),
       policy,
+      acceptCeremonies: !options.refuseCeremonies,
       logger,
       ...(context.reconnect ? { reconnect: context.reconnect } : {}),
     });
@@ -129,6 +132,7 @@ export function runCommand(): Command {
     )
     .option('--approve-description <regex>', 'sign requests whose description matches (anchor with ^...$ for the whole text)')
     .option('--approve-message <regex>', 'sign requests whose message (utf8 text, else hex) matches (anchor with ^...$)')
+    .option('--refuse-ceremonies', 'refuse to take part in key generation ceremonies (by default the node takes part)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (options: RunCommandOptions) => {
       const controller = new AbortController();

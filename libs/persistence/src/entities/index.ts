@@ -1,4 +1,5 @@
 import { AuditEntryEntity } from './audit-entry.entity.js';
+import { CeremonyEntity, CeremonyResultEntity, CeremonyRound2Entity } from './ceremony.entity.js';
 import { CommitmentEntity } from './commitment.entity.js';
 import { KeyEntity, KeyMemberEntity } from './key.entity.js';
 import { NodeEntity } from './node.entity.js';
@@ -7,6 +8,7 @@ import { SigningAttemptEntity } from './signing-attempt.entity.js';
 import { SigningRequestEntity } from './signing-request.entity.js';
 
 export * from './audit-entry.entity.js';
+export * from './ceremony.entity.js';
 export * from './commitment.entity.js';
 export * from './key.entity.js';
 export * from './node.entity.js';
@@ -24,4 +26,7 @@ export const persistenceEntities = [
   CommitmentEntity,
   SignatureShareEntity,
   AuditEntryEntity,
+  CeremonyEntity,
+  CeremonyRound2Entity,
+  CeremonyResultEntity,
 ];

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { Repositories } from '#domain';
 import { TypeOrmAttemptRepository } from './attempt.repository.js';
 import { TypeOrmAuditRepository } from './audit.repository.js';
+import { TypeOrmCeremonyRepository } from './ceremony.repository.js';
 import { TypeOrmCommitmentRepository } from './commitment.repository.js';
 import { TypeOrmKeyRepository } from './key.repository.js';
 import { TypeOrmNodeRepository } from './node.repository.js';
@@ -10,6 +11,7 @@ import { TypeOrmSigningRequestRepository } from './signing-request.repository.js
 
 export * from './attempt.repository.js';
 export * from './audit.repository.js';
+export * from './ceremony.repository.js';
 export * from './commitment.repository.js';
 export * from './key.repository.js';
 export * from './node.repository.js';
@@ -26,5 +28,6 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     commitments: new TypeOrmCommitmentRepository(manager),
     shares: new TypeOrmShareRepository(manager),
     audit: new TypeOrmAuditRepository(manager),
+    ceremonies: new TypeOrmCeremonyRepository(manager),
   };
 }

@@ -1,7 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
-import type { KeyRecord, KeyRepository } from '#domain';
+import type { KeyRecord, KeyRepository, KeyStatus } from '#domain';
 import { KeyEntity, KeyMemberEntity, type KeyRow } from '../entities/key.entity.js';
-import { inTransaction, isUuid } from './repository-support.js';
+import { expectOneRow, inTransaction, isUuid } from './repository-support.js';
 
 export class TypeOrmKeyRepository implements KeyRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -34,6 +34,10 @@ export class TypeOrmKeyRepository implements KeyRepository {
       .addOrderBy('key.id', 'ASC')
       .getMany();
     return this.withMembers(rows);
+  }
+
+  async setStatus(id: string, status: KeyStatus): Promise<void> {
+    expectOneRow(await this.manager.update(KeyEntity, { id }, { status }), `key ${id}`);
   }
 
   /** Members are returned in identifier order (their hex text). */

@@ -18,12 +18,14 @@ import { openFile, readFileHeader, sealFile } from './encrypted-file.js';
 import { KeystoreJournalCipher } from './journal-cipher.js';
 import { IdentityRecord, KEYSTORE_FORMAT_VERSION, ShareRecord, type KeyShare } from './keystore-records.js';
 import { KDF_COSTS, PassphraseKey, type KdfCost } from './passphrase-key.js';
-import { openSealedShare } from './sealed-share.js';
+import { openBetweenIdentities, openSealedShare, sealBetweenIdentities, type SealedBox } from './sealed-share.js';
 
 const IDENTITY_FILE = 'identity.json';
 const SHARES_DIR = 'shares';
 const INBOX_DIR = 'inbox';
 const NONCE_JOURNAL_FILE = 'nonces.jsonl';
+const PENDING_DIR = 'pending';
+const PENDING_SUFFIX = '.pending';
 const SEALED_SUFFIX = '.sealed.json';
 const REJECTED_SUFFIX = '.rejected';
 const EXPORT_PURPOSE_PREFIX = 'share-export:';
@@ -57,6 +59,8 @@ export interface InboxImport {
  *   inbox/<keyId>.sealed.json a share the dealer sealed to this node's identity, imported at start
  *                             or when a proposal names the key (a refused one is renamed .rejected)
  *   nonces.jsonl              the nonce journal, one encrypted record per line (see NonceJournal)
+ *   pending/<keyId>.pending   empty marker: the share of keyId comes from a key generation ceremony the
+ *                             coordinator has not confirmed; the node does not sign with it
  * ```
  *
  * Every file is read and written through this class only. The key is derived once, when the
@@ -147,9 +151,19 @@ export class Keystore {
     return this.identity.publicKey;
   }
 
-  /** Signs with the identity key (used for the authentication transcript only). */
+  /** Signs with the identity key (the authentication transcript and the ceremony transcripts). */
   signWithIdentity(message: Uint8Array): string {
     return identitySign(this.identity.secretKey, message);
+  }
+
+  /** Seals bytes from this node's identity to another node's (see sealBetweenIdentities). */
+  sealToPeer(plaintext: Uint8Array, recipientPublicKey: string, associatedData: Uint8Array, info: Uint8Array): SealedBox {
+    return sealBetweenIdentities(plaintext, this.identity, recipientPublicKey, associatedData, info);
+  }
+
+  /** Opens bytes another node sealed to this one; throws when they fail authentication. */
+  openFromPeer(box: SealedBox, senderPublicKey: string, associatedData: Uint8Array, info: Uint8Array): Uint8Array {
+    return openBetweenIdentities(box, this.identity, senderPublicKey, associatedData, info);
   }
 
   /** The nonce journal's path and the cipher for its records (the keystore key). */
@@ -168,6 +182,40 @@ export class Keystore {
     await mkdir(join(this.dir, SHARES_DIR), { recursive: true, mode: SECRET_DIR_MODE });
     const record: ShareRecord = { version: KEYSTORE_FORMAT_VERSION, ...share, keyId: share.keyId.toLowerCase() };
     await writeFileAtomic(path, sealFile(this.key, sharePurpose(share.keyId), record));
+  }
+
+  /** Marks `keyId` as unconfirmed (written before a ceremony's share is stored). */
+  async markPending(keyId: string): Promise<void> {
+    assertUuid(keyId);
+    const dir = join(this.dir, PENDING_DIR);
+    await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
+    await writeFileAtomic(join(dir, `${keyId.toLowerCase()}${PENDING_SUFFIX}`), '');
+  }
+
+  /** Removes the unconfirmed mark of `keyId`. */
+  async clearPending(keyId: string): Promise<void> {
+    assertUuid(keyId);
+    await rm(join(this.dir, PENDING_DIR, `${keyId.toLowerCase()}${PENDING_SUFFIX}`), { force: true });
+    await fsyncDirectory(join(this.dir, PENDING_DIR)).catch(() => undefined);
+  }
+
+  /** Key ids marked unconfirmed (a ceremony that never closed, e.g. the node stopped in between). */
+  async listPending(): Promise<string[]> {
+    return (await listNames(join(this.dir, PENDING_DIR)))
+      .filter((n) => n.endsWith(PENDING_SUFFIX))
+      .map((n) => n.slice(0, -PENDING_SUFFIX.length))
+      .filter((id) => UUID.test(id))
+      .sort();
+  }
+
+  /** Deletes the share of `keyId` (a key whose ceremony failed after the share was stored). True if one was there. */
+  async removeShare(keyId: string): Promise<boolean> {
+    assertUuid(keyId);
+    const path = this.sharePath(keyId);
+    if (!(await exists(path))) return false;
+    await rm(path, { force: true });
+    await fsyncDirectory(join(this.dir, SHARES_DIR));
+    return true;
   }
 
   /**

@@ -119,3 +119,79 @@ export function openSealedShare(text: string, identity: IdentityKeyPair, expecte
     publicPackage: payload.publicPackage,
   };
 }
+
+/** Bytes sealed to an identity key: ephemeral X25519 key, AEAD nonce and ciphertext, all hex. */
+export interface SealedBox {
+  ephemeral: string;
+  nonce: string;
+  ciphertext: string;
+}
+
+/**
+ * Seals `plaintext` from one identity to another with the primitives of the sealed share: an
+ * ephemeral X25519 key agreement with the recipient's identity key, plus a static one between the
+ * sender's and the recipient's identity keys so that only the sender could have sealed it (the
+ * coordinator relaying it can neither read nor forge it). HKDF-SHA256 (ikm: both shared secrets;
+ * salt: ephemeral || recipient || sender X25519 keys; `info` separates the uses) to an
+ * XChaCha20-Poly1305 key over `associatedData`.
+ */
+export function sealBetweenIdentities(
+  plaintext: Uint8Array,
+  sender: IdentityKeyPair,
+  recipientPublicKey: string,
+  associatedData: Uint8Array,
+  info: Uint8Array,
+): SealedBox {
+  const recipientX = ed25519.utils.toMontgomery(hexToBytes(recipientPublicKey));
+  const senderX = ed25519.utils.toMontgomery(hexToBytes(sender.publicKey));
+  const senderSecret = ed25519.utils.toMontgomerySecret(hexToBytes(sender.secretKey));
+  const ephemeral = x25519.keygen();
+  const sharedE = x25519.getSharedSecret(ephemeral.secretKey, recipientX);
+  const sharedS = x25519.getSharedSecret(senderSecret, recipientX);
+  const key = boxKey(sharedE, sharedS, ephemeral.publicKey, recipientX, senderX, info);
+  const nonce = randomAeadNonce();
+  const ciphertext = xchacha20poly1305(key, nonce, associatedData).encrypt(plaintext);
+  for (const secret of [ephemeral.secretKey, senderSecret, sharedE, sharedS, key]) secret.fill(0);
+  return { ephemeral: bytesToHex(ephemeral.publicKey), nonce: bytesToHex(nonce), ciphertext: bytesToHex(ciphertext) };
+}
+
+/** Opens a box sealed by `sealBetweenIdentities` from `senderPublicKey` to `recipient`; throws when it fails authentication. */
+export function openBetweenIdentities(
+  box: SealedBox,
+  recipient: IdentityKeyPair,
+  senderPublicKey: string,
+  associatedData: Uint8Array,
+  info: Uint8Array,
+): Uint8Array {
+  const mySecret = ed25519.utils.toMontgomerySecret(hexToBytes(recipient.secretKey));
+  let sharedE: Uint8Array | undefined;
+  let sharedS: Uint8Array | undefined;
+  let key: Uint8Array | undefined;
+  try {
+    const ephemeral = hexToBytes(box.ephemeral);
+    const senderX = ed25519.utils.toMontgomery(hexToBytes(senderPublicKey));
+    const recipientX = ed25519.utils.toMontgomery(hexToBytes(recipient.publicKey));
+    sharedE = x25519.getSharedSecret(mySecret, ephemeral);
+    sharedS = x25519.getSharedSecret(mySecret, senderX);
+    key = boxKey(sharedE, sharedS, ephemeral, recipientX, senderX, info);
+    return xchacha20poly1305(key, hexToBytes(box.nonce), associatedData).decrypt(hexToBytes(box.ciphertext));
+  } finally {
+    for (const secret of [mySecret, sharedE, sharedS, key]) secret?.fill(0);
+  }
+}
+
+function boxKey(
+  sharedE: Uint8Array,
+  sharedS: Uint8Array,
+  ephemeral: Uint8Array,
+  recipientX: Uint8Array,
+  senderX: Uint8Array,
+  info: Uint8Array,
+): Uint8Array {
+  const ikm = new Uint8Array([...sharedE, ...sharedS]);
+  try {
+    return hkdf(sha256, ikm, new Uint8Array([...ephemeral, ...recipientX, ...senderX]), info, 32);
+  } finally {
+    ikm.fill(0);
+  }
+}
