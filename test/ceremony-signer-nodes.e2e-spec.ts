@@ -2,15 +2,15 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utf8, verifyIndependently } from '#crypto';
+import { sha256Hex, SUITE_IDS, utf8, verifyIndependently, type SuiteId } from '#crypto';
 import { initKeystore, KDF_COSTS, SignerNode, silentLogger } from '#signer';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 
 describe('a key ceremony between real signer nodes and the real coordinator', () => {
   let coord: TestCoordinator;
   const root = join(tmpdir(), `roundtable-dkg-e2e-${process.pid}-${Date.now()}`);
-  const keystores = [1, 2, 3].map((i) => join(root, `node-${i}`));
-  const passphrases = [1, 2, 3].map((i) => `dkg e2e passphrase of node ${i}`);
+  const keystores = [1, 2, 3, 4, 5].map((i) => join(root, `node-${i}`));
+  const passphrases = [1, 2, 3, 4, 5].map((i) => `dkg e2e passphrase of node ${i}`);
   const nodeIds: string[] = [];
   const nodes: SignerNode[] = [];
 
@@ -35,7 +35,7 @@ describe('a key ceremony between real signer nodes and the real coordinator', ()
     }
     for (let i = 0; i < 100; i++) {
       const listed = (await coord.api<{ connected: boolean }[]>('GET', '/v1/nodes')).body;
-      if (listed.filter((n) => n.connected).length === 3) break;
+      if (listed.filter((n) => n.connected).length === 5) break;
       await new Promise((r) => setTimeout(r, 50));
     }
   });
@@ -46,22 +46,37 @@ describe('a key ceremony between real signer nodes and the real coordinator', ()
     await rm(root, { recursive: true, force: true });
   });
 
-  it('2-of-3 ed25519: the ceremony registers a key the nodes then sign with', async () => {
-    const started = await coord.api<{ id: string; keyId: string }>('POST', '/v1/ceremonies', { suite: 'ed25519', threshold: 2, nodeIds });
+  const cases = SUITE_IDS.flatMap((suite): [SuiteId, number, number][] => [
+    [suite, 2, 3],
+    [suite, 3, 5],
+  ]);
+
+  it.each(cases)('%s %i-of-%i: the ceremony registers a key the nodes then sign with', async (suite, threshold, n) => {
+    const started = await coord.api<{ id: string; keyId: string }>('POST', '/v1/ceremonies', { suite, threshold, nodeIds: nodeIds.slice(0, n) });
     expect(started.status).toBe(201);
     let ceremony = { status: 'round1', failureReason: null as string | null };
-    for (let i = 0; i < 200 && !['completed', 'failed'].includes(ceremony.status); i++) {
-      await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 400 && !['completed', 'failed'].includes(ceremony.status); i++) {
+      await new Promise((r) => setTimeout(r, 25));
       ceremony = (await coord.api<typeof ceremony>('GET', `/v1/ceremonies/${started.body.id}`)).body;
     }
     expect(ceremony.status, ceremony.failureReason ?? '').toBe('completed');
-    const key = (await coord.api<{ groupPublicKey: string; origin: string }>('GET', `/v1/keys/${started.body.keyId}`)).body;
-    expect(key.origin).toBe(`ceremony:${started.body.id}`);
+    const key = (await coord.api<{ groupPublicKey: string; origin: string; threshold: number; members: unknown[] }>('GET', `/v1/keys/${started.body.keyId}`)).body;
+    expect(key).toMatchObject({ origin: `ceremony:${started.body.id}`, threshold });
+    expect(key.members).toHaveLength(n);
+    if (suite === 'secp256k1-tr') expect(key.groupPublicKey).toMatch(/^[0-9a-f]{64}$/);
 
-    const created = await coord.api<{ id: string }>('POST', '/v1/signing-requests', { keyId: started.body.keyId, message: 'signed with a DKG key' });
+    // BIP340 as libsecp256k1 implements it signs 32-byte messages: sign a digest there.
+    const text = `signed with a ${threshold}-of-${n} ${suite} DKG key`;
+    const message = suite === 'secp256k1-tr' ? sha256Hex(text) : text;
+    const created = await coord.api<{ id: string }>('POST', '/v1/signing-requests', {
+      keyId: started.body.keyId,
+      message,
+      encoding: suite === 'secp256k1-tr' ? 'hex' : 'utf8',
+    });
     expect(created.status).toBe(201);
     const result = (await coord.api<{ status: string; signature: string | null }>('GET', `/v1/signing-requests/${created.body.id}?waitMs=20000`)).body;
     expect(result.status).toBe('completed');
-    expect(verifyIndependently('ed25519', result.signature!, utf8('signed with a DKG key'), key.groupPublicKey)).toBe(true);
+    const bytes = suite === 'secp256k1-tr' ? Buffer.from(message, 'hex') : utf8(message);
+    expect(verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
   });
 });
