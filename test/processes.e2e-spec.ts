@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyIndependently } from '#crypto';
-import { COORDINATOR_MAIN, LocalCluster, runToEnd, SIGNER_MAIN, signerEnv, startProcess } from '#harness';
+import { ADMIN_MAIN, COORDINATOR_MAIN, LocalCluster, runToEnd, SIGNER_MAIN, signerEnv, startProcess } from '#harness';
 import { createTestDatabase } from './support/database.js';
 
 /** The built apps as separate OS processes, the way an operator runs them (`npm test` builds first). */
@@ -28,6 +28,31 @@ describe('coordinator and signer processes', () => {
     await cluster?.stop();
     await database?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the admin CLI runs a key ceremony among the signer processes, showing its progress, then signs with the key', async () => {
+    const env = { ROUNDTABLE_ADMIN_TOKEN: cluster.adminToken, ROUNDTABLE_COORDINATOR: cluster.httpUrl };
+    const child = startProcess('admin', ADMIN_MAIN, ['ceremony', 'start', '--suite', 'ed25519', '--threshold', '2', ...cluster.nodeIds.flatMap((id) => ['--node', id])], env);
+    expect(await child.exited).toBe(0);
+    const output = child.output.join('\n');
+    // Progress lines (a ceremony among local processes may finish before the first poll sees round 1).
+    expect(output).toMatch(/^ceremony [0-9a-f-]{36}: 2-of-3 ed25519/m);
+    expect(output).toMatch(/^ {2}completed: key [0-9a-f-]{36}$/m);
+    const key = JSON.parse(output.slice(output.indexOf('{'))) as { id: string; origin: string; groupPublicKey: string };
+    expect(key.origin).toMatch(/^ceremony:/);
+
+    const signed = JSON.parse(await runToEnd('admin sign', ADMIN_MAIN, ['sign', '--key', key.id, '--message', 'DKG key via the CLI', '--description', 'ops'], env)) as {
+      status: string;
+      signature: string;
+    };
+    expect(signed.status).toBe('completed');
+    expect(verifyIndependently('ed25519', signed.signature, new TextEncoder().encode('DKG key via the CLI'), key.groupPublicKey)).toBe(true);
+    const verdict = JSON.parse(await runToEnd('admin audit', ADMIN_MAIN, ['audit', 'verify'], env)) as { ok: boolean };
+    expect(verdict.ok).toBe(true);
+
+    const bad = startProcess('admin', ADMIN_MAIN, ['keys', 'show', 'not-a-key'], env);
+    expect(await bad.exited).toBe(1);
+    expect(bad.output.join('\n')).toMatch(/VALIDATION_FAILED/);
   });
 
   it('signs with three signer processes and stops every process cleanly', async () => {

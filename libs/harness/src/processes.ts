@@ -12,6 +12,7 @@ const built = (path: string): string => {
 };
 export const COORDINATOR_MAIN = built('apps/coordinator/src/main.js');
 export const SIGNER_MAIN = built('apps/signer/src/main.js');
+export const ADMIN_MAIN = built('apps/admin/src/main.js');
 
 export interface Child {
   name: string;

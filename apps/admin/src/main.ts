@@ -1,0 +1,16 @@
+import { AdminApiError } from './admin-client.js';
+import { buildAdminProgram } from './program.js';
+
+const program = buildAdminProgram({
+  out: (text) => process.stdout.write(`${text}\n`),
+  progress: (text) => process.stderr.write(`${text}\n`),
+});
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof AdminApiError) {
+    process.stderr.write(`roundtable-admin: ${e.code}: ${e.message}\n`);
+    process.exit(e.status === 0 ? 2 : 1);
+  }
+  process.stderr.write(`roundtable-admin: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
