@@ -2,9 +2,11 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex, SUITE_IDS, utf8, verifyIndependently, type SuiteId } from '#crypto';
+import { generateIdentity, sha256Hex, SUITE_IDS, utf8, verifyIndependently, type SuiteId } from '#crypto';
 import { initKeystore, KDF_COSTS, SignerNode, silentLogger } from '#signer';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
+import { RawNode } from './support/raw-node.js';
+import { ScriptedParticipant } from './support/scripted-ceremony.js';
 
 describe('a key ceremony between real signer nodes and the real coordinator', () => {
   let coord: TestCoordinator;
@@ -78,5 +80,35 @@ describe('a key ceremony between real signer nodes and the real coordinator', ()
     expect(result.status).toBe('completed');
     const bytes = suite === 'secp256k1-tr' ? Buffer.from(message, 'hex') : utf8(message);
     expect(verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
+  });
+
+  it('a participant that sends tampered round-2 ciphertext fails the ceremony, named by the honest nodes', async () => {
+    const identity = generateIdentity();
+    const enrolled = await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey: identity.publicKey, label: 'tamperer' });
+    const raw = await RawNode.connect(coord.wsUrl, identity);
+    await raw.next('auth.ok');
+    const mallory = new ScriptedParticipant(raw, identity, enrolled.body.id);
+    try {
+      const started = await coord.api<{ id: string; keyId: string }>('POST', '/v1/ceremonies', {
+        suite: 'secp256k1',
+        threshold: 2,
+        nodeIds: [nodeIds[0], nodeIds[1], enrolled.body.id],
+      });
+      expect(started.status).toBe(201);
+      await mallory.receiveStart(started.body.id);
+      mallory.makeRound1();
+      mallory.sendRound1();
+      await mallory.round2({ tamper: true });
+      const closed = await mallory.closed();
+      expect(closed.status).toBe('failed');
+      const ceremony = (await coord.api<{ status: string; failureCode: string; failureReason: string; culprits: string[] }>('GET', `/v1/ceremonies/${started.body.id}`)).body;
+      expect(ceremony.status).toBe('failed');
+      expect(`${ceremony.failureCode} ${ceremony.failureReason}`).toMatch(/UNDECRYPTABLE_SHARE/);
+      expect(ceremony.culprits).toEqual([enrolled.body.id]);
+      // No key was registered, and the honest nodes keep no usable share of it.
+      expect((await coord.api('GET', `/v1/keys/${started.body.keyId}`)).status).toBe(404);
+    } finally {
+      raw.close();
+    }
   });
 });
