@@ -39,12 +39,7 @@ async function main(): Promise<void> {
     await cluster.start();
     info(`coordinator ${cluster.coordinatorId} at ${cluster.httpUrl}`);
 
-    for (const suite of SUITES) {
-      step(`A 2-of-3 ${suite} key from the trusted dealer: each share sealed to its node's identity key, the public package to the coordinator`);
-      const key = await cluster.dealKey(suite, 2);
-      info(`key ${key.id}`);
-      info(`group public key ${key.groupPublicKey}`);
-
+    const signAndCheck = async (key: { id: string; groupPublicKey: string }, suite: SuiteId) => {
       // BIP340 (secp256k1-tr) signs 32-byte messages: sign the SHA-256 digest of the text, given as hex.
       const digest = suite === 'secp256k1-tr';
       const bytes = digest ? new Uint8Array(createHash('sha256').update(MESSAGE).digest()) : new TextEncoder().encode(MESSAGE);
@@ -62,7 +57,21 @@ async function main(): Promise<void> {
       info(`checked with ${VERIFIERS[suite]}: ${valid ? 'VALID' : 'INVALID'}`);
       const trail = await cluster.api<{ entries: { action: string }[] }>('GET', `/v1/audit?requestId=${done.id}&limit=200`);
       info(`audit trail: ${trail.entries.map((e) => e.action).join(' → ')}`);
+    };
+
+    for (const suite of SUITES) {
+      step(`A 2-of-3 ${suite} key from the trusted dealer: each share sealed to its node's identity key, the public package to the coordinator`);
+      const key = await cluster.dealKey(suite, 2);
+      info(`key ${key.id}`);
+      info(`group public key ${key.groupPublicKey}`);
+      await signAndCheck(key, suite);
     }
+
+    step('A 2-of-3 ed25519 key from a ceremony (DKG) among the three nodes: no one, not even a dealer, ever holds the secret');
+    const dkgKey = await cluster.runCeremony('ed25519', 2, (status) => info(`ceremony: ${status}`));
+    info(`ceremony ${dkgKey.ceremonyId} registered key ${dkgKey.id}`);
+    info(`group public key ${dkgKey.groupPublicKey}`);
+    await signAndCheck(dkgKey, 'ed25519');
 
     step('Audit log: recomputing the hash chain');
     const verdict = await cluster.api<{ ok: boolean; checked: number; headHash?: string; brokenAt?: unknown }>('GET', '/v1/audit/verify');

@@ -149,6 +149,22 @@ export class LocalCluster {
     return { id: key.id, suite, groupPublicKey: key.groupPublicKey, threshold };
   }
 
+  /** A distributed key generation among all nodes, run by the coordinator; resolves with the registered key. */
+  async runCeremony(suite: SuiteId, threshold: number, onProgress?: (status: string) => void): Promise<DealtKeyInfo & { ceremonyId: string }> {
+    const started = await this.api<{ id: string; keyId: string }>('POST', '/v1/ceremonies', { suite, threshold, nodeIds: this.nodeIds });
+    let last = '';
+    for (;;) {
+      const c = await this.api<{ status: string; failureCode: string | null; failureReason: string | null }>('GET', `/v1/ceremonies/${started.id}`);
+      if (c.status !== last) onProgress?.(c.status);
+      last = c.status;
+      if (c.status === 'failed') throw new Error(`ceremony failed: ${c.failureCode ?? ''} ${c.failureReason ?? ''}`);
+      if (c.status === 'completed') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const key = await this.api<{ id: string; groupPublicKey: string }>('GET', `/v1/keys/${started.keyId}`);
+    return { id: key.id, suite, groupPublicKey: key.groupPublicKey, threshold, ceremonyId: started.id };
+  }
+
   /** Creates a signing request (`message` as UTF-8 text or hex bytes) and waits (long-poll) until it completes, fails or expires. */
   async sign(keyId: string, message: string, description: string, encoding: 'utf8' | 'hex' = 'utf8'): Promise<SignedRequest> {
     const created = await this.api<{ id: string }>('POST', '/v1/signing-requests', { keyId, message, encoding, description });
