@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUITE_IDS, verifyIndependently, type SuiteId } from '#crypto';
 import type { NonceCommitment } from '#protocol';
-import { DataSource } from 'typeorm';
 import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
 import { decryptTestJournal } from '../libs/signer/src/testing/key-fixtures.js';
+import { scanForSecrets } from './support/secret-scan.js';
 import { startTestCoordinator, ADMIN_TOKEN, type TestCoordinator } from './support/coordinator.js';
 
 type Request = {
@@ -171,14 +171,8 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
       for (const share of await keystore.listShares()) secrets.push(share.signingShare);
     }
     expect(secrets.length).toBeGreaterThanOrEqual(3);
-    const dataSource = coord.app.get(DataSource);
-    const tables = await dataSource.query<{ tablename: string }[]>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-    let rows = 0;
-    for (const { tablename } of tables) {
-      const dump = await dataSource.query<{ row: string }[]>(`SELECT row_to_json(t)::text AS row FROM "${tablename}" t`);
-      rows += dump.length;
-      for (const { row } of dump) for (const secret of secrets) expect(row.includes(secret), `${tablename} holds a secret share`).toBe(false);
-    }
+    const { rows, tablesWithSecrets } = await scanForSecrets(coord.app, secrets);
+    expect(tablesWithSecrets).toEqual([]);
     expect(rows).toBeGreaterThan(20);
   });
 

@@ -1,31 +1,18 @@
 import { join } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TEST_PASSPHRASE, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { describe, expect, it, vi } from 'vitest';
+import { openTestKeystore } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
+import { captureIo, useCommandSandbox } from './cli-test-support.js';
 import { runIdentityCommand } from './identity.command.js';
 import { runInitCommand } from './init.command.js';
 
-function captureIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
-}
 
 describe('init and identity commands', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
-  beforeEach(async () => {
-    dir = await tempDir();
-    vi.stubEnv('ROUNDTABLE_PASSPHRASE', TEST_PASSPHRASE);
-    vi.stubEnv('ROUNDTABLE_KDF_COST', 'test');
-  });
-  afterEach(async () => {
-    vi.unstubAllEnvs();
-    await dir.cleanup();
-  });
+  const sandbox = useCommandSandbox();
 
   it('init prints {publicKey, keystore}; identity prints the same key', async () => {
-    const keystore = join(dir.path, 'ks');
+    const keystore = join(sandbox.dir.path, 'ks');
     const init = captureIo();
     expect(await runInitCommand({ keystore }, init.io)).toBe(ExitCode.OK);
     const printed = JSON.parse(init.out.join('\n')) as { publicKey: string; keystore: string };
@@ -37,7 +24,7 @@ describe('init and identity commands', () => {
   });
 
   it('init refuses to overwrite an identity without --force', async () => {
-    const keystore = join(dir.path, 'ks');
+    const keystore = join(sandbox.dir.path, 'ks');
     await runInitCommand({ keystore }, captureIo().io);
     const again = captureIo();
     expect(await runInitCommand({ keystore }, again.io)).toBe(ExitCode.ERROR);
@@ -48,13 +35,13 @@ describe('init and identity commands', () => {
 
   it('identity on a missing keystore says to run init', async () => {
     const c = captureIo();
-    expect(await runIdentityCommand({ keystore: join(dir.path, 'nope') }, c.io)).toBe(ExitCode.ERROR);
+    expect(await runIdentityCommand({ keystore: join(sandbox.dir.path, 'nope') }, c.io)).toBe(ExitCode.ERROR);
     expect(c.err.join('\n')).toMatch(/does not exist.*init --keystore/);
   });
 
   it('takes the passphrase from --passphrase-file before the environment, and refuses a missing or empty one', async () => {
-    const keystore = join(dir.path, 'ks');
-    const file = join(dir.path, 'pass.txt');
+    const keystore = join(sandbox.dir.path, 'ks');
+    const file = join(sandbox.dir.path, 'pass.txt');
     await writeFile(file, 'from the file\n');
     expect(await runInitCommand({ keystore, passphraseFile: file }, captureIo().io)).toBe(ExitCode.OK);
     const wrong = captureIo();
@@ -64,12 +51,12 @@ describe('init and identity commands', () => {
 
     vi.stubEnv('ROUNDTABLE_PASSPHRASE', '');
     const missing = captureIo();
-    expect(await runInitCommand({ keystore: join(dir.path, 'other') }, missing.io)).toBe(ExitCode.ERROR);
+    expect(await runInitCommand({ keystore: join(sandbox.dir.path, 'other') }, missing.io)).toBe(ExitCode.ERROR);
     expect(missing.err.join('\n')).toMatch(/passphrase is required.*ROUNDTABLE_PASSPHRASE.*--passphrase-file/);
-    await expect(stat(join(dir.path, 'other'))).rejects.toThrow();
+    await expect(stat(join(sandbox.dir.path, 'other'))).rejects.toThrow();
     await writeFile(file, '\n');
     const empty = captureIo();
-    expect(await runInitCommand({ keystore: join(dir.path, 'other'), passphraseFile: file }, empty.io)).toBe(ExitCode.ERROR);
+    expect(await runInitCommand({ keystore: join(sandbox.dir.path, 'other'), passphraseFile: file }, empty.io)).toBe(ExitCode.ERROR);
     expect(empty.err.join('\n')).toMatch(/must not be empty/);
   });
 });

@@ -5,12 +5,9 @@ import { silentLogger } from '#signer';
 import { FakeCoordinator } from '../../../../libs/signer/src/testing/fake-coordinator.js';
 import { TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
+import { captureIo } from './cli-test-support.js';
 import { policyFromOptions, runCommand, runSignerNode, type RunCommandOptions } from './run.command.js';
 
-function captureIo() {
-  const err: string[] = [];
-  return { io: { stdout: () => undefined, stderr: (t: string) => err.push(t) }, err };
-}
 
 describe('run command', () => {
   let dir: { path: string; cleanup: () => Promise<void> };

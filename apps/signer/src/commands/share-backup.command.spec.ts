@@ -1,32 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TEST_PASSPHRASE, dealTestKey, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { describe, expect, it, vi } from 'vitest';
+import { dealTestKey, openTestKeystore } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
+import { captureIo, useCommandSandbox } from './cli-test-support.js';
 import { runInitCommand } from './init.command.js';
 import { runExportShareCommand, runImportShareCommand } from './share-backup.command.js';
 
-function captureIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
-}
 
 describe('export-share and import-share commands', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
-  beforeEach(async () => {
-    dir = await tempDir();
-    vi.stubEnv('ROUNDTABLE_PASSPHRASE', TEST_PASSPHRASE);
-    vi.stubEnv('ROUNDTABLE_KDF_COST', 'test');
-  });
-  afterEach(async () => {
-    vi.unstubAllEnvs();
-    await dir.cleanup();
-  });
+  const sandbox = useCommandSandbox();
 
   it('round trip; a wrong export passphrase is refused', async () => {
-    const key = await dealTestKey(dir.path, { suite: 'secp256k1', threshold: 2, maxSigners: 2, withKeystores: 2 });
-    const out = join(dir.path, 'backup.json');
+    const key = await dealTestKey(sandbox.dir.path, { suite: 'secp256k1', threshold: 2, maxSigners: 2, withKeystores: 2 });
+    const out = join(sandbox.dir.path, 'backup.json');
     vi.stubEnv('ROUNDTABLE_EXPORT_PASSPHRASE', 'export passphrase');
     const exported = captureIo();
     expect(await runExportShareCommand({ keystore: key.keystores[0]!, keyId: key.keyId, out }, exported.io)).toBe(ExitCode.OK);
@@ -36,7 +23,7 @@ describe('export-share and import-share commands', () => {
     expect(await runExportShareCommand({ keystore: key.keystores[0]!, keyId: key.keyId, out }, again.io)).toBe(ExitCode.ERROR);
     expect(again.err.join('\n')).toMatch(/already exists/);
 
-    const target = join(dir.path, 'restored');
+    const target = join(sandbox.dir.path, 'restored');
     await runInitCommand({ keystore: target }, captureIo().io);
     vi.stubEnv('ROUNDTABLE_EXPORT_PASSPHRASE', 'not the export passphrase');
     const wrong = captureIo();
