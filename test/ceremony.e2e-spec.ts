@@ -73,10 +73,18 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
       p.makeRound1();
       p.sendRound1();
     }
+    const originalSecret = three[0]!.secret;
     await Promise.all(three.map((p) => p.node.next('ack', (f) => f.of === 'ceremony.round1' && f.ceremonyId === c.id)));
     // A repeated identical package is acknowledged again (idempotent).
+    const original = three[0]!.signed;
     three[0]!.sendRound1();
     await three[0]!.node.next('ack', (f) => f.of === 'ceremony.round1' && f.ceremonyId === c.id);
+    // Equivocation: a second, different round-1 package from the same node is refused; the first stands.
+    const other = three[0]!.makeRound1();
+    three[0]!.sendRound1(other);
+    expect((await three[0]!.node.next('error', (f) => f.ceremonyId === c.id)).code).toBe('CEREMONY_CONFLICT');
+    three[0]!.signed = original;
+    three[0]!.secret = originalSecret;
     await Promise.all(three.map((p) => p.round2()));
     await Promise.all(three.map((p) => p.round3()));
     const closed = await Promise.all(three.map((p) => p.closed()));
