@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError } from '#domain';
+import { isDatabaseUnavailable } from './database-errors.js';
 import { httpStatusOf } from './error-mapping.js';
 
 /** One error body for the whole REST API: `{ error: { code, message, details? } }`. */
@@ -26,16 +27,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
       res.status(status).json({ error: { code, message: exception.message } });
       return;
     }
-    if (isDatabaseDown(exception)) {
+    if (isDatabaseUnavailable(exception)) {
       res.status(503).json({ error: { code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable' } });
       return;
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
   }
-}
-
-function isDatabaseDown(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001'].includes(code);
 }

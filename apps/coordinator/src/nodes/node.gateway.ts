@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type NodeFrame,
 } from '#protocol';
+import { isDatabaseUnavailable } from '../common/database-errors.js';
 import { closeCodeOf } from '../common/error-mapping.js';
 import { NodeConnections, type Connection } from './node-connections.js';
 
@@ -92,6 +93,10 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     } catch (e) {
       if (e instanceof DomainError) {
         this.sendError(conn, e.code, e.message, { inReplyTo: frame.type, ...ids });
+        return;
+      }
+      if (isDatabaseUnavailable(e)) {
+        this.sendError(conn, 'DATABASE_UNAVAILABLE', 'the coordinator cannot reach its database; send the frame again later', { inReplyTo: frame.type, ...ids });
         return;
       }
       this.logger.error(`${frame.type} from ${conn.nodeId}: ${(e as Error).stack ?? String(e)}`);
