@@ -58,19 +58,15 @@ export class LocalCluster {
     return json;
   }
 
-  async start(): Promise<void> {
-    const workDir = resolve(this.options.workDir);
-    await rm(workDir, { recursive: true, force: true });
-    await mkdir(workDir, { recursive: true });
-    const port = await freePort();
-    this.httpUrl = `http://127.0.0.1:${port}`;
-    this.wsUrl = `ws://127.0.0.1:${port}/v1/nodes/ws`;
+  private workDir = '';
+  private port = 0;
 
-    this.step(this.options.databaseUrl ? 'starting the coordinator on PostgreSQL' : 'starting the coordinator on the embedded PostgreSQL');
+  /** Starts the coordinator process on this cluster's port and data, and waits until it is healthy. */
+  private async launchCoordinator(): Promise<void> {
     this.coordinator = startProcess('coordinator', COORDINATOR_MAIN, [], {
-      PORT: String(port),
+      PORT: String(this.port),
       HOST: '127.0.0.1',
-      DATA_DIR: join(workDir, 'coordinator'),
+      DATA_DIR: join(this.workDir, 'coordinator'),
       ADMIN_TOKEN: this.adminToken,
       COORDINATOR_ID: this.coordinatorId,
       LOG_LEVEL: 'warn',
@@ -87,6 +83,33 @@ export class LocalCluster {
       60_000,
       200,
     );
+  }
+
+  /**
+   * Kills the coordinator with SIGKILL (no shutdown of any kind) and starts a new one on the same port and
+   * data: the signer processes reconnect by themselves.
+   */
+  async crashAndRestartCoordinator(): Promise<void> {
+    const old = this.coordinator;
+    if (old && old.process.exitCode === null) {
+      old.process.kill('SIGKILL');
+      await old.exited;
+    }
+    await this.launchCoordinator();
+  }
+
+  async start(): Promise<void> {
+    const workDir = resolve(this.options.workDir);
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    const port = await freePort();
+    this.httpUrl = `http://127.0.0.1:${port}`;
+    this.wsUrl = `ws://127.0.0.1:${port}/v1/nodes/ws`;
+
+    this.step(this.options.databaseUrl ? 'starting the coordinator on PostgreSQL' : 'starting the coordinator on the embedded PostgreSQL');
+    this.workDir = workDir;
+    this.port = port;
+    await this.launchCoordinator();
 
     for (let i = 1; i <= this.options.nodes; i++) {
       const keystore = join(workDir, `node-${i}`);
