@@ -1,9 +1,10 @@
 import { createServer, Socket, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dealKey, generateIdentity } from '#crypto';
+import { generateIdentity } from '#crypto';
 import { startCoordinator, type RunningCoordinator } from '#coordinator';
 import { ADMIN_TOKEN } from './support/coordinator.js';
 import { createTestDatabase } from './support/database.js';
+import { dealtKeyRegistration } from './support/keys.js';
 
 /** A TCP proxy to PostgreSQL that a test can cut (every connection dropped, none accepted) and restore. */
 class CuttableProxy {
@@ -92,16 +93,7 @@ describe.runIf(process.env.DATABASE_URL)('database connection lost and back (Pos
     });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await call('POST', '/v1/nodes', { publicKey: generateIdentity().publicKey, label: `n${i}` })).body.id as string);
-    const key = dealKey('ed25519', 2, 3);
-    const identifiers = Object.keys(key.public.verifyingShares);
-    const registered = await call('POST', '/v1/keys', {
-      suite: 'ed25519',
-      threshold: 2,
-      maxSigners: 3,
-      commitments: key.public.commitments,
-      verifyingShares: key.public.verifyingShares,
-      members: ids.map((nodeId, i) => ({ nodeId, identifier: identifiers[i] })),
-    });
+    const registered = await call('POST', '/v1/keys', dealtKeyRegistration('ed25519', 2, ids).body);
     keyId = registered.body.id as string;
   });
 

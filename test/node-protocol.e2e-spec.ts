@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   commit,
-  dealKey,
   generateIdentity,
   hexToBytes,
   signShare,
@@ -12,6 +11,7 @@ import {
   verifySecp256k1FrostFromSpec,
 } from '#crypto';
 import { CloseCode, MAX_FRAME_BYTES } from '#protocol';
+import { dealtKeyRegistration } from './support/keys.js';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
 
@@ -52,16 +52,10 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
       expect(res.status).toBe(201);
       nodeIds.push(res.body.id);
     }
-    key = dealKey('secp256k1', 2, 3);
+    const dealt = dealtKeyRegistration('secp256k1', 2, nodeIds);
+    key = dealt.key;
     const identifiers = Object.keys(key.public.verifyingShares);
-    const res = await coord.api<{ id: string; groupPublicKey: string }>('POST', '/v1/keys', {
-      suite: 'secp256k1',
-      threshold: 2,
-      maxSigners: 3,
-      commitments: key.public.commitments,
-      verifyingShares: key.public.verifyingShares,
-      members: nodeIds.map((nodeId, i) => ({ nodeId, identifier: identifiers[i] })),
-    });
+    const res = await coord.api<{ id: string; groupPublicKey: string }>('POST', '/v1/keys', dealt.body);
     expect(res.status).toBe(201);
     keyId = res.body.id;
     signers = await Promise.all(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dealKey, generateIdentity } from '#crypto';
 import { MAX_MESSAGE_BYTES } from '#protocol';
+import { dealtKeyRegistration } from './support/keys.js';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: unknown } };
@@ -15,16 +16,7 @@ describe('REST API: typed errors for bad input, idempotency, health', () => {
     for (let i = 0; i < 3; i++) {
       ids.push((await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey: generateIdentity().publicKey, label: `n${i}` })).body.id);
     }
-    const key = dealKey('ed25519', 2, 3);
-    const identifiers = Object.keys(key.public.verifyingShares);
-    const res = await coord.api<{ id: string }>('POST', '/v1/keys', {
-      suite: 'ed25519',
-      threshold: 2,
-      maxSigners: 3,
-      commitments: key.public.commitments,
-      verifyingShares: key.public.verifyingShares,
-      members: ids.map((nodeId, i) => ({ nodeId, identifier: identifiers[i] })),
-    });
+    const res = await coord.api<{ id: string }>('POST', '/v1/keys', dealtKeyRegistration('ed25519', 2, ids).body);
     keyId = res.body.id;
   });
 
