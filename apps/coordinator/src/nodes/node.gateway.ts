@@ -15,6 +15,9 @@ import { isDatabaseUnavailable } from '../common/database-errors.js';
 import { closeCodeOf } from '../common/error-mapping.js';
 import { NodeConnections, type Connection } from './node-connections.js';
 
+/** Ids echoed in an error frame must be UUIDs (a refused frame may carry anything). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Frames a connection may have queued before the coordinator stops reading it as abusive. */
 const MAX_QUEUED_FRAMES = 256;
 
@@ -161,15 +164,14 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     message: string,
     ids: { inReplyTo?: string | undefined; requestId?: string | undefined; attemptId?: string | undefined; ceremonyId?: string | undefined },
   ): void {
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     this.connections.sendTo(conn, {
       type: 'error',
       code,
       message: message.slice(0, 1000),
       ...(ids.inReplyTo ? { inReplyTo: ids.inReplyTo.slice(0, 64) } : {}),
-      ...(ids.requestId && uuid.test(ids.requestId) ? { requestId: ids.requestId } : {}),
-      ...(ids.attemptId && uuid.test(ids.attemptId) ? { attemptId: ids.attemptId } : {}),
-      ...(ids.ceremonyId && uuid.test(ids.ceremonyId) ? { ceremonyId: ids.ceremonyId } : {}),
+      ...(ids.requestId && UUID.test(ids.requestId) ? { requestId: ids.requestId } : {}),
+      ...(ids.attemptId && UUID.test(ids.attemptId) ? { attemptId: ids.attemptId } : {}),
+      ...(ids.ceremonyId && UUID.test(ids.ceremonyId) ? { ceremonyId: ids.ceremonyId } : {}),
     });
   }
 }

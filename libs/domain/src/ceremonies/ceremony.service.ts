@@ -12,7 +12,9 @@ import {
   type CoordinatorFrame,
   type Outgoing,
 } from '#protocol';
+import { DeadlineTimers } from '../common/deadline-timers.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
+import { runThenSend, type Outbox } from '../common/outbox.js';
 import { NODE_LINK, SYSTEM_ACTOR, type Actor, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { assertRegistrable, registerKeyInTransaction, type RegisterKeyInput } from '../keys/keys.service.js';
@@ -62,7 +64,6 @@ export const MIN_CEREMONY_ROUND_MS = 1_000;
 export const MAX_CEREMONY_ROUND_MS = 600_000;
 
 /** Frames to send once the transaction that decided them has committed. */
-type Outbox = [nodeId: string, frame: Outgoing<CoordinatorFrame>][];
 
 const reasonText = (text: string): string => (text.length <= 500 ? text : `${text.slice(0, 497)}...`);
 const ROUND_OF: Record<'round1' | 'round2' | 'round3', string> = { round1: 'round-1 package', round2: 'round-2 shares', round3: 'result' };
@@ -79,8 +80,7 @@ const ROUND_OF: Record<'round1' | 'round2' | 'round3', string> = { round1: 'roun
 export class CeremonyService implements OnModuleDestroy {
   private readonly logger = new Logger(CeremonyService.name);
   private readonly mutex = new KeyedMutex();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private stopped = false;
+  private readonly timers = new DeadlineTimers((id, e) => this.logger.error(`ceremony ${id} deadline: ${(e as Error).message}`));
 
   constructor(
     @Inject(STORE) private readonly store: Store,
@@ -88,9 +88,7 @@ export class CeremonyService implements OnModuleDestroy {
   ) {}
 
   onModuleDestroy(): void {
-    this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.timers.stop();
   }
 
   // ------------------------------------------------------------------ API
@@ -444,7 +442,7 @@ export class CeremonyService implements OnModuleDestroy {
       await this.fail(ceremony, e.code, `the agreed key could not be registered: ${e.message}`, [], SYSTEM_ACTOR, out);
       return;
     }
-    this.clearTimer(ceremony.id);
+    this.timers.clear(ceremony.id);
     for (const p of ceremony.participants) {
       out.push([p.nodeId, { type: 'ceremony.closed', ceremonyId: ceremony.id, status: 'completed', keyId: ceremony.keyId }]);
     }
@@ -467,7 +465,7 @@ export class CeremonyService implements OnModuleDestroy {
         details: { ceremonyId: ceremony.id, code, reason, culprits, round: ceremony.status },
       });
     });
-    this.clearTimer(ceremony.id);
+    this.timers.clear(ceremony.id);
     for (const p of ceremony.participants) {
       out.push([p.nodeId, { type: 'ceremony.closed', ceremonyId: ceremony.id, status: 'failed', reason: reasonText(`${code}: ${reason}`) }]);
     }
@@ -521,33 +519,12 @@ export class CeremonyService implements OnModuleDestroy {
     return { occurredAt: new Date(), actorKind: actor.kind, actorId: actor.id, action, outcome, keyId: ceremony.keyId, nodeId };
   }
 
-  /** Runs `work` under the ceremony's mutex, then sends the frames it decided. */
-  private async withCeremony<T>(ceremonyId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
-    const out: Outbox = [];
-    const result = await this.mutex.run(`ceremony:${ceremonyId}`, () => work(out));
-    for (const [nodeId, frame] of out) this.link.send(nodeId, frame);
-    return result;
+  private withCeremony<T>(ceremonyId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
+    return runThenSend(this.mutex, this.link, `ceremony:${ceremonyId}`, work);
   }
 
   private scheduleDeadline(ceremony: Pick<CeremonyRecord, 'id' | 'deadline'>): void {
-    if (this.stopped) return;
-    this.clearTimer(ceremony.id);
-    const at = ceremony.deadline.getTime();
-    const delay = Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1));
-    const timer = setTimeout(() => {
-      this.timers.delete(ceremony.id);
-      this.onDeadline(ceremony.id).catch((e: unknown) => {
-        this.logger.error(`ceremony ${ceremony.id} deadline: ${(e as Error).message}`);
-        if (!this.stopped) this.scheduleDeadline({ id: ceremony.id, deadline: new Date(Date.now() + 1000) });
-      });
-    }, delay);
-    this.timers.set(ceremony.id, timer);
-  }
-
-  private clearTimer(ceremonyId: string): void {
-    const t = this.timers.get(ceremonyId);
-    if (t) clearTimeout(t);
-    this.timers.delete(ceremonyId);
+    this.timers.schedule(ceremony.id, ceremony.deadline, () => this.onDeadline(ceremony.id));
   }
 }
 

@@ -25,7 +25,9 @@ import {
   type RequestCommitFrame,
   type RequestDeclineFrame,
 } from '#protocol';
+import { DeadlineTimers } from '../common/deadline-timers.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
+import { runThenSend, type Outbox } from '../common/outbox.js';
 import { DOMAIN_SETTINGS, NODE_LINK, SYSTEM_ACTOR, type Actor, type DomainSettings, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { CommitmentReusedError, STORE, type Repositories, type Store } from '../ports.js';
@@ -54,8 +56,6 @@ export interface RequestView {
   suite: string;
 }
 
-/** Frames to send once the transaction that decided them has committed. */
-type Outbox = [nodeId: string, frame: Outgoing<CoordinatorFrame>][];
 
 /** What the handler of a node frame did: the gateway acks both, an error is thrown instead. */
 export type FrameOutcome = 'accepted' | 'duplicate';
@@ -82,10 +82,9 @@ const commitmentHash = (c: { hiding: string; binding: string }): string => sha25
 export class SigningService implements OnModuleDestroy {
   private readonly logger = new Logger(SigningService.name);
   private readonly mutex = new KeyedMutex();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new DeadlineTimers((name, e) => this.logger.error(`${name}: ${(e as Error).message}`));
   /** Emits a request's id once its final state has committed (for long-polling clients). */
   private readonly settled = new EventEmitter().setMaxListeners(0);
-  private stopped = false;
   /**
    * Keys' public packages and members, which never change once registered; a request's key is read
    * once instead of on every frame. (Status is read fresh where it matters: creating a request.)
@@ -101,10 +100,8 @@ export class SigningService implements OnModuleDestroy {
   ) {}
 
   onModuleDestroy(): void {
-    this.stopped = true;
     this.settled.removeAllListeners();
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.timers.stop();
   }
 
   // ------------------------------------------------------------------ API
@@ -322,7 +319,7 @@ export class SigningService implements OnModuleDestroy {
         });
       });
       if (endsAttempt) {
-        this.clearTimer(`attempt:${active.id}`);
+        this.timers.clear(`attempt:${active.id}`);
         for (const p of active.participants) {
           if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: active.id, reason: reasonText(reason) }]);
         }
@@ -396,7 +393,7 @@ export class SigningService implements OnModuleDestroy {
           details: { code: frame.code, reason: frame.reason, blamed: !blameless },
         });
       });
-      this.clearTimer(`attempt:${attempt.id}`);
+      this.timers.clear(`attempt:${attempt.id}`);
       for (const p of attempt.participants) {
         if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: attempt.id, reason: reasonText(reason) }]);
       }
@@ -515,7 +512,7 @@ export class SigningService implements OnModuleDestroy {
     });
     if (!started) return;
     for (const nodeId of started.attempt.participants) out.push([nodeId, this.packageFrame(started.request, started.attempt)]);
-    this.schedule(`attempt:${started.attempt.id}`, started.attempt.deadline, () => this.onAttemptDeadline(requestId, started.attempt.id));
+    this.timers.schedule(`attempt:${started.attempt.id}`, started.attempt.deadline, () => this.onAttemptDeadline(requestId, started.attempt.id));
   }
 
   private async finishAttempt(requestId: string, attemptId: string, out: Outbox): Promise<void> {
@@ -525,7 +522,7 @@ export class SigningService implements OnModuleDestroy {
     const shares = await this.store.read.shares.listForAttempt(requestId, attemptId);
     const byIdentifier = Object.fromEntries(shares.map((s) => [s.identifier, s.share]));
     const result = aggregateOrBlame(key.publicPackage, attempt.commitments, hexToBytes(request.message), byIdentifier);
-    this.clearTimer(`attempt:${attemptId}`);
+    this.timers.clear(`attempt:${attemptId}`);
     if (result.ok) {
       await this.store.transaction(async (tx) => {
         const now = new Date();
@@ -606,26 +603,15 @@ export class SigningService implements OnModuleDestroy {
       ready.forEach((c) => answered.add(c.nodeId));
       const silent = key.members.map((m) => m.nodeId).filter((n) => !answered.has(n));
       const reason = `deadline passed after ${attempts.length} attempt(s)` + (silent.length ? `; never answered: ${silent.join(', ')}` : '');
-      await this.store.transaction(async (tx) => {
-        const now = new Date();
-        for (const a of attempts) {
-          if (a.status === 'signing') await tx.attempts.update(requestId, a.id, { status: 'timed_out', endedAt: now, failureReason: 'request deadline passed' });
-        }
-        await tx.commitments.burnForRequest(requestId);
-        await tx.requests.update(requestId, {
-          status: 'expired',
-          failureCode: 'REQUEST_EXPIRED',
-          failureReason: reason,
-          culprits: [...request.culprits, ...silent.map((nodeId): Culprit => ({ nodeId, reason: 'unresponsive' }))],
-          completedAt: now,
-          updatedAt: now,
-        });
-        await tx.audit.append({
-          ...this.event(SYSTEM_ACTOR, 'request.expired', 'failure', request),
-          details: { reason, silent },
-        });
-      });
-      this.closeRequest(request, key, 'expired', reason, out);
+      await this.endRequest(request, key, {
+        status: 'expired',
+        code: 'REQUEST_EXPIRED',
+        reason,
+        culprits: [...request.culprits, ...silent.map((nodeId): Culprit => ({ nodeId, reason: 'unresponsive' }))],
+        attemptStatus: 'timed_out',
+        attemptReason: 'request deadline passed',
+        details: { reason, silent },
+      }, out);
     });
   }
 
@@ -639,25 +625,15 @@ export class SigningService implements OnModuleDestroy {
     if (eligible < key.threshold) {
       const who = request.culprits.map((c) => `${c.nodeId} (${c.reason})`).join(', ');
       const reason = `only ${eligible} of the ${key.threshold} required signers remain; excluded: ${who}`;
-      await this.store.transaction(async (tx) => {
-        const now = new Date();
-        for (const a of await tx.attempts.listForRequest(requestId)) {
-          if (a.status === 'signing') await tx.attempts.update(requestId, a.id, { status: 'failed', endedAt: now, failureReason: 'not enough signers remain' });
-        }
-        await tx.commitments.burnForRequest(requestId);
-        await tx.requests.update(requestId, {
-          status: 'failed',
-          failureCode: 'NOT_ENOUGH_SIGNERS',
-          failureReason: reason,
-          completedAt: now,
-          updatedAt: now,
-        });
-        await tx.audit.append({
-          ...this.event(SYSTEM_ACTOR, 'request.failed', 'failure', request),
-          details: { code: 'NOT_ENOUGH_SIGNERS', reason, culprits: request.culprits.map((c) => ({ ...c })) },
-        });
-      });
-      this.closeRequest(request, key, 'failed', reason, out);
+      await this.endRequest(request, key, {
+        status: 'failed',
+        code: 'NOT_ENOUGH_SIGNERS',
+        reason,
+        culprits: request.culprits,
+        attemptStatus: 'failed',
+        attemptReason: 'not enough signers remain',
+        details: { code: 'NOT_ENOUGH_SIGNERS', reason, culprits: request.culprits.map((c) => ({ ...c })) },
+      }, out);
       return;
     }
     await this.propose(requestId, out);
@@ -702,8 +678,45 @@ export class SigningService implements OnModuleDestroy {
     }
   }
 
+  /** Ends a request without a signature: running attempts end, every commitment burns, nodes are told. */
+  private async endRequest(
+    request: SigningRequestRecord,
+    key: KeyRecord,
+    end: {
+      status: 'failed' | 'expired';
+      code: string;
+      reason: string;
+      culprits: Culprit[];
+      attemptStatus: 'failed' | 'timed_out';
+      attemptReason: string;
+      details: Record<string, unknown>;
+    },
+    out: Outbox,
+  ): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const now = new Date();
+      for (const a of await tx.attempts.listForRequest(request.id)) {
+        if (a.status === 'signing') await tx.attempts.update(request.id, a.id, { status: end.attemptStatus, endedAt: now, failureReason: end.attemptReason });
+      }
+      await tx.commitments.burnForRequest(request.id);
+      await tx.requests.update(request.id, {
+        status: end.status,
+        failureCode: end.code,
+        failureReason: end.reason,
+        culprits: end.culprits,
+        completedAt: now,
+        updatedAt: now,
+      });
+      await tx.audit.append({
+        ...this.event(SYSTEM_ACTOR, end.status === 'expired' ? 'request.expired' : 'request.failed', 'failure', request),
+        details: end.details,
+      });
+    });
+    this.closeRequest(request, key, end.status, end.reason, out);
+  }
+
   private closeRequest(request: SigningRequestRecord, key: KeyRecord, status: 'completed' | 'failed' | 'expired', reason: string | undefined, out: Outbox) {
-    this.clearTimer(`request:${request.id}`);
+    this.timers.clear(`request:${request.id}`);
     for (const m of key.members) this.refusals.delete(`${request.id}:${m.nodeId}`);
     // Called after the final state committed; waiters re-read it from the database.
     queueMicrotask(() => this.settled.emit(request.id));
@@ -789,39 +802,14 @@ export class SigningService implements OnModuleDestroy {
     return { occurredAt: new Date(), actorKind: actor.kind, actorId: actor.id, action, outcome, keyId: request.keyId, requestId: request.id, attemptId, nodeId };
   }
 
-  /** Runs `work` under the request's mutex, then sends the frames it decided. */
-  private async withRequest<T>(requestId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
-    const out: Outbox = [];
-    const result = await this.mutex.run(requestId, () => work(out));
-    for (const [nodeId, frame] of out) this.link.send(nodeId, frame);
-    return result;
+  private withRequest<T>(requestId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
+    return runThenSend(this.mutex, this.link, requestId, work);
   }
 
   private scheduleExpiry(request: SigningRequestRecord): void {
-    this.schedule(`request:${request.id}`, request.deadline, () => this.onRequestDeadline(request.id));
+    this.timers.schedule(`request:${request.id}`, request.deadline, () => this.onRequestDeadline(request.id));
   }
 
-  private schedule(name: string, at: Date, task: () => Promise<void>): void {
-    if (this.stopped) return;
-    this.clearTimer(name);
-    // setTimeout overflows past 2^31-1 ms; re-arm in steps for long deadlines.
-    const delay = Math.max(0, Math.min(at.getTime() - Date.now(), 2 ** 31 - 1));
-    const timer = setTimeout(() => {
-      this.timers.delete(name);
-      if (Date.now() < at.getTime()) return this.schedule(name, at, task);
-      task().catch((e: unknown) => {
-        this.logger.error(`${name}: ${(e as Error).message}`);
-        if (!this.stopped) this.schedule(name, new Date(Date.now() + 1000), task);
-      });
-    }, delay);
-    this.timers.set(name, timer);
-  }
-
-  private clearTimer(name: string): void {
-    const t = this.timers.get(name);
-    if (t) clearTimeout(t);
-    this.timers.delete(name);
-  }
 }
 
 /** The exact bytes to sign, hex, from the request's message and encoding. */
