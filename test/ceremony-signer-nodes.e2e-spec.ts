@@ -17,7 +17,7 @@ describe('a key ceremony between real signer nodes and the real coordinator', ()
   const nodes: SignerNode[] = [];
 
   beforeAll(async () => {
-    coord = await startTestCoordinator({ attemptTimeoutMs: 3_000 });
+    coord = await startTestCoordinator();
     for (const [i, dir] of keystores.entries()) {
       const { publicKey } = await initKeystore({ keystore: dir, passphrase: passphrases[i]!, kdfCost: KDF_COSTS.test });
       nodeIds.push((await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey, label: `node-${i + 1}` })).body.id);

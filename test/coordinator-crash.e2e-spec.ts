@@ -22,7 +22,7 @@ describe('coordinator crash (SIGKILL) in the middle of signing', () => {
       workDir: join(dir, 'cluster'),
       nodes: 3,
       ...(process.env.DATABASE_URL ? { databaseUrl: (database = await createTestDatabase()).databaseUrl! } : {}),
-      coordinatorEnv: { ATTEMPT_TIMEOUT_MS: '5000', REQUEST_TTL_MS: '60000' },
+      coordinatorEnv: { REQUEST_TTL_MS: '60000' },
     });
     await cluster.start();
   });

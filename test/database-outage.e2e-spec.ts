@@ -85,7 +85,7 @@ describe.runIf(process.env.DATABASE_URL)('database connection lost and back (Pos
       dataDir: db.dataDir,
       adminToken: ADMIN_TOKEN,
       coordinatorId: 'roundtable-outage-test',
-      attemptTimeoutMs: 5_000,
+      attemptStaggerMs: 100,
       requestTtlMs: 30_000,
       maxRequestTtlMs: 86_400_000,
       logLevel: 'silent',

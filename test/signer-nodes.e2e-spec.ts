@@ -68,7 +68,8 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
   const outcome = async (id: string) => (await coord.api<Request>('GET', `/v1/signing-requests/${id}?waitMs=20000`)).body;
 
   beforeAll(async () => {
-    coord = await startTestCoordinator({ attemptTimeoutMs: 3_000 });
+    // A stagger longer than any healthy attempt here: one attempt per request unless one stalls.
+    coord = await startTestCoordinator({ attemptStaggerMs: 2_000 });
     for (const [i, dir] of keystores.entries()) {
       const { publicKey } = await initKeystore({ keystore: dir, passphrase: passphrases[i]!, kdfCost: KDF_COSTS.test });
       const res = await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey, label: `node-${i + 1}` });

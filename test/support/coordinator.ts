@@ -22,7 +22,7 @@ export async function startTestCoordinator(overrides: Partial<CoordinatorConfig>
     dataDir: db.dataDir,
     adminToken: ADMIN_TOKEN,
     coordinatorId: 'roundtable-test',
-    attemptTimeoutMs: 5_000,
+    attemptStaggerMs: 100,
     requestTtlMs: 30_000,
     maxRequestTtlMs: 86_400_000,
     logLevel: 'silent' as const,

@@ -31,7 +31,7 @@ class CoreModule {
   static forRoot(config: CoordinatorConfig): DynamicModule {
     const settings: DomainSettings = {
       coordinatorId: config.coordinatorId,
-      attemptTimeoutMs: config.attemptTimeoutMs,
+      attemptStaggerMs: config.attemptStaggerMs,
       defaultRequestTtlMs: config.requestTtlMs,
       maxRequestTtlMs: config.maxRequestTtlMs,
     };

@@ -189,6 +189,26 @@ export function aggregateOrBlame(
   }
 }
 
+/**
+ * Verifies one signature share against its signer's verifying share (RFC 9591 §5.4). Returns false,
+ * never throws, for a malformed or invalid share. Costs one group-commitment computation (O(t)).
+ */
+export function verifySignatureShare(
+  pkg: PublicKeyPackage,
+  commitments: readonly CommitmentHex[],
+  message: Uint8Array,
+  identifier: string,
+  shareHex: string,
+): boolean {
+  const suite = getSuite(pkg.suite);
+  try {
+    suite.assertScalar(shareHex, 'signature share');
+    return suite.frost.verifyShare(toNoblePublic(pkg), commitments.map(commitmentToNoble), message, identifier, hexToBytes(shareHex));
+  } catch {
+    return false;
+  }
+}
+
 // ---------- signer side ----------
 
 /** A trusted-dealer key: the public package and one secret signing share per identifier (hex). */

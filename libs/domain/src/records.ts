@@ -46,7 +46,8 @@ export type CulpritReason =
   | 'refused_package'
   | 'declined'
   | 'invalid_commitment'
-  | 'reused_commitment';
+  | 'reused_commitment'
+  | 'unsolicited_frame';
 export interface Culprit {
   nodeId: string;
   reason: CulpritReason;
@@ -206,6 +207,7 @@ export const AUDIT_ACTIONS = [
   'attempt.failed',
   'share.received',
   'share.rejected',
+  'signer.excluded',
   'signature.produced',
   'request.failed',
   'request.expired',

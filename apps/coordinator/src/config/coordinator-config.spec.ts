@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './coordinator-config.js';
 describe('coordinator config', () => {
   it('applies defaults and freezes the result', () => {
     const config = loadConfig({ ADMIN_TOKEN: 'x'.repeat(16) });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, databaseUrl: undefined, coordinatorId: 'roundtable', attemptTimeoutMs: 10_000 });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, databaseUrl: undefined, coordinatorId: 'roundtable', attemptStaggerMs: 500 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

@@ -19,7 +19,7 @@ const Schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits and . _ : - only, at most 128')
     .default('roundtable'),
-  ATTEMPT_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  ATTEMPT_STAGGER_MS: int(0, 600_000).default(500),
   REQUEST_TTL_MS: int(1_000, 7 * 86_400_000).default(120_000),
   MAX_REQUEST_TTL_MS: int(1_000, 30 * 86_400_000).default(86_400_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose', 'silent']).default('log'),
@@ -33,7 +33,7 @@ export interface CoordinatorConfig {
   readonly dataDir: string;
   readonly adminToken: string;
   readonly coordinatorId: string;
-  readonly attemptTimeoutMs: number;
+  readonly attemptStaggerMs: number;
   readonly requestTtlMs: number;
   readonly maxRequestTtlMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose' | 'silent';
@@ -67,7 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     dataDir: c.DATA_DIR,
     adminToken: c.ADMIN_TOKEN,
     coordinatorId: c.COORDINATOR_ID,
-    attemptTimeoutMs: c.ATTEMPT_TIMEOUT_MS,
+    attemptStaggerMs: c.ATTEMPT_STAGGER_MS,
     requestTtlMs: c.REQUEST_TTL_MS,
     maxRequestTtlMs: c.MAX_REQUEST_TTL_MS,
     logLevel: c.LOG_LEVEL,

@@ -14,8 +14,11 @@ export const NODE_LINK = Symbol('NODE_LINK');
 /** The settings the domain needs, parsed once by the app's config. */
 export interface DomainSettings {
   coordinatorId: string;
-  /** How long selected signers have to return their shares. */
-  attemptTimeoutMs: number;
+  /**
+   * How long the newest running attempt of a request has before another may start beside it (ROAST).
+   * 0 starts a new attempt as soon as t signers are ready, as in the ROAST paper.
+   */
+  attemptStaggerMs: number;
   /** Deadline of a request that names none. */
   defaultRequestTtlMs: number;
   /** Longest deadline a request may ask for. */

@@ -11,6 +11,7 @@ import {
   sha256Hex,
   sortCommitments,
   utf8,
+  verifySignatureShare,
   type CommitmentHex,
 } from '#crypto';
 import {
@@ -37,6 +38,7 @@ import {
   type CommitmentRecord,
   type Culprit,
   type KeyRecord,
+  type ShareRecord,
   type SigningRequestRecord,
 } from '../records.js';
 
@@ -64,16 +66,27 @@ export type FrameOutcome = 'accepted' | 'duplicate';
 const BLAMELESS_REFUSALS: readonly RefusalCode[] = ['NONCE_UNKNOWN', 'NONCE_CONSUMED', 'DEADLINE_PASSED'];
 /** Blameless refusals one node may make per request before it is blamed (so it cannot stall a request). */
 const MAX_BLAMELESS_REFUSALS = 3;
-/** Unused commitments one node may hold per request. */
-const MAX_LIVE_COMMITMENTS_PER_NODE = 4;
 /** Reasons in frames are bounded by the protocol's schemas. */
 const reasonText = (text: string): string => (text.length <= 500 ? text : `${text.slice(0, 497)}...`);
 
 const commitmentHash = (c: { hiding: string; binding: string }): string => sha256Hex(`${c.hiding}${c.binding}`);
+const sameCommitment = (a: { hiding: string; binding: string }, b: { hiding: string; binding: string }) =>
+  a.hiding === b.hiding && a.binding === b.binding;
+const isExcluded = (request: SigningRequestRecord, nodeId: string): boolean => request.culprits.some((c) => c.nodeId === nodeId);
+const describeExcluded = (culprits: readonly Culprit[]): string =>
+  culprits.length === 0 ? '' : `; excluded: ${culprits.map((c) => `${c.nodeId} (${c.reason}${c.detail ? `: ${c.detail}` : ''})`).join(', ')}`;
+
+/** Thrown once a misbehaving node is excluded: its frame is answered with `error` after the state committed. */
+class Misbehaviour extends Error {
+  constructor(readonly error: DomainError) {
+    super(error.message);
+  }
+}
 
 /**
- * Runs signing requests: proposal, nonce commitments, attempts (each with its own id and commitment
- * list), share validation with named culprits, aggregation and verification, timeouts and expiry.
+ * Runs signing requests with ROAST (Ruffing et al., CCS 2022) over FROST: proposal, nonce commitments,
+ * concurrent attempts (each with its own id and commitment list), share validation with named culprits,
+ * exclusion of misbehaving signers, aggregation and verification, and expiry.
  *
  * Every event of one request is handled under that request's mutex; every state change commits in one
  * transaction together with its audit entries; frames to nodes leave only after that commit.
@@ -92,6 +105,8 @@ export class SigningService implements OnModuleDestroy {
   private readonly keyCache = new Map<string, KeyRecord>();
   /** Blameless refusals per `${requestId}:${nodeId}`; forgotten with the request. */
   private readonly refusals = new Map<string, number>();
+  /** Nodes asked for a commitment on their current connection, per request, whose answer is not in yet. */
+  private readonly proposed = new Map<string, Set<string>>();
 
   constructor(
     @Inject(STORE) private readonly store: Store,
@@ -259,7 +274,11 @@ export class SigningService implements OnModuleDestroy {
     return open.length;
   }
 
-  /** A node authenticated: resend what it may have missed and ask it for fresh commitments. */
+  /**
+   * A node authenticated. If it owes a share to a running attempt, its package is sent again (the node
+   * refuses it, blamelessly, if its nonce died with a previous process). Otherwise whatever it offered on
+   * an earlier connection is burned, since it may belong to a process that is gone, and it is asked anew.
+   */
   async onNodeConnected(nodeId: string): Promise<void> {
     const keys = await this.store.read.keys.listActiveForNode(nodeId);
     if (keys.length === 0) return;
@@ -268,62 +287,59 @@ export class SigningService implements OnModuleDestroy {
     for (const request of open) {
       await this.withRequest(request.id, async (out) => {
         const current = await this.store.read.requests.findById(request.id);
-        if (!current || isTerminalRequest(current.status)) return;
-        const active = await this.activeAttempt(this.store.read, request.id);
-        const shares = active ? await this.store.read.shares.listForAttempt(request.id, active.id) : [];
-        if (active && active.participants.includes(nodeId) && !shares.some((s) => s.nodeId === nodeId)) {
-          // Its package may have been lost with the old connection; the node refuses it if its nonce is gone.
-          out.push([nodeId, this.packageFrame(current, active)]);
-        } else {
-          // Unassigned commitments offered on an earlier connection may belong to a process that is gone.
-          await this.store.transaction((tx) => tx.commitments.burnForRequest(request.id, nodeId));
+        if (!current || isTerminalRequest(current.status) || isExcluded(current, nodeId)) return;
+        this.proposed.get(request.id)?.delete(nodeId);
+        const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
+        const owed = live.find((c) => c.status === 'assigned');
+        const attempt = owed?.attemptId ? await this.store.read.attempts.findById(request.id, owed.attemptId) : null;
+        if (attempt?.status === 'signing') {
+          out.push([nodeId, this.packageFrame(current, attempt)]);
+          return;
         }
+        if (live.length > 0) await this.store.transaction((tx) => tx.commitments.burnForRequest(request.id, nodeId));
         await this.propose(request.id, out, nodeId);
+        await this.maybeStartAttempt(request.id, await this.keyOf(current.keyId), out);
       });
     }
   }
 
-  // ------------------------------------------------------------------ node frames
+  // ------------------------------------------------------------------ node frames (ROAST, see docs/protocol.md §7)
 
+  /** A node's first commitment to a request, or a fresh one after a blameless refusal or a reconnect. */
   async handleCommit(nodeId: string, frame: RequestCommitFrame): Promise<FrameOutcome> {
-    return this.withRequest(frame.requestId, (out) => this.acceptCommitment(nodeId, frame.requestId, frame.commitment, out));
+    return this.withRequest(frame.requestId, async (out) => {
+      const { request, key } = await this.openRequest(frame.requestId);
+      const member = this.member(key, nodeId);
+      this.assertNotExcluded(request, nodeId);
+      const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
+      if (live.some((c) => c.status === 'ready' && sameCommitment(c, frame.commitment))) return 'duplicate';
+      if (live.length > 0) {
+        // ROAST: a node is either ready (one commitment) or owes one attempt a share; a further commitment
+        // is a second nonce offered for the same slot, which only a misbehaving node sends.
+        const owed = live.find((c) => c.status === 'assigned');
+        const detail = owed ? `a new commitment while it owes attempt ${owed.attemptId} a share` : 'a second commitment while its first is unused';
+        return this.misbehaved(
+          request,
+          { nodeId, reason: 'unsolicited_frame', detail, ...(owed?.attemptId ? { attemptId: owed.attemptId } : {}) },
+          new DomainError('COMMITMENT_CONFLICT', detail),
+          out,
+        );
+      }
+      return this.acceptCommitment(request, key, member.identifier, nodeId, frame.commitment, out);
+    });
   }
 
   async handleDecline(nodeId: string, frame: RequestDeclineFrame): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
-      const { request, key } = await this.openRequest(frame.requestId);
-      this.member(key, nodeId);
-      // Already excluded (declined before, or blamed): nothing changes.
-      if (request.culprits.some((c) => c.nodeId === nodeId)) return 'duplicate';
-      const culprit: Culprit = { nodeId, reason: 'declined', detail: `${frame.code}: ${frame.reason}` };
-      // A selected signer that declines ends its attempt at once rather than letting it time out.
-      const active = await this.activeAttempt(this.store.read, request.id);
-      const shares = active ? await this.store.read.shares.listForAttempt(request.id, active.id) : [];
-      const endsAttempt = active !== null && active.participants.includes(nodeId) && !shares.some((s) => s.nodeId === nodeId);
-      const reason = `node ${nodeId} declined: ${frame.code}`;
-      await this.store.transaction(async (tx) => {
-        const now = new Date();
-        if (endsAttempt) {
-          await tx.attempts.update(request.id, active.id, { status: 'failed', endedAt: now, failureReason: reason });
-          await tx.commitments.burnForAttempt(request.id, active.id);
-        }
-        await tx.commitments.burnForRequest(request.id, nodeId);
-        await tx.requests.update(request.id, {
-          culprits: [...request.culprits, culprit],
-          ...(endsAttempt ? { status: 'committing' as const } : {}),
-          updatedAt: now,
-        });
+      const { request } = await this.openRequest(frame.requestId);
+      this.member(await this.keyOf(request.keyId), nodeId);
+      if (isExcluded(request, nodeId)) return 'duplicate';
+      await this.exclude(request, [{ nodeId, reason: 'declined', detail: `${frame.code}: ${frame.reason}` }], out, async (tx) => {
         await tx.audit.append({
-          ...this.event({ kind: 'node', id: nodeId }, 'request.declined', 'success', request, endsAttempt ? active.id : null, nodeId),
-          details: { code: frame.code, reason: frame.reason, endedAttempt: endsAttempt },
+          ...this.event({ kind: 'node', id: nodeId }, 'request.declined', 'success', request, null, nodeId),
+          details: { code: frame.code, reason: frame.reason },
         });
       });
-      if (endsAttempt) {
-        this.timers.clear(`attempt:${active.id}`);
-        for (const p of active.participants) {
-          if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: active.id, reason: reasonText(reason) }]);
-        }
-      }
       await this.settle(request.id, out);
       return 'accepted';
     });
@@ -331,72 +347,80 @@ export class SigningService implements OnModuleDestroy {
 
   async handleShare(nodeId: string, frame: AttemptShareFrame): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
-      const { request, attempt, index } = await this.liveAttempt(frame.requestId, frame.attemptId, nodeId);
-      const commitment = attempt.commitments[index]!;
-      const outcome = await this.store.transaction(async (tx): Promise<FrameOutcome> => {
-        const { inserted, existing } = await tx.shares.insertOrGet({
+      const { request, key } = await this.openRequest(frame.requestId);
+      const member = this.member(key, nodeId);
+      this.assertNotExcluded(request, nodeId);
+      const attempt = await this.owedAttempt(request, nodeId, frame.attemptId, out);
+      try {
+        getSuite(key.suite).assertScalar(frame.share, 'signature share');
+      } catch (e) {
+        const detail = `malformed share: ${(e as Error).message}`;
+        return this.misbehaved(request, { nodeId, reason: 'malformed_share', attemptId: attempt.id, detail }, new DomainError('SHARE_MALFORMED', detail), out);
+      }
+      const late = attempt.status !== 'signing';
+      await this.store.transaction(async (tx) => {
+        await tx.shares.insertOrGet({
           attemptId: attempt.id,
           requestId: request.id,
           nodeId,
-          identifier: commitment.identifier,
+          identifier: member.identifier,
           share: frame.share,
           valid: null,
           receivedAt: new Date(),
         });
-        if (!inserted) {
-          if (existing?.share === frame.share) return 'duplicate';
-          throw new DomainError('SHARE_CONFLICT', 'a different share was already received from this node for this attempt', {
-            attemptId: attempt.id,
-          });
-        }
         await tx.commitments.markUsed(request.id, attempt.id, nodeId);
         await tx.audit.append({
           ...this.event({ kind: 'node', id: nodeId }, 'share.received', 'success', request, attempt.id, nodeId),
-          details: { identifier: commitment.identifier, shareHash: sha256Hex(frame.share) },
+          details: { identifier: member.identifier, shareHash: sha256Hex(frame.share), ...(late ? { attemptStatus: attempt.status } : {}) },
         });
-        return 'accepted';
       });
-      if (outcome === 'duplicate') return outcome;
-      if (frame.nextCommitment) {
-        try {
-          await this.acceptCommitment(nodeId, request.id, frame.nextCommitment, out);
-        } catch (e) {
-          // The share stands; only the offered next commitment is refused.
-          if (!(e instanceof DomainError)) throw e;
-          out.push([nodeId, { type: 'error', code: e.code, message: `nextCommitment: ${e.message}`, inReplyTo: 'attempt.share', requestId: request.id, attemptId: attempt.id }]);
-        }
+      if (!late) {
+        const shares = await this.store.read.shares.listForAttempt(request.id, attempt.id);
+        if (shares.length === attempt.participants.length) await this.finishAttempt(request.id, attempt.id, out);
       }
-      const shares = await this.store.read.shares.listForAttempt(request.id, attempt.id);
-      if (shares.length === attempt.participants.length) await this.finishAttempt(request.id, attempt.id, out);
+      const now = await this.store.read.requests.findById(request.id);
+      if (!now || isTerminalRequest(now.status) || isExcluded(now, nodeId)) return 'accepted';
+      if (frame.nextCommitment) {
+        // ROAST: the answer to one attempt makes the node ready for the next.
+        await this.acceptCommitment(now, key, member.identifier, nodeId, frame.nextCommitment, out);
+      } else {
+        await this.propose(request.id, out, nodeId);
+      }
       return 'accepted';
     });
   }
 
   async handleRefuse(nodeId: string, frame: AttemptRefuseFrame): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
-      const { request, attempt } = await this.liveAttempt(frame.requestId, frame.attemptId, nodeId);
+      const { request, key } = await this.openRequest(frame.requestId);
+      this.member(key, nodeId);
+      this.assertNotExcluded(request, nodeId);
+      const attempt = await this.owedAttempt(request, nodeId, frame.attemptId, out);
       const counter = `${request.id}:${nodeId}`;
       const count = (this.refusals.get(counter) ?? 0) + 1;
       this.refusals.set(counter, count);
       const blameless = BLAMELESS_REFUSALS.includes(frame.code) && count <= MAX_BLAMELESS_REFUSALS;
-      const reason = `node ${nodeId} refused the signing package: ${frame.code} (${frame.reason})`;
-      await this.store.transaction(async (tx) => {
-        const now = new Date();
-        await tx.attempts.update(request.id, attempt.id, { status: 'failed', endedAt: now, failureReason: reason });
-        await tx.commitments.burnForAttempt(request.id, attempt.id);
-        const culprits = blameless
-          ? request.culprits
-          : [...request.culprits, { nodeId, reason: 'refused_package' as const, attemptId: attempt.id, detail: frame.code }];
-        await tx.requests.update(request.id, { status: 'committing', culprits, updatedAt: now });
+      const refused = async (tx: Repositories) => {
         await tx.audit.append({
           ...this.event({ kind: 'node', id: nodeId }, 'attempt.refused', 'failure', request, attempt.id, nodeId),
           details: { code: frame.code, reason: frame.reason, blamed: !blameless },
         });
-      });
-      this.timers.clear(`attempt:${attempt.id}`);
-      for (const p of attempt.participants) {
-        if (p !== nodeId) out.push([p, { type: 'attempt.abort', requestId: request.id, attemptId: attempt.id, reason: reasonText(reason) }]);
+      };
+      if (!blameless) {
+        await this.exclude(request, [{ nodeId, reason: 'refused_package', attemptId: attempt.id, detail: frame.code }], out, refused);
+        await this.settle(request.id, out);
+        return 'accepted';
       }
+      // The node lost its nonce (a restart, say): the attempt cannot complete, and nobody is to blame.
+      const reason = `node ${nodeId} refused the signing package: ${frame.code} (${frame.reason})`;
+      const ends = attempt.status === 'signing';
+      await this.store.transaction(async (tx) => {
+        const now = new Date();
+        await tx.commitments.burnForRequest(request.id, nodeId);
+        if (ends) await this.endAttempt(tx, request, attempt, 'failed', reason, now);
+        await refused(tx);
+      });
+      if (ends) this.abortFrames(request.id, attempt, reason, [nodeId], out);
       await this.settle(request.id, out);
       return 'accepted';
     });
@@ -404,29 +428,28 @@ export class SigningService implements OnModuleDestroy {
 
   // ------------------------------------------------------------------ steps (run under the request's mutex)
 
-  private async acceptCommitment(nodeId: string, requestId: string, c: NonceCommitment, out: Outbox): Promise<FrameOutcome> {
-    const { request, key } = await this.openRequest(requestId);
-    const member = this.member(key, nodeId);
-    const excluded = request.culprits.find((x) => x.nodeId === nodeId);
-    if (excluded) {
-      throw new DomainError('NOT_IN_SIGNER_SET', `node is excluded from this request (${excluded.reason})`);
-    }
-    if (c.identifier !== member.identifier) {
-      throw new DomainError('IDENTIFIER_MISMATCH', 'commitment identifier is not the one this node holds in the key');
+  /**
+   * Validates and stores a commitment that makes the node ready (ROAST's R). A commitment with the wrong
+   * identifier, an invalid element, or one ever used with this key gets the node excluded.
+   */
+  private async acceptCommitment(
+    request: SigningRequestRecord,
+    key: KeyRecord,
+    identifier: string,
+    nodeId: string,
+    c: NonceCommitment,
+    out: Outbox,
+  ): Promise<FrameOutcome> {
+    const bad = (reason: 'invalid_commitment' | 'reused_commitment', code: 'IDENTIFIER_MISMATCH' | 'COMMITMENT_INVALID' | 'COMMITMENT_REUSED', detail: string) =>
+      this.misbehaved(request, { nodeId, reason, detail }, new DomainError(code, detail), out);
+    if (c.identifier !== identifier) {
+      return bad('invalid_commitment', 'IDENTIFIER_MISMATCH', 'commitment identifier is not the one this node holds in the key');
     }
     try {
       assertValidCommitment(key.publicPackage, c);
     } catch (e) {
-      if (e instanceof CryptoValidationError) {
-        await this.recordRejectedCommitment(request, nodeId, 'invalid', e.message);
-        throw new DomainError('COMMITMENT_INVALID', e.message);
-      }
+      if (e instanceof CryptoValidationError) return bad('invalid_commitment', 'COMMITMENT_INVALID', e.message);
       throw e;
-    }
-    const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
-    if (live.some((l) => l.hiding === c.hiding && l.binding === c.binding)) return 'duplicate';
-    if (live.length >= MAX_LIVE_COMMITMENTS_PER_NODE) {
-      throw new DomainError('COMMITMENT_CONFLICT', `node already holds ${live.length} unused commitments for this request`);
     }
     const record: CommitmentRecord = {
       id: randomUUID(),
@@ -451,70 +474,147 @@ export class SigningService implements OnModuleDestroy {
       });
     } catch (e) {
       if (e instanceof CommitmentReusedError) {
-        await this.recordRejectedCommitment(request, nodeId, 'reused', commitmentHash(c));
-        throw new DomainError('COMMITMENT_REUSED', 'this nonce commitment was already used with this key');
+        return bad('reused_commitment', 'COMMITMENT_REUSED', `nonce commitment ${commitmentHash(c)} was already used with this key`);
       }
       throw e;
     }
+    this.proposed.get(request.id)?.delete(nodeId);
     await this.maybeStartAttempt(request.id, key, out);
     return 'accepted';
   }
 
-  private async recordRejectedCommitment(request: SigningRequestRecord, nodeId: string, why: string, detail: string) {
-    await this.store.transaction((tx) =>
-      tx.audit.append({
-        ...this.event({ kind: 'node', id: nodeId }, 'commitment.rejected', 'failure', request, null, nodeId),
-        details: { reason: why, detail },
-      }),
-    );
+  /**
+   * The attempt a share or refusal answers, which must be one the node owes an answer: in this request,
+   * listing the node, its commitment assigned there and not yet answered. Anything else is a frame the
+   * coordinator never asked for, and gets the node excluded.
+   */
+  private async owedAttempt(request: SigningRequestRecord, nodeId: string, attemptId: string, out: Outbox): Promise<AttemptRecord> {
+    const unsolicited = (code: 'ATTEMPT_NOT_FOUND' | 'NOT_IN_SIGNER_SET' | 'SHARE_CONFLICT', detail: string, attempt?: string): Promise<never> =>
+      this.misbehaved(request, { nodeId, reason: 'unsolicited_frame', detail, ...(attempt ? { attemptId: attempt } : {}) }, new DomainError(code, detail), out);
+    const attempt = await this.store.read.attempts.findById(request.id, attemptId);
+    if (!attempt) {
+      const elsewhere = await this.store.read.attempts.findByIdAnyRequest(attemptId);
+      return unsolicited('ATTEMPT_NOT_FOUND', elsewhere ? `an answer for attempt ${attemptId} of another request` : `an answer for unknown attempt ${attemptId}`);
+    }
+    if (!attempt.participants.includes(nodeId)) {
+      return unsolicited('NOT_IN_SIGNER_SET', `an answer for attempt ${attempt.seq}, which it is not in`, attempt.id);
+    }
+    const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
+    if (!live.some((c) => c.status === 'assigned' && c.attemptId === attempt.id)) {
+      return unsolicited('SHARE_CONFLICT', `a second answer for attempt ${attempt.seq}`, attempt.id);
+    }
+    return attempt;
   }
 
-  /** Starts an attempt when t eligible signers have a ready commitment and none is running. */
+  /**
+   * Starts attempts (ROAST): whenever t eligible, connected signers are ready, with the earliest-ready t.
+   * While an attempt runs, the next one waits `attemptStaggerMs` after it started, so a healthy attempt
+   * is not doubled; a stalled one is not waited for longer than that. A signer whose share in a running
+   * attempt has not been checked yet is checked before it joins another, so a node that sent an invalid
+   * share blocks at most one attempt: with t honest signers a request needs at most n-t+1 attempts.
+   */
   private async maybeStartAttempt(requestId: string, key: KeyRecord, out: Outbox): Promise<void> {
-    const started = await this.store.transaction(async (tx) => {
-      const request = await tx.requests.findByIdForUpdate(requestId);
-      if (!request || (request.status !== 'pending' && request.status !== 'committing')) return null;
-      const excluded = new Set(request.culprits.map((c) => c.nodeId));
-      // The newest ready commitment of each eligible, connected node; earliest-ready nodes first.
-      const latest = new Map<string, CommitmentRecord>();
-      for (const c of await tx.commitments.listReady(requestId)) {
-        if (!excluded.has(c.nodeId) && this.link.isConnected(c.nodeId)) latest.set(c.nodeId, c);
+    for (;;) {
+      const request = await this.store.read.requests.findById(requestId);
+      if (!request || isTerminalRequest(request.status)) return;
+      const ready = await this.readySigners(request);
+      if (ready.length < key.threshold) return;
+      const running = (await this.store.read.attempts.listForRequest(requestId)).filter((a) => a.status === 'signing');
+      const newest = Math.max(...running.map((a) => a.startedAt.getTime()));
+      const waitUntil = newest + this.settings.attemptStaggerMs;
+      if (running.length > 0 && waitUntil > Date.now()) {
+        this.timers.schedule(`stagger:${requestId}`, new Date(waitUntil), () =>
+          this.withRequest(requestId, (next) => this.maybeStartAttempt(requestId, key, next)),
+        );
+        return;
       }
-      if (latest.size < key.threshold) return null;
-      const chosen = [...latest.values()].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime()).slice(0, key.threshold);
-      const sorted = sortCommitments(key.suite, chosen);
+      const chosen = ready.slice(0, key.threshold);
+      if (await this.excludeUnverified(request, key, running, chosen.map((c) => c.nodeId), out)) {
+        await this.settle(requestId, out, false);
+        continue;
+      }
+      await this.startAttempt(request, key, chosen, out);
+    }
+  }
+
+  /** Eligible, connected nodes' ready commitments, earliest first (one per node). */
+  private async readySigners(request: SigningRequestRecord): Promise<CommitmentRecord[]> {
+    const seen = new Set<string>();
+    const ready: CommitmentRecord[] = [];
+    for (const c of await this.store.read.commitments.listReady(request.id)) {
+      if (seen.has(c.nodeId) || isExcluded(request, c.nodeId) || !this.link.isConnected(c.nodeId)) continue;
+      seen.add(c.nodeId);
+      ready.push(c);
+    }
+    return ready;
+  }
+
+  /** Verifies the not-yet-judged shares that `nodes` sent to running attempts; excludes their senders if invalid. */
+  private async excludeUnverified(request: SigningRequestRecord, key: KeyRecord, running: AttemptRecord[], nodes: string[], out: Outbox): Promise<boolean> {
+    const message = hexToBytes(request.message);
+    const verdicts: { attempt: AttemptRecord; share: ShareRecord; valid: boolean }[] = [];
+    for (const attempt of running) {
+      for (const share of await this.store.read.shares.listForAttempt(request.id, attempt.id)) {
+        if (share.valid !== null || !nodes.includes(share.nodeId)) continue;
+        const valid = verifySignatureShare(key.publicPackage, attempt.commitments, message, share.identifier, share.share);
+        verdicts.push({ attempt, share, valid });
+      }
+    }
+    if (verdicts.length === 0) return false;
+    const invalid = verdicts.filter((v) => !v.valid);
+    const judge = async (tx: Repositories) => {
+      for (const v of verdicts) await tx.shares.setValidity(request.id, v.attempt.id, v.share.nodeId, v.valid);
+      for (const v of invalid) {
+        await tx.audit.append({
+          ...this.event(SYSTEM_ACTOR, 'share.rejected', 'failure', request, v.attempt.id, v.share.nodeId),
+          details: { culprit: v.share.nodeId, reason: 'invalid_share', identifier: v.share.identifier, shareHash: sha256Hex(v.share.share) },
+        });
+      }
+    };
+    if (invalid.length === 0) {
+      await this.store.transaction(judge);
+      return false;
+    }
+    await this.exclude(request, invalid.map((v) => ({ nodeId: v.share.nodeId, reason: 'invalid_share' as const, attemptId: v.attempt.id })), out, judge);
+    return true;
+  }
+
+  private async startAttempt(request: SigningRequestRecord, key: KeyRecord, chosen: CommitmentRecord[], out: Outbox): Promise<void> {
+    const sorted = sortCommitments(key.suite, chosen);
+    const attempt = await this.store.transaction(async (tx) => {
+      const locked = (await tx.requests.findByIdForUpdate(request.id))!;
       const now = new Date();
-      const attempt: AttemptRecord = {
+      const started: AttemptRecord = {
         id: randomUUID(),
-        requestId,
-        seq: request.attemptCount + 1,
+        requestId: request.id,
+        seq: locked.attemptCount + 1,
         status: 'signing',
         participants: sorted.map((c) => c.nodeId),
         commitments: sorted.map(({ identifier, hiding, binding }): CommitmentHex => ({ identifier, hiding, binding })),
-        deadline: new Date(Math.min(now.getTime() + this.settings.attemptTimeoutMs, request.deadline.getTime())),
+        // ROAST needs no per-attempt timeout: a stalled attempt is overtaken by the next one.
+        deadline: locked.deadline,
         startedAt: now,
         endedAt: null,
         failureReason: null,
       };
-      await tx.attempts.insert(attempt);
-      await tx.commitments.assign(requestId, sorted.map((c) => c.id), attempt.id);
-      await tx.requests.update(requestId, { status: 'signing', attemptCount: attempt.seq, updatedAt: now });
+      await tx.attempts.insert(started);
+      await tx.commitments.assign(request.id, sorted.map((c) => c.id), started.id);
+      await tx.requests.update(request.id, { status: 'signing', attemptCount: started.seq, updatedAt: now });
       await tx.audit.append({
-        ...this.event(SYSTEM_ACTOR, 'attempt.started', 'success', request, attempt.id),
+        ...this.event(SYSTEM_ACTOR, 'attempt.started', 'success', request, started.id),
         details: {
-          seq: attempt.seq,
-          participants: attempt.participants,
-          commitmentListHash: sha256Hex(canonicalJson(attempt.commitments)),
-          deadline: attempt.deadline.toISOString(),
+          seq: started.seq,
+          participants: started.participants,
+          commitmentListHash: sha256Hex(canonicalJson(started.commitments)),
+          deadline: started.deadline.toISOString(),
         },
       });
-      return { request, attempt };
+      return started;
     });
-    if (!started) return;
-    for (const nodeId of started.attempt.participants) out.push([nodeId, this.packageFrame(started.request, started.attempt)]);
-    this.timers.schedule(`attempt:${started.attempt.id}`, started.attempt.deadline, () => this.onAttemptDeadline(requestId, started.attempt.id));
+    for (const nodeId of attempt.participants) out.push([nodeId, this.packageFrame(request, attempt)]);
   }
 
+  /** All t shares are in: aggregate on the optimistic path; on failure name and exclude every culprit. */
   private async finishAttempt(requestId: string, attemptId: string, out: Outbox): Promise<void> {
     const request = (await this.store.read.requests.findById(requestId))!;
     const attempt = (await this.store.read.attempts.findById(requestId, attemptId))!;
@@ -522,36 +622,36 @@ export class SigningService implements OnModuleDestroy {
     const shares = await this.store.read.shares.listForAttempt(requestId, attemptId);
     const byIdentifier = Object.fromEntries(shares.map((s) => [s.identifier, s.share]));
     const result = aggregateOrBlame(key.publicPackage, attempt.commitments, hexToBytes(request.message), byIdentifier);
-    this.timers.clear(`attempt:${attemptId}`);
     if (result.ok) {
+      const others = (await this.store.read.attempts.listForRequest(requestId)).filter((a) => a.status === 'signing' && a.id !== attemptId);
       await this.store.transaction(async (tx) => {
         const now = new Date();
         for (const s of shares) await tx.shares.setValidity(requestId, attemptId, s.nodeId, true);
         await tx.attempts.update(requestId, attemptId, { status: 'completed', endedAt: now });
+        for (const a of others) await tx.attempts.update(requestId, a.id, { status: 'aborted', endedAt: now, failureReason: `attempt ${attempt.seq} completed the request` });
         await tx.commitments.burnForRequest(requestId);
         await tx.requests.update(requestId, { status: 'completed', signature: result.signature, completedAt: now, updatedAt: now });
         await tx.audit.append({
           ...this.event(SYSTEM_ACTOR, 'signature.produced', 'success', request, attemptId),
-          details: { signature: result.signature, groupPublicKey: key.groupPublicKey, messageHash: sha256Hex(hexToBytes(request.message)) },
+          details: {
+            signature: result.signature,
+            groupPublicKey: key.groupPublicKey,
+            messageHash: sha256Hex(hexToBytes(request.message)),
+            attempts: request.attemptCount,
+          },
         });
       });
       this.closeRequest(request, key, 'completed', undefined, out);
       return;
     }
-    const byNode = new Map(shares.map((s) => [s.identifier, s]));
-    const blamed: Culprit[] = result.culprits.map((c) => ({
-      nodeId: byNode.get(c.identifier)!.nodeId,
-      reason: c.reason,
-      attemptId,
-    }));
-    await this.store.transaction(async (tx) => {
+    const byIdentifierRecord = new Map(shares.map((s) => [s.identifier, s]));
+    const blamed: Culprit[] = result.culprits.map((c) => ({ nodeId: byIdentifierRecord.get(c.identifier)!.nodeId, reason: c.reason, attemptId }));
+    await this.exclude(request, blamed, out, async (tx) => {
       const now = new Date();
       for (const s of shares) {
         await tx.shares.setValidity(requestId, attemptId, s.nodeId, !result.culprits.some((c) => c.identifier === s.identifier));
       }
-      await tx.attempts.update(requestId, attemptId, { status: 'failed', endedAt: now, failureReason: result.message });
-      await tx.commitments.burnForAttempt(requestId, attemptId);
-      await tx.requests.update(requestId, { status: 'committing', culprits: [...request.culprits, ...blamed], updatedAt: now });
+      await this.endAttempt(tx, request, attempt, 'failed', result.message, now);
       for (const c of blamed) {
         const share = shares.find((s) => s.nodeId === c.nodeId)!;
         await tx.audit.append({
@@ -559,36 +659,64 @@ export class SigningService implements OnModuleDestroy {
           details: { culprit: c.nodeId, reason: c.reason, identifier: share.identifier, shareHash: sha256Hex(share.share) },
         });
       }
-      await tx.audit.append({
-        ...this.event(SYSTEM_ACTOR, 'attempt.failed', 'failure', request, attemptId),
-        details: { reason: result.message, culprits: blamed.map((c) => c.nodeId) },
-      });
     });
     await this.settle(requestId, out);
   }
 
-  private async onAttemptDeadline(requestId: string, attemptId: string): Promise<void> {
-    await this.withRequest(requestId, async (out) => {
-      const request = await this.store.read.requests.findById(requestId);
-      const attempt = await this.store.read.attempts.findById(requestId, attemptId);
-      if (!request || !attempt || attempt.status !== 'signing' || isTerminalRequest(request.status)) return;
-      const shares = await this.store.read.shares.listForAttempt(requestId, attemptId);
-      const silent = attempt.participants.filter((p) => !shares.some((s) => s.nodeId === p));
-      const reason = `no share in time from ${silent.join(', ')}`;
-      await this.store.transaction(async (tx) => {
-        const now = new Date();
-        await tx.attempts.update(requestId, attemptId, { status: 'timed_out', endedAt: now, failureReason: reason });
-        await tx.commitments.burnForAttempt(requestId, attemptId);
-        const culprits = [...request.culprits, ...silent.map((nodeId): Culprit => ({ nodeId, reason: 'unresponsive', attemptId }))];
-        await tx.requests.update(requestId, { status: 'committing', culprits, updatedAt: now });
-        await tx.audit.append({
-          ...this.event(SYSTEM_ACTOR, 'attempt.timed_out', 'failure', request, attemptId),
-          details: { silent, seq: attempt.seq },
-        });
-      });
-      for (const p of attempt.participants) out.push([p, { type: 'attempt.abort', requestId, attemptId, reason: reasonText(reason) }]);
-      await this.settle(requestId, out);
+  /** Ends a running attempt inside `tx` (its members who still owe an answer keep owing it) and audits it. */
+  private async endAttempt(tx: Repositories, request: SigningRequestRecord, attempt: AttemptRecord, status: 'failed' | 'aborted', reason: string, now: Date): Promise<void> {
+    await tx.attempts.update(request.id, attempt.id, { status, endedAt: now, failureReason: reason });
+    const stillRunning = (await tx.attempts.listForRequest(request.id)).some((a) => a.status === 'signing');
+    if (!stillRunning) await tx.requests.update(request.id, { status: 'committing', updatedAt: now });
+    await tx.audit.append({
+      ...this.event(SYSTEM_ACTOR, 'attempt.failed', 'failure', request, attempt.id),
+      details: { reason, seq: attempt.seq, status },
     });
+  }
+
+  private abortFrames(requestId: string, attempt: AttemptRecord, reason: string, skip: string[], out: Outbox): void {
+    for (const p of attempt.participants) {
+      if (!skip.includes(p)) out.push([p, { type: 'attempt.abort', requestId, attemptId: attempt.id, reason: reasonText(reason) }]);
+    }
+  }
+
+  /**
+   * ROAST's mark(i), for several nodes at once, in one transaction with `also`: each is excluded from the
+   * request for good, its unused commitments burn, and every running attempt it is in ends (it cannot
+   * complete without it).
+   */
+  private async exclude(request: SigningRequestRecord, culprits: Culprit[], out: Outbox, also?: (tx: Repositories) => Promise<void>): Promise<void> {
+    const current = (await this.store.read.requests.findById(request.id))!;
+    if (isTerminalRequest(current.status)) return;
+    const fresh = culprits.filter((c, i) => !isExcluded(current, c.nodeId) && culprits.findIndex((d) => d.nodeId === c.nodeId) === i);
+    const running = (await this.store.read.attempts.listForRequest(request.id)).filter((a) => a.status === 'signing');
+    const ended = running.filter((a) => fresh.some((c) => a.participants.includes(c.nodeId)));
+    await this.store.transaction(async (tx) => {
+      const now = new Date();
+      if (also) await also(tx);
+      for (const c of fresh) await tx.commitments.burnForRequest(request.id, c.nodeId);
+      await tx.requests.update(request.id, { culprits: [...current.culprits, ...fresh], updatedAt: now });
+      for (const a of ended) {
+        const who = fresh.filter((c) => a.participants.includes(c.nodeId)).map((c) => c.nodeId);
+        const latest = await tx.attempts.findById(request.id, a.id);
+        if (latest?.status === 'signing') await this.endAttempt(tx, request, a, 'failed', `excluded signer(s) in this attempt: ${who.join(', ')}`, now);
+      }
+      for (const c of fresh) {
+        await tx.audit.append({
+          ...this.event(SYSTEM_ACTOR, 'signer.excluded', 'failure', request, c.attemptId ?? null, c.nodeId),
+          details: { reason: c.reason, detail: c.detail ?? null, endedAttempts: ended.filter((a) => a.participants.includes(c.nodeId)).map((a) => a.id) },
+        });
+      }
+    });
+    for (const c of fresh) this.proposed.get(request.id)?.delete(c.nodeId);
+    for (const a of ended) this.abortFrames(request.id, a, 'a signer of this attempt was excluded', fresh.map((c) => c.nodeId), out);
+  }
+
+  /** Excludes the node, carries on with the request, then has the gateway answer it with `error`. */
+  private async misbehaved(request: SigningRequestRecord, culprit: Culprit, error: DomainError, out: Outbox): Promise<never> {
+    await this.exclude(request, [culprit], out);
+    await this.settle(request.id, out);
+    throw new Misbehaviour(new DomainError(error.code, `excluded from request ${request.id}: ${error.message}`, error.details));
   }
 
   private async onRequestDeadline(requestId: string): Promise<void> {
@@ -597,12 +725,9 @@ export class SigningService implements OnModuleDestroy {
       if (!request || isTerminalRequest(request.status)) return;
       const key = await this.keyOf(request.keyId);
       const attempts = await this.store.read.attempts.listForRequest(requestId);
-      const answered = new Set<string>(request.culprits.map((c) => c.nodeId));
-      for (const a of attempts) a.participants.forEach((p) => answered.add(p));
-      const ready = await this.store.read.commitments.listReady(requestId);
-      ready.forEach((c) => answered.add(c.nodeId));
-      const silent = key.members.map((m) => m.nodeId).filter((n) => !answered.has(n));
-      const reason = `deadline passed after ${attempts.length} attempt(s)` + (silent.length ? `; never answered: ${silent.join(', ')}` : '');
+      const silent = await this.neverAnswered(request, key);
+      const reason =
+        `deadline passed after ${attempts.length} attempt(s)` + describeExcluded(request.culprits) + (silent.length ? `; never answered: ${silent.join(', ')}` : '');
       await this.endRequest(request, key, {
         status: 'expired',
         code: 'REQUEST_EXPIRED',
@@ -610,21 +735,39 @@ export class SigningService implements OnModuleDestroy {
         culprits: [...request.culprits, ...silent.map((nodeId): Culprit => ({ nodeId, reason: 'unresponsive' }))],
         attemptStatus: 'timed_out',
         attemptReason: 'request deadline passed',
-        details: { reason, silent },
+        details: { reason, silent, attempts: attempts.length },
       }, out);
     });
   }
 
-  /** After a setback: fail the request if fewer than t eligible signers remain, else try another attempt. */
-  private async settle(requestId: string, out: Outbox): Promise<void> {
+  /** Members not excluded that never committed, or that still owe an attempt their share. */
+  private async neverAnswered(request: SigningRequestRecord, key: KeyRecord): Promise<string[]> {
+    const attempts = await this.store.read.attempts.listForRequest(request.id);
+    const ready = new Set((await this.store.read.commitments.listReady(request.id)).map((c) => c.nodeId));
+    const silent: string[] = [];
+    for (const m of key.members) {
+      if (isExcluded(request, m.nodeId)) continue;
+      const live = await this.store.read.commitments.listLiveForNode(request.id, m.nodeId);
+      const owes = live.some((c) => c.status === 'assigned');
+      const everIn = attempts.some((a) => a.participants.includes(m.nodeId));
+      if (owes || (!everIn && !ready.has(m.nodeId))) silent.push(m.nodeId);
+    }
+    return silent;
+  }
+
+  /**
+   * After a change: fail the request once fewer than t members remain non-excluded (ROAST: |M| > n-t);
+   * otherwise ask idle members for commitments and start what can start.
+   */
+  private async settle(requestId: string, out: Outbox, start = true): Promise<void> {
     const request = (await this.store.read.requests.findById(requestId))!;
     if (isTerminalRequest(request.status)) return;
     const key = await this.keyOf(request.keyId);
-    const excluded = new Set(request.culprits.map((c) => c.nodeId));
-    const eligible = key.members.filter((m) => !excluded.has(m.nodeId)).length;
+    const eligible = key.members.filter((m) => !isExcluded(request, m.nodeId)).length;
     if (eligible < key.threshold) {
-      const who = request.culprits.map((c) => `${c.nodeId} (${c.reason})`).join(', ');
-      const reason = `only ${eligible} of the ${key.threshold} required signers remain; excluded: ${who}`;
+      const silent = await this.neverAnswered(request, key);
+      const reason =
+        `only ${eligible} of the ${key.threshold} required signers remain` + describeExcluded(request.culprits) + (silent.length ? `; never answered: ${silent.join(', ')}` : '');
       await this.endRequest(request, key, {
         status: 'failed',
         code: 'NOT_ENOUGH_SIGNERS',
@@ -632,24 +775,28 @@ export class SigningService implements OnModuleDestroy {
         culprits: request.culprits,
         attemptStatus: 'failed',
         attemptReason: 'not enough signers remain',
-        details: { code: 'NOT_ENOUGH_SIGNERS', reason, culprits: request.culprits.map((c) => ({ ...c })) },
+        details: { code: 'NOT_ENOUGH_SIGNERS', reason, culprits: request.culprits.map((c) => ({ ...c })), silent },
       }, out);
       return;
     }
     await this.propose(requestId, out);
-    await this.maybeStartAttempt(requestId, key, out);
+    if (start) await this.maybeStartAttempt(requestId, key, out);
   }
 
-  /** Sends the proposal to eligible connected members that hold no live commitment (or to one node). */
+  /**
+   * Sends the proposal to eligible connected members that are neither ready, nor owe an attempt a share,
+   * nor already asked on their current connection (or to one node, after it reconnected).
+   */
   private async propose(requestId: string, out: Outbox, onlyNode?: string): Promise<void> {
     const request = await this.store.read.requests.findById(requestId);
     if (!request || isTerminalRequest(request.status)) return;
     const key = await this.keyOf(request.keyId);
-    const excluded = new Set(request.culprits.map((c) => c.nodeId));
+    let asked = this.proposed.get(requestId);
+    if (!asked) this.proposed.set(requestId, (asked = new Set()));
     const targets: string[] = [];
     for (const m of key.members) {
       if (onlyNode !== undefined && m.nodeId !== onlyNode) continue;
-      if (excluded.has(m.nodeId) || !this.link.isConnected(m.nodeId)) continue;
+      if (isExcluded(request, m.nodeId) || !this.link.isConnected(m.nodeId) || asked.has(m.nodeId)) continue;
       const live = await this.store.read.commitments.listLiveForNode(requestId, m.nodeId);
       if (live.length > 0) continue;
       targets.push(m.nodeId);
@@ -661,6 +808,7 @@ export class SigningService implements OnModuleDestroy {
       await tx.audit.append({ ...this.event(SYSTEM_ACTOR, 'request.proposed', 'success', request), details: { nodes: targets } });
     });
     for (const nodeId of targets) {
+      asked.add(nodeId);
       out.push([
         nodeId,
         {
@@ -717,6 +865,8 @@ export class SigningService implements OnModuleDestroy {
 
   private closeRequest(request: SigningRequestRecord, key: KeyRecord, status: 'completed' | 'failed' | 'expired', reason: string | undefined, out: Outbox) {
     this.timers.clear(`request:${request.id}`);
+    this.timers.clear(`stagger:${request.id}`);
+    this.proposed.delete(request.id);
     for (const m of key.members) this.refusals.delete(`${request.id}:${m.nodeId}`);
     // Called after the final state committed; waiters re-read it from the database.
     queueMicrotask(() => this.settled.emit(request.id));
@@ -744,27 +894,9 @@ export class SigningService implements OnModuleDestroy {
     return member;
   }
 
-  private async liveAttempt(requestId: string, attemptId: string, nodeId: string) {
-    const { request } = await this.openRequest(requestId);
-    const attempt = await this.store.read.attempts.findById(requestId, attemptId);
-    if (!attempt) {
-      const elsewhere = await this.store.read.attempts.findByIdAnyRequest(attemptId);
-      throw new DomainError(
-        'ATTEMPT_NOT_FOUND',
-        elsewhere ? `attempt ${attemptId} belongs to another request` : `attempt ${attemptId} not found`,
-      );
-    }
-    if (attempt.status !== 'signing') throw new DomainError('ATTEMPT_FINISHED', `attempt ${attemptId} is ${attempt.status}`);
-    if (request.culprits.some((c) => c.nodeId === nodeId)) {
-      throw new DomainError('NOT_IN_SIGNER_SET', 'node is excluded from this request');
-    }
-    const index = attempt.participants.indexOf(nodeId);
-    if (index < 0) throw new DomainError('NOT_IN_SIGNER_SET', `node is not a signer of attempt ${attemptId}`);
-    return { request, attempt, index };
-  }
-
-  private async activeAttempt(repos: Repositories, requestId: string): Promise<AttemptRecord | null> {
-    return (await repos.attempts.listForRequest(requestId)).find((a) => a.status === 'signing') ?? null;
+  private assertNotExcluded(request: SigningRequestRecord, nodeId: string): void {
+    const excluded = request.culprits.find((c) => c.nodeId === nodeId);
+    if (excluded) throw new DomainError('NOT_IN_SIGNER_SET', `node is excluded from this request (${excluded.reason})`);
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -802,8 +934,20 @@ export class SigningService implements OnModuleDestroy {
     return { occurredAt: new Date(), actorKind: actor.kind, actorId: actor.id, action, outcome, keyId: request.keyId, requestId: request.id, attemptId, nodeId };
   }
 
-  private withRequest<T>(requestId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
-    return runThenSend(this.mutex, this.link, requestId, work);
+  /** Runs under the request's mutex; frames leave after the work; a Misbehaviour becomes its error, after them. */
+  private async withRequest<T>(requestId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
+    let rejection: DomainError | undefined;
+    const result = await runThenSend(this.mutex, this.link, requestId, async (out) => {
+      try {
+        return await work(out);
+      } catch (e) {
+        if (!(e instanceof Misbehaviour)) throw e;
+        rejection = e.error;
+        return undefined as T;
+      }
+    });
+    if (rejection) throw rejection;
+    return result;
   }
 
   private scheduleExpiry(request: SigningRequestRecord): void {
