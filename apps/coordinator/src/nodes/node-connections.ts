@@ -70,6 +70,11 @@ export class NodeConnections implements NodeLink {
     return true;
   }
 
+  /** Whether `conn` is still its node's live connection (not closed, not replaced by a newer one). */
+  isCurrent(conn: Connection): boolean {
+    return conn.nodeId !== null && this.byNode.get(conn.nodeId) === conn && conn.socket.readyState === WebSocket.OPEN;
+  }
+
   isConnected(nodeId: string): boolean {
     return this.byNode.get(nodeId)?.socket.readyState === WebSocket.OPEN;
   }

@@ -90,7 +90,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     }
     const ids = frameIds(frame);
     try {
-      const outcome = await this.dispatch(conn.nodeId, frame);
+      const outcome = await this.dispatch(conn.nodeId, frame, () => this.connections.isCurrent(conn));
       this.connections.sendTo(conn, { type: 'ack', of: frame.type, ...ids });
       if (outcome === 'duplicate') this.logger.debug(`duplicate ${frame.type} from ${conn.nodeId} acknowledged again`);
     } catch (e) {
@@ -107,16 +107,16 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     }
   }
 
-  private dispatch(nodeId: string, frame: Exclude<NodeFrame, { type: 'auth.response' }>): Promise<FrameOutcome> {
+  private dispatch(nodeId: string, frame: Exclude<NodeFrame, { type: 'auth.response' }>, current: () => boolean): Promise<FrameOutcome> {
     switch (frame.type) {
       case 'request.commit':
-        return this.signing.handleCommit(nodeId, frame);
+        return this.signing.handleCommit(nodeId, frame, current);
       case 'request.decline':
-        return this.signing.handleDecline(nodeId, frame);
+        return this.signing.handleDecline(nodeId, frame, current);
       case 'attempt.share':
-        return this.signing.handleShare(nodeId, frame);
+        return this.signing.handleShare(nodeId, frame, current);
       case 'attempt.refuse':
-        return this.signing.handleRefuse(nodeId, frame);
+        return this.signing.handleRefuse(nodeId, frame, current);
       case 'ceremony.round1':
         return this.ceremonies.handleRound1(nodeId, frame);
       case 'ceremony.round2':

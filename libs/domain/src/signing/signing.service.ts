@@ -76,6 +76,15 @@ const isExcluded = (request: SigningRequestRecord, nodeId: string): boolean => r
 const describeExcluded = (culprits: readonly Culprit[]): string =>
   culprits.length === 0 ? '' : `; excluded: ${culprits.map((c) => `${c.nodeId} (${c.reason}${c.detail ? `: ${c.detail}` : ''})`).join(', ')}`;
 
+const always = () => true;
+/**
+ * Frames wait for the request's mutex; one that came on a connection that has since closed or been
+ * replaced is dropped: the coordinator has already re-sent, on the new connection, what it still expects.
+ */
+const assertCurrent = (current: () => boolean): void => {
+  if (!current()) throw new DomainError('UNEXPECTED_FRAME', 'the connection this frame came on has closed; it is dropped');
+};
+
 /** Thrown once a misbehaving node is excluded: its frame is answered with `error` after the state committed. */
 class Misbehaviour extends Error {
   constructor(readonly error: DomainError) {
@@ -306,8 +315,9 @@ export class SigningService implements OnModuleDestroy {
   // ------------------------------------------------------------------ node frames (ROAST, see docs/protocol.md §7)
 
   /** A node's first commitment to a request, or a fresh one after a blameless refusal or a reconnect. */
-  async handleCommit(nodeId: string, frame: RequestCommitFrame): Promise<FrameOutcome> {
+  async handleCommit(nodeId: string, frame: RequestCommitFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out) => {
+      assertCurrent(current);
       const { request, key } = await this.openRequest(frame.requestId);
       const member = this.member(key, nodeId);
       this.assertNotExcluded(request, nodeId);
@@ -329,8 +339,9 @@ export class SigningService implements OnModuleDestroy {
     });
   }
 
-  async handleDecline(nodeId: string, frame: RequestDeclineFrame): Promise<FrameOutcome> {
+  async handleDecline(nodeId: string, frame: RequestDeclineFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
+      assertCurrent(current);
       const { request } = await this.openRequest(frame.requestId);
       this.member(await this.keyOf(request.keyId), nodeId);
       if (isExcluded(request, nodeId)) return 'duplicate';
@@ -345,8 +356,9 @@ export class SigningService implements OnModuleDestroy {
     });
   }
 
-  async handleShare(nodeId: string, frame: AttemptShareFrame): Promise<FrameOutcome> {
+  async handleShare(nodeId: string, frame: AttemptShareFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
+      assertCurrent(current);
       const { request, key } = await this.openRequest(frame.requestId);
       const member = this.member(key, nodeId);
       this.assertNotExcluded(request, nodeId);
@@ -390,8 +402,9 @@ export class SigningService implements OnModuleDestroy {
     });
   }
 
-  async handleRefuse(nodeId: string, frame: AttemptRefuseFrame): Promise<FrameOutcome> {
+  async handleRefuse(nodeId: string, frame: AttemptRefuseFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
+      assertCurrent(current);
       const { request, key } = await this.openRequest(frame.requestId);
       this.member(key, nodeId);
       this.assertNotExcluded(request, nodeId);
