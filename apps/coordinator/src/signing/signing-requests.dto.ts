@@ -40,6 +40,7 @@ export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }
     seq: a.seq,
     status: a.status,
     participants: a.participants,
+    commitments: a.commitments,
     startedAt: a.startedAt.toISOString(),
     deadline: a.deadline.toISOString(),
     endedAt: a.endedAt?.toISOString() ?? null,
