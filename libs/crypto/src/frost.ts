@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import type { FrostPublic, Nonces } from '@noble/curves/abstract/frost.js';
 import { bytesToHex, hexToBytes } from './encoding.js';
-import { CryptoValidationError, getSuite, type Suite, type SuiteId } from './suites.js';
+import { CryptoValidationError, getSuite, type Suite, type SuiteId, type SuitePoint } from './suites.js';
 
 /** A public nonce commitment, hex-encoded (the wire form). */
 export interface CommitmentHex {
@@ -75,26 +77,55 @@ export function assertValidPublicPackage(pkg: PublicKeyPackage): void {
   }
   // Each verifying share must be the VSS commitment evaluated at its identifier (RFC 9591 App. C.2).
   const pub = toNoblePublic(pkg);
+  const commitments = pub.commitments.map((c) => suite.Point.fromBytes(c));
+  if (verifyingSharesMatchInBatch(suite, commitments, pub.verifyingShares)) return;
   for (const id of ids) {
-    if (!verifyingShareMatches(suite, pub, id)) {
+    if (!verifyingShareMatches(suite, commitments, pub.verifyingShares[id]!, id)) {
       throw new CryptoValidationError(`verifying share of ${id} does not match the VSS commitment`);
     }
   }
 }
 
-function verifyingShareMatches(suite: Suite, pub: FrostPublic, id: string): boolean {
-  // noble's validateSecret does this check for a secret; for a public share we use the same algebra
-  // through noble's Point API: sum_k C_k * id^k == verifyingShare.
-  const Point = suite.Point;
+/**
+ * All verifying shares at once: with random 128-bit weights r_i, sum_i r_i*Y_i == sum_k C_k*(sum_i r_i*x_i^k)
+ * holds for every share consistent with the VSS commitment, and fails with probability 1 - 2^-128 if one
+ * is not. Two multi-scalar multiplications (noble's) instead of n*t point multiplications. A false result
+ * (or any doubt) sends the caller to the per-identifier check, which names the culprit.
+ */
+function verifyingSharesMatchInBatch(suite: Suite, commitments: readonly SuitePoint[], verifyingShares: Record<string, Uint8Array>): boolean {
   const Fn = suite.frost.utils.Fn;
+  const ids = Object.keys(verifyingShares);
+  const weights = ids.map(() => BigInt(`0x${bytesToHex(randomBytes(16))}`) + 1n);
+  const sums = commitments.map(() => 0n);
+  ids.forEach((id, i) => {
+    const x = suite.identifierValue(id);
+    let power = weights[i]!;
+    for (let k = 0; k < sums.length; k++) {
+      sums[k] = Fn.add(sums[k]!, power);
+      power = Fn.mul(power, x);
+    }
+  });
+  if (sums.some((v) => v === 0n)) return false;
+  try {
+    const left = mulAddUnsafe(suite.Point as never, ids.map((id) => suite.Point.fromBytes(verifyingShares[id]!)) as never[], weights) as SuitePoint;
+    const right = mulAddUnsafe(suite.Point as never, [...commitments] as never[], sums) as SuitePoint;
+    return left.equals(right);
+  } catch {
+    return false;
+  }
+}
+
+function verifyingShareMatches(suite: Suite, commitments: readonly SuitePoint[], verifyingShare: Uint8Array, id: string): boolean {
+  // noble's validateSecret does this check for a secret; for a public share we use the same algebra
+  // through noble's Point API: sum_k C_k * id^k == verifyingShare, evaluated by Horner's rule. Everything
+  // here is public, so the variable-time multiplication is safe; with identifiers 1..n it is also cheap.
+  const Point = suite.Point;
   const x = suite.identifierValue(id);
   let acc = Point.ZERO;
-  let power = 1n;
-  for (const c of pub.commitments) {
-    acc = acc.add(Point.fromBytes(c).multiply(power));
-    power = Fn.mul(power, x);
+  for (let k = commitments.length - 1; k >= 0; k--) {
+    acc = (acc.equals(Point.ZERO) ? acc : acc.multiplyUnsafe(x)).add(commitments[k]!);
   }
-  return acc.equals(Point.fromBytes(pub.verifyingShares[id]!));
+  return acc.equals(Point.fromBytes(verifyingShare));
 }
 
 /** Sorts commitments ascending by the identifier's scalar value (RFC 9591 §4.3), not by string. */

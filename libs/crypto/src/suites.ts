@@ -26,6 +26,8 @@ export interface SuitePoint {
   isTorsionFree(): boolean;
   add(other: SuitePoint): SuitePoint;
   multiply(scalar: bigint): SuitePoint;
+  /** Variable-time: only for public scalars. */
+  multiplyUnsafe(scalar: bigint): SuitePoint;
   equals(other: SuitePoint): boolean;
 }
 

@@ -386,18 +386,28 @@ export class SigningService implements OnModuleDestroy {
           details: { identifier: member.identifier, shareHash: sha256Hex(frame.share), ...(late ? { attemptStatus: attempt.status } : {}) },
         });
       });
+      // ROAST: the answer to one attempt makes the node ready for the next. It is stored before the attempt
+      // is judged, so that nothing in between asks the node for a commitment it has already sent.
+      let rejected: Misbehaviour | undefined;
+      if (frame.nextCommitment) {
+        try {
+          const fresh = (await this.store.read.requests.findById(request.id))!;
+          await this.acceptCommitment(fresh, key, member.identifier, nodeId, frame.nextCommitment, out, false);
+        } catch (e) {
+          // The share stands (and may complete the attempt); only the node's next commitment is refused.
+          if (!(e instanceof Misbehaviour)) throw e;
+          rejected = e;
+        }
+      }
       if (!late) {
         const shares = await this.store.read.shares.listForAttempt(request.id, attempt.id);
         if (shares.length === attempt.participants.length) await this.finishAttempt(request.id, attempt.id, out);
       }
+      if (rejected) throw rejected;
       const now = await this.store.read.requests.findById(request.id);
       if (!now || isTerminalRequest(now.status) || isExcluded(now, nodeId)) return 'accepted';
-      if (frame.nextCommitment) {
-        // ROAST: the answer to one attempt makes the node ready for the next.
-        await this.acceptCommitment(now, key, member.identifier, nodeId, frame.nextCommitment, out);
-      } else {
-        await this.propose(request.id, out, nodeId);
-      }
+      if (!frame.nextCommitment) await this.propose(request.id, out, nodeId);
+      await this.maybeStartAttempt(request.id, key, out);
       return 'accepted';
     });
   }
@@ -452,6 +462,7 @@ export class SigningService implements OnModuleDestroy {
     nodeId: string,
     c: NonceCommitment,
     out: Outbox,
+    start = true,
   ): Promise<FrameOutcome> {
     const bad = (reason: 'invalid_commitment' | 'reused_commitment', code: 'IDENTIFIER_MISMATCH' | 'COMMITMENT_INVALID' | 'COMMITMENT_REUSED', detail: string) =>
       this.misbehaved(request, { nodeId, reason, detail }, new DomainError(code, detail), out);
@@ -492,7 +503,7 @@ export class SigningService implements OnModuleDestroy {
       throw e;
     }
     this.proposed.get(request.id)?.delete(nodeId);
-    await this.maybeStartAttempt(request.id, key, out);
+    if (start) await this.maybeStartAttempt(request.id, key, out);
     return 'accepted';
   }
 
@@ -542,7 +553,7 @@ export class SigningService implements OnModuleDestroy {
         return;
       }
       const chosen = ready.slice(0, key.threshold);
-      if (await this.excludeUnverified(request, key, running, chosen.map((c) => c.nodeId), out)) {
+      if (await this.excludeUnverified(request, key, chosen.map((c) => c.nodeId), out)) {
         await this.settle(requestId, out, false);
         continue;
       }
@@ -562,11 +573,15 @@ export class SigningService implements OnModuleDestroy {
     return ready;
   }
 
-  /** Verifies the not-yet-judged shares that `nodes` sent to running attempts; excludes their senders if invalid. */
-  private async excludeUnverified(request: SigningRequestRecord, key: KeyRecord, running: AttemptRecord[], nodes: string[], out: Outbox): Promise<boolean> {
+  /**
+   * Verifies the not-yet-judged shares that `nodes` sent to attempts that did not complete (still running,
+   * or ended before their shares were judged); excludes the senders of invalid ones.
+   */
+  private async excludeUnverified(request: SigningRequestRecord, key: KeyRecord, nodes: string[], out: Outbox): Promise<boolean> {
     const message = hexToBytes(request.message);
     const verdicts: { attempt: AttemptRecord; share: ShareRecord; valid: boolean }[] = [];
-    for (const attempt of running) {
+    const unfinished = (await this.store.read.attempts.listForRequest(request.id)).filter((a) => a.status !== 'completed');
+    for (const attempt of unfinished) {
       for (const share of await this.store.read.shares.listForAttempt(request.id, attempt.id)) {
         if (share.valid !== null || !nodes.includes(share.nodeId)) continue;
         const valid = verifySignatureShare(key.publicPackage, attempt.commitments, message, share.identifier, share.share);
@@ -695,29 +710,39 @@ export class SigningService implements OnModuleDestroy {
 
   /**
    * ROAST's mark(i), for several nodes at once, in one transaction with `also`: each is excluded from the
-   * request for good, its unused commitments burn, and every running attempt it is in ends (it cannot
-   * complete without it).
+   * request for good, its unused commitments burn, and every running attempt that cannot complete any more
+   * because of it ends.
    */
   private async exclude(request: SigningRequestRecord, culprits: Culprit[], out: Outbox, also?: (tx: Repositories) => Promise<void>): Promise<void> {
     const current = (await this.store.read.requests.findById(request.id))!;
     if (isTerminalRequest(current.status)) return;
     const fresh = culprits.filter((c, i) => !isExcluded(current, c.nodeId) && culprits.findIndex((d) => d.nodeId === c.nodeId) === i);
+    // The running attempts that cannot complete any more: those a culprit still owes its share, and those
+    // holding a share of its that is known to be bad. (One it answered well may still complete.)
     const running = (await this.store.read.attempts.listForRequest(request.id)).filter((a) => a.status === 'signing');
-    const ended = running.filter((a) => fresh.some((c) => a.participants.includes(c.nodeId)));
+    const owed = new Set<string>();
+    for (const c of fresh) {
+      for (const live of await this.store.read.commitments.listLiveForNode(request.id, c.nodeId)) {
+        if (live.status === 'assigned' && live.attemptId) owed.add(`${live.attemptId}:${c.nodeId}`);
+      }
+    }
+    const blocks = (a: AttemptRecord, c: Culprit) =>
+      owed.has(`${a.id}:${c.nodeId}`) || (c.attemptId === a.id && (c.reason === 'invalid_share' || c.reason === 'malformed_share'));
+    const ended = running.filter((a) => fresh.some((c) => blocks(a, c)));
     await this.store.transaction(async (tx) => {
       const now = new Date();
       if (also) await also(tx);
       for (const c of fresh) await tx.commitments.burnForRequest(request.id, c.nodeId);
       await tx.requests.update(request.id, { culprits: [...current.culprits, ...fresh], updatedAt: now });
       for (const a of ended) {
-        const who = fresh.filter((c) => a.participants.includes(c.nodeId)).map((c) => c.nodeId);
+        const who = fresh.filter((c) => blocks(a, c)).map((c) => c.nodeId);
         const latest = await tx.attempts.findById(request.id, a.id);
         if (latest?.status === 'signing') await this.endAttempt(tx, request, a, 'failed', `excluded signer(s) in this attempt: ${who.join(', ')}`, now);
       }
       for (const c of fresh) {
         await tx.audit.append({
           ...this.event(SYSTEM_ACTOR, 'signer.excluded', 'failure', request, c.attemptId ?? null, c.nodeId),
-          details: { reason: c.reason, detail: c.detail ?? null, endedAttempts: ended.filter((a) => a.participants.includes(c.nodeId)).map((a) => a.id) },
+          details: { reason: c.reason, detail: c.detail ?? null, endedAttempts: ended.filter((a) => blocks(a, c)).map((a) => a.id) },
         });
       }
     });
