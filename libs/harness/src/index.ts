@@ -1,2 +1,3 @@
 export * from './local-cluster.js';
 export * from './processes.js';
+export * from './fault-proxy.js';
