@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { aggregateOrBlame, commit, dealKey, signShare, sortCommitments, utf8 } from '#crypto';
 import { LocalCluster } from '#harness';
+import { roastSection, runRoastBench } from './roast.js';
 
 /**
  * `npm run bench`: many 2-of-3 secp256k1 signing sessions through the real coordinator, real signer
@@ -11,11 +12,15 @@ import { LocalCluster } from '#harness';
  * same signings done in-process with noble alone. Prints and writes docs/benchmarks.md.
  *
  * Settings (environment): BENCH_SESSIONS (per level, default 200), BENCH_LEVELS (default "1,4,16"),
- * DATABASE_URL (a PostgreSQL to use instead of the embedded one), BENCH_OUT (default docs/benchmarks.md).
+ * DATABASE_URL (a PostgreSQL to use instead of the embedded one), BENCH_OUT (default docs/benchmarks.md),
+ * BENCH_PARTS (default "throughput,roast"): the 2-of-3 throughput part and/or the ROAST-under-faults part
+ * (bench/src/roast.ts, which has its own BENCH_ROAST_* settings and always uses the embedded database).
  */
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,4,16').split(',').map(Number);
 const OUT = resolve(process.env.BENCH_OUT ?? 'docs/benchmarks.md');
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,roast').split(',').map((p) => p.trim()));
+const machine = () => `${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 
 interface LevelResult {
   concurrency: number;
@@ -104,14 +109,14 @@ async function runLevel(cluster: LocalCluster, keyId: string, concurrency: numbe
   };
 }
 
-async function main(): Promise<void> {
+async function throughput(): Promise<void> {
   const database = process.env.DATABASE_URL ? 'PostgreSQL server (DATABASE_URL)' : 'embedded PostgreSQL (PGlite)';
   console.log(`Roundtable benchmark: 2-of-3 secp256k1, ${SESSIONS} sessions per level, concurrency ${LEVELS.join(', ')}, ${database}`);
   const cluster = new LocalCluster({
     workDir: resolve('data/bench'),
     nodes: 3,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    coordinatorEnv: { ATTEMPT_TIMEOUT_MS: '30000', REQUEST_TTL_MS: '120000' },
+    coordinatorEnv: { REQUEST_TTL_MS: '120000' },
     onStep: (t) => console.log(`  ${t}`),
   });
   const results: LevelResult[] = [];
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
     `<!-- bench:${kind} -->`,
     `## ${database}`,
     '',
-    `Command: \`${process.env.DATABASE_URL ? 'DATABASE_URL=postgres://… ' : ''}npm run bench\` (${SESSIONS} sessions per level), ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`,
+    `Command: \`${process.env.DATABASE_URL ? 'DATABASE_URL=postgres://… ' : ''}npm run bench\` (${SESSIONS} sessions per level), ${machine()}.`,
     '',
     '| concurrency | sessions/s | p50 ms | p95 ms | p99 ms | coordinator CPU ms/session | coordinator RSS MB | failed |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -156,6 +161,11 @@ async function main(): Promise<void> {
     `Best end-to-end throughput: **${((best / baseline.perSecond) * 100).toFixed(0)}%** of it (ratio ${(best / baseline.perSecond).toFixed(2)}).`,
     `<!-- /bench:${kind} -->`,
   ].join('\n');
+  await writeSection(kind, section);
+}
+
+/** Replaces (or appends) the section between `<!-- bench:${kind} -->` markers in BENCH_OUT. */
+async function writeSection(kind: string, section: string): Promise<void> {
   const header = [
     '# Benchmarks',
     '',
@@ -182,6 +192,21 @@ async function main(): Promise<void> {
   await mkdir(dirname(OUT), { recursive: true });
   await writeFile(OUT, next.endsWith('\n') ? next : `${next}\n`);
   console.log(`\nwritten to ${OUT}`);
+}
+
+async function main(): Promise<void> {
+  if (PARTS.has('throughput')) await throughput();
+  if (process.exitCode) return;
+  if (PARTS.has('roast')) {
+    console.log('ROAST under faults: time to signature with n-t silent or invalid-share signers (coordinated)');
+    try {
+      const { results, staggerMs } = await runRoastBench((line) => console.log(`  ${line}`));
+      await writeSection('roast', roastSection(results, staggerMs, machine()));
+    } catch (e) {
+      console.error(`ROAST benchmark failed: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  }
 }
 
 void main();

@@ -124,31 +124,53 @@ export class LocalCluster {
       this.step(`node-${i}: identity ${out.publicKey.slice(0, 16)}…, enrolled as ${node.id}`);
     }
 
-    for (const [i, keystore] of this.keystores.entries()) {
-      this.signers.push(
-        startProcess(`node-${i + 1}`, SIGNER_MAIN, [
-          'run',
-          '--keystore',
-          keystore,
-          '--coordinator',
-          this.wsUrl,
-          '--coordinator-id',
-          this.coordinatorId,
-          ...(this.options.approvalFlags ?? ['--approve-all']),
-          '--log-level',
-          'warn',
-        ], signerEnv(this.passphrases[i]!)),
-      );
-    }
-    await waitFor(
-      'the nodes to connect',
-      async () => {
-        const nodes = await this.api<{ connected: boolean }[]>('GET', '/v1/nodes');
-        return nodes.filter((n) => n.connected).length === this.options.nodes ? true : undefined;
-      },
-      30_000,
-    );
+    for (const i of this.keystores.keys()) this.startSigner(i);
+    await this.waitForConnected(this.nodeIds);
     this.step(`${this.options.nodes} of ${this.options.nodes} signer processes connected and authenticated`);
+  }
+
+  /**
+   * Starts (or starts again, on the same keystore) the signer process of node `index` (0-based); it
+   * replaces `signers[index]`. Does not wait for it to connect (see `waitForConnected`).
+   */
+  startSigner(index: number): Child {
+    const keystore = this.keystores[index];
+    if (keystore === undefined) throw new Error(`no node ${index}`);
+    const child = startProcess(`node-${index + 1}`, SIGNER_MAIN, [
+      'run',
+      '--keystore',
+      keystore,
+      '--coordinator',
+      this.wsUrl,
+      '--coordinator-id',
+      this.coordinatorId,
+      ...(this.options.approvalFlags ?? ['--approve-all']),
+      '--log-level',
+      'warn',
+    ], signerEnv(this.passphrases[index]!));
+    this.signers[index] = child;
+    return child;
+  }
+
+  /** Stops the signer process of node `index` (SIGTERM: a clean shutdown) and waits for it to exit. */
+  async stopSigner(index: number): Promise<number | null> {
+    const child = this.signers[index];
+    if (!child) throw new Error(`no signer process for node ${index}`);
+    return stopProcess(child);
+  }
+
+  /** Waits until exactly the given nodes (ids) are connected to the coordinator and no other. */
+  async waitForConnected(nodeIds: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const wanted = new Set(nodeIds);
+    await waitFor(
+      `exactly ${nodeIds.length} node(s) to be connected`,
+      async () => {
+        const nodes = await this.api<{ id: string; connected: boolean }[]>('GET', '/v1/nodes');
+        const connected = nodes.filter((n) => n.connected).map((n) => n.id);
+        return connected.length === wanted.size && connected.every((id) => wanted.has(id)) ? true : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /**

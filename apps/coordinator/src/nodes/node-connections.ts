@@ -9,6 +9,9 @@ export interface Connection {
   readonly remoteAddress: string | null;
   challenge: IssuedChallenge | null;
   nodeId: string | null;
+  /** Set when the node authenticates; the id is unique within the process. */
+  connectionId: number | null;
+  authenticatedAt: Date | null;
   /** Frames of one connection are handled in arrival order. */
   queue: Promise<void>;
   pending: number;
@@ -24,9 +27,10 @@ export class NodeConnections implements NodeLink {
   private readonly logger = new Logger(NodeConnections.name);
   private readonly bySocket = new Map<WebSocket, Connection>();
   private readonly byNode = new Map<string, Connection>();
+  private nextConnectionId = 1;
 
   open(socket: WebSocket, remoteAddress: string | null): Connection {
-    const conn: Connection = { socket, remoteAddress, challenge: null, nodeId: null, queue: Promise.resolve(), pending: 0, authTimer: null };
+    const conn: Connection = { socket, remoteAddress, challenge: null, nodeId: null, connectionId: null, authenticatedAt: null, queue: Promise.resolve(), pending: 0, authTimer: null };
     this.bySocket.set(socket, conn);
     return conn;
   }
@@ -39,6 +43,8 @@ export class NodeConnections implements NodeLink {
   bind(conn: Connection, nodeId: string): void {
     const older = this.byNode.get(nodeId);
     conn.nodeId = nodeId;
+    conn.connectionId = this.nextConnectionId++;
+    conn.authenticatedAt = new Date();
     this.byNode.set(nodeId, conn);
     if (older && older !== conn) {
       older.nodeId = null;
@@ -73,6 +79,12 @@ export class NodeConnections implements NodeLink {
   /** Whether `conn` is still its node's live connection (not closed, not replaced by a newer one). */
   isCurrent(conn: Connection): boolean {
     return conn.nodeId !== null && this.byNode.get(conn.nodeId) === conn && conn.socket.readyState === WebSocket.OPEN;
+  }
+
+  connection(nodeId: string): { id: number; since: Date } | null {
+    const conn = this.byNode.get(nodeId);
+    if (!conn || conn.socket.readyState !== WebSocket.OPEN || conn.connectionId === null || !conn.authenticatedAt) return null;
+    return { id: conn.connectionId, since: conn.authenticatedAt };
   }
 
   isConnected(nodeId: string): boolean {

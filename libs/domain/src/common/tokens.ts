@@ -5,6 +5,8 @@ export interface NodeLink {
   /** Sends a frame; false when the node has no live authenticated connection. */
   send(nodeId: string, frame: Outgoing<CoordinatorFrame>): boolean;
   isConnected(nodeId: string): boolean;
+  /** The node's current authenticated connection: an id (new after every reconnect) and when it authenticated. */
+  connection(nodeId: string): { id: number; since: Date } | null;
   connectedNodeIds(): string[];
   /** Closes the node's connection (revocation). */
   disconnect(nodeId: string, code: number, reason: string): void;

@@ -114,8 +114,11 @@ export class SigningService implements OnModuleDestroy {
   private readonly keyCache = new Map<string, KeyRecord>();
   /** Blameless refusals per `${requestId}:${nodeId}`; forgotten with the request. */
   private readonly refusals = new Map<string, number>();
-  /** Nodes asked for a commitment on their current connection, per request, whose answer is not in yet. */
-  private readonly proposed = new Map<string, Set<string>>();
+  /**
+   * Per request: the connection on which each node was asked for a commitment whose answer is not in yet.
+   * A node is asked at most once per connection, so an honest node never has two commitments to offer.
+   */
+  private readonly proposed = new Map<string, Map<string, number>>();
 
   constructor(
     @Inject(STORE) private readonly store: Store,
@@ -297,15 +300,19 @@ export class SigningService implements OnModuleDestroy {
       await this.withRequest(request.id, async (out) => {
         const current = await this.store.read.requests.findById(request.id);
         if (!current || isTerminalRequest(current.status) || isExcluded(current, nodeId)) return;
-        this.proposed.get(request.id)?.delete(nodeId);
         const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
         const owed = live.find((c) => c.status === 'assigned');
         const attempt = owed?.attemptId ? await this.store.read.attempts.findById(request.id, owed.attemptId) : null;
+        const since = this.link.connection(nodeId)?.since ?? new Date();
         if (attempt?.status === 'signing') {
-          out.push([nodeId, this.packageFrame(current, attempt)]);
+          // Its package went out on an earlier connection and may be lost (one sent on this connection is not).
+          if (attempt.startedAt < since) out.push([nodeId, this.packageFrame(current, attempt)]);
           return;
         }
-        if (live.length > 0) await this.store.transaction((tx) => tx.commitments.burnForRequest(request.id, nodeId));
+        // Only what earlier connections offered: a commitment sent on this one belongs to the live process.
+        if (live.some((c) => c.receivedAt < since)) {
+          await this.store.transaction((tx) => tx.commitments.burnForRequest(request.id, nodeId));
+        }
         await this.propose(request.id, out, nodeId);
         await this.maybeStartAttempt(request.id, await this.keyOf(current.keyId), out);
       });
@@ -335,7 +342,13 @@ export class SigningService implements OnModuleDestroy {
           out,
         );
       }
-      return this.acceptCommitment(request, key, member.identifier, nodeId, frame.commitment, out);
+      try {
+        return await this.acceptCommitment(request, key, member.identifier, nodeId, frame.commitment, out);
+      } catch (e) {
+        // Not stored (the database failed, say): the node may be asked again by the request's next event.
+        if (!(e instanceof Misbehaviour)) this.proposed.get(request.id)?.delete(nodeId);
+        throw e;
+      }
     });
   }
 
@@ -830,11 +843,12 @@ export class SigningService implements OnModuleDestroy {
     if (!request || isTerminalRequest(request.status)) return;
     const key = await this.keyOf(request.keyId);
     let asked = this.proposed.get(requestId);
-    if (!asked) this.proposed.set(requestId, (asked = new Set()));
+    if (!asked) this.proposed.set(requestId, (asked = new Map<string, number>()));
     const targets: string[] = [];
     for (const m of key.members) {
       if (onlyNode !== undefined && m.nodeId !== onlyNode) continue;
-      if (isExcluded(request, m.nodeId) || !this.link.isConnected(m.nodeId) || asked.has(m.nodeId)) continue;
+      const connection = this.link.connection(m.nodeId);
+      if (isExcluded(request, m.nodeId) || !connection || asked.get(m.nodeId) === connection.id) continue;
       const live = await this.store.read.commitments.listLiveForNode(requestId, m.nodeId);
       if (live.length > 0) continue;
       targets.push(m.nodeId);
@@ -846,7 +860,8 @@ export class SigningService implements OnModuleDestroy {
       await tx.audit.append({ ...this.event(SYSTEM_ACTOR, 'request.proposed', 'success', request), details: { nodes: targets } });
     });
     for (const nodeId of targets) {
-      asked.add(nodeId);
+      const connection = this.link.connection(nodeId);
+      if (connection) asked.set(nodeId, connection.id);
       out.push([
         nodeId,
         {
