@@ -545,8 +545,8 @@ export class SigningService implements OnModuleDestroy {
 
   /**
    * Starts attempts (ROAST): whenever t eligible, connected signers are ready, with the earliest-ready t.
-   * While an attempt runs, the next one waits `attemptStaggerMs` after it started, so a healthy attempt
-   * is not doubled; a stalled one is not waited for longer than that. A signer whose share in a running
+   * While an attempt runs, the next one waits until it stalls (`overtakeAt`), so a healthy attempt is not
+   * doubled; a stalled one is not waited for long. A signer whose share in a running
    * attempt has not been checked yet is checked before it joins another, so a node that sent an invalid
    * share blocks at most one attempt: with t honest signers a request needs at most n-t+1 attempts.
    */
@@ -557,9 +557,8 @@ export class SigningService implements OnModuleDestroy {
       const ready = await this.readySigners(request);
       if (ready.length < key.threshold) return;
       const running = (await this.store.read.attempts.listForRequest(requestId)).filter((a) => a.status === 'signing');
-      const newest = Math.max(...running.map((a) => a.startedAt.getTime()));
-      const waitUntil = newest + this.settings.attemptStaggerMs;
-      if (running.length > 0 && waitUntil > Date.now()) {
+      const waitUntil = running.length > 0 ? await this.overtakeAt(requestId, running) : 0;
+      if (waitUntil > Date.now()) {
         this.timers.schedule(`stagger:${requestId}`, new Date(waitUntil), () =>
           this.withRequest(requestId, (next) => this.maybeStartAttempt(requestId, key, next)),
         );
@@ -572,6 +571,20 @@ export class SigningService implements OnModuleDestroy {
       }
       await this.startAttempt(request, key, chosen, out);
     }
+  }
+
+  /**
+   * When another attempt may start beside the running ones: once the newest has gone `attemptStaggerMs`
+   * without progress (since it started, or since its latest share), and at the latest 10 staggers after it
+   * started. An attempt whose shares keep arriving is not doubled; a stalled one is overtaken.
+   */
+  private async overtakeAt(requestId: string, running: AttemptRecord[]): Promise<number> {
+    const stagger = this.settings.attemptStaggerMs;
+    if (stagger === 0) return 0;
+    const newest = running.reduce((a, b) => (b.startedAt > a.startedAt ? b : a));
+    const shares = await this.store.read.shares.listForAttempt(requestId, newest.id);
+    const progress = Math.max(newest.startedAt.getTime(), ...shares.map((x) => x.receivedAt.getTime()));
+    return Math.min(progress + stagger, newest.startedAt.getTime() + 10 * stagger);
   }
 
   /** Eligible, connected nodes' ready commitments, earliest first (one per node). */
