@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { aggregateOrBlame, commit, dealKey, signShare, sortCommitments, utf8 } from '#crypto';
 import { LocalCluster } from '#harness';
+import { coordinatorProfileArgs } from './profile.js';
 import { roastSection, runRoastBench } from './roast.js';
 
 /**
@@ -117,6 +118,7 @@ async function throughput(): Promise<void> {
     nodes: 3,
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     coordinatorEnv: { REQUEST_TTL_MS: '120000' },
+    coordinatorNodeArgs: coordinatorProfileArgs(),
     onStep: (t) => console.log(`  ${t}`),
   });
   const results: LevelResult[] = [];

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dealKey, utf8, verifyIndependently } from '#crypto';
 import { LocalCluster, waitFor, type Fault } from '#harness';
 import { initKeystore, KDF_COSTS, runDealer, type KeyShare } from '#signer';
+import { coordinatorProfileArgs } from './profile.js';
 
 /**
  * ROAST under faults (issue 4 §4): time from request creation to a verified signature for t-of-n
@@ -178,6 +179,7 @@ async function runConfig(config: RoastConfig, staggerMs: number, gateMs: number,
     workDir,
     nodes: 0,
     coordinatorEnv: { ATTEMPT_STAGGER_MS: String(staggerMs), REQUEST_TTL_MS: '120000', LOG_LEVEL: 'error' },
+    coordinatorNodeArgs: coordinatorProfileArgs(),
   });
   const hosts = [new SignerHost('signer-host-1'), new SignerHost('signer-host-2')];
   try {
