@@ -404,21 +404,27 @@ export class SigningService implements OnModuleDestroy {
       let rejected: Misbehaviour | undefined;
       if (frame.nextCommitment) {
         try {
-          const fresh = (await this.store.read.requests.findById(request.id))!;
-          await this.acceptCommitment(fresh, key, member.identifier, nodeId, frame.nextCommitment, out, false);
+          await this.acceptCommitment(request, key, member.identifier, nodeId, frame.nextCommitment, out, false);
         } catch (e) {
           // The share stands (and may complete the attempt); only the node's next commitment is refused.
           if (!(e instanceof Misbehaviour)) throw e;
           rejected = e;
         }
       }
+      let judged = false;
       if (!late) {
         const shares = await this.store.read.shares.listForAttempt(request.id, attempt.id);
-        if (shares.length === attempt.participants.length) await this.finishAttempt(request.id, attempt.id, out);
+        if (shares.length === attempt.participants.length) {
+          await this.finishAttempt(request.id, attempt.id, out);
+          judged = true;
+        }
       }
       if (rejected) throw rejected;
-      const now = await this.store.read.requests.findById(request.id);
-      if (!now || isTerminalRequest(now.status) || isExcluded(now, nodeId)) return 'accepted';
+      if (judged) {
+        // The attempt's outcome may have completed or failed the request, or excluded this node.
+        const now = await this.store.read.requests.findById(request.id);
+        if (!now || isTerminalRequest(now.status) || isExcluded(now, nodeId)) return 'accepted';
+      }
       if (!frame.nextCommitment) await this.propose(request.id, out, nodeId);
       await this.maybeStartAttempt(request.id, key, out);
       return 'accepted';
