@@ -366,3 +366,41 @@ describe('ROAST under injected faults (real coordinator, real signer nodes behin
     });
   });
 });
+
+describe('pure ROAST (ATTEMPT_STAGGER_MS=0): attempts start as soon as t signers are ready', () => {
+  let pure: TestCoordinator;
+  let cluster: FaultCluster;
+  beforeAll(async () => {
+    pure = await startTestCoordinator({ attemptStaggerMs: 0, requestTtlMs: 30_000 });
+    cluster = await FaultCluster.start({ nodes: 5, threshold: 3, suite: 'ed25519', sharedCoordinator: pure });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await pure?.destroy();
+  });
+
+  it('3-of-5, two silent: a second attempt runs beside the stalled first and completes; nobody is blamed', async () => {
+    const view = await runCase(cluster, 'pure ROAST, silent', { 0: { kind: 'silent' }, 1: { kind: 'silent' } });
+    expectSigned(cluster, view);
+    expectCulprits(cluster, view, []);
+    expectAttempts(cluster, view, 2);
+    // Attempt 1 holds the silent nodes and never completes: it was still running when attempt 2 completed
+    // the request, and ended `aborted` then.
+    expect(participantsOf(cluster, view, 1)).toEqual(expect.arrayContaining([0, 1]));
+    expect(view.attempts[0]!.status).toBe('aborted');
+    expect(participantsOf(cluster, view, 2)).toEqual([2, 3, 4]);
+  });
+
+  it('3-of-5, silent + invalid share: the invalid share is caught before its sender joins a second attempt', async () => {
+    const view = await runCase(cluster, 'pure ROAST, invalid', { 0: { kind: 'silent' }, 1: { kind: 'invalid-share' } });
+    expectSigned(cluster, view);
+    expectCulprits(cluster, view, [[1, 'invalid_share']]);
+    expectInOneAttemptAtMost(cluster, view, [1]);
+    expectAttempts(cluster, view, 2);
+    // Attempt 1 could not complete (0 is silent), so 1's share was checked when 1 was about to join
+    // attempt 2: found invalid, it excluded 1 and ended attempt 1 as failed.
+    expect(participantsOf(cluster, view, 1)).toEqual(expect.arrayContaining([0, 1]));
+    expect(view.attempts[0]!.status).toBe('failed');
+    expect(participantsOf(cluster, view, 2)).toEqual([2, 3, 4]);
+  });
+});
