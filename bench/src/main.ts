@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { aggregateOrBlame, commit, dealKey, signShare, sortCommitments, utf8 } from '#crypto';
 import { LocalCluster } from '#harness';
-import { coordinatorProfileArgs } from './profile.js';
+import { coordinatorProfileArgs, percentile } from './common.js';
 import { roastSection, runRoastBench } from './roast.js';
 
 /**
@@ -36,7 +36,6 @@ interface LevelResult {
   rssMb: number | null;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** utime+stime of a process in ms, from /proc (Linux); null elsewhere. */
 function cpuMs(pid: number): number | null {

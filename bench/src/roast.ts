@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dealKey, utf8, verifyIndependently } from '#crypto';
 import { LocalCluster, waitFor, type Fault } from '#harness';
 import { initKeystore, KDF_COSTS, runDealer, type KeyShare } from '#signer';
-import { coordinatorProfileArgs } from './profile.js';
+import { coordinatorProfileArgs, percentile } from './common.js';
 
 /**
  * ROAST under faults (issue 4 §4): time from request creation to a verified signature for t-of-n
@@ -87,7 +87,6 @@ const PAPER: Record<string, { uncoordinated: number; coordinated: number }> = {
 type SignerMode = 'node' | 'service';
 const signerMode = (): SignerMode => (process.env.BENCH_ROAST_SIGNER === 'service' ? 'service' : 'node');
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 export function roastSettings(): { configs: RoastConfig[]; staggerMs: number; gateMs: (n: number) => number } {
   const sessions15 = Number(process.env.BENCH_ROAST_SESSIONS_15 ?? 5);

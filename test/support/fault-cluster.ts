@@ -13,7 +13,6 @@ export interface RequestView {
   status: string;
   signature: string | null;
   groupPublicKey: string | null;
-  attemptCount?: number;
   culprits: { nodeId: string; reason: string; attemptId?: string | null; detail?: string | null }[];
   attempts: { id: string; seq: number; participants: string[]; status: string; failureReason?: string | null }[];
   failure: { code: string; reason: string } | null;

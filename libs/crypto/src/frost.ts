@@ -121,10 +121,8 @@ function verifyingShareMatches(suite: Suite, commitments: readonly SuitePoint[],
   // here is public, so the variable-time multiplication is safe; with identifiers 1..n it is also cheap.
   const Point = suite.Point;
   const x = suite.identifierValue(id);
-  let acc = Point.ZERO;
-  for (let k = commitments.length - 1; k >= 0; k--) {
-    acc = (acc.equals(Point.ZERO) ? acc : acc.multiplyUnsafe(x)).add(commitments[k]!);
-  }
+  let acc = commitments[commitments.length - 1]!;
+  for (let k = commitments.length - 2; k >= 0; k--) acc = acc.multiplyUnsafe(x).add(commitments[k]!);
   return acc.equals(Point.fromBytes(verifyingShare));
 }
 
@@ -208,13 +206,9 @@ export function aggregateOrBlame(
     return { ok: true, signature: hex };
   } catch {
     for (const c of commitments) {
-      let valid = false;
-      try {
-        valid = suite.frost.verifyShare(pub, list, message, c.identifier, sigShares[c.identifier]!);
-      } catch {
-        valid = false;
+      if (!verifySignatureShare(pkg, commitments, message, c.identifier, shares[c.identifier]!)) {
+        culprits.push({ identifier: c.identifier, reason: 'invalid_share' });
       }
-      if (!valid) culprits.push({ identifier: c.identifier, reason: 'invalid_share' });
     }
     return { ok: false, culprits, message: culprits.length > 0 ? 'invalid signature shares' : 'aggregation failed' };
   }

@@ -70,7 +70,6 @@ export type Fault =
    */
   | { kind: 'crash'; at: 'propose' | 'package' | 'share' };
 
-export type FaultKind = Fault['kind'];
 
 /** One frame the proxy saw. `frame` is what was sent on (after a fault changed it), `original` what arrived. */
 export interface RecordedFrame {
@@ -235,11 +234,6 @@ export class FaultProxy extends EventEmitter<{ frame: [RecordedFrame]; crash: [C
     return !!link && link.authenticated && !link.dead && link.up.readyState === WebSocket.OPEN;
   }
 
-  /** Recorded frames of a type (and direction), oldest first. */
-  framesOf(type: string, direction?: RecordedFrame['direction']): RecordedFrame[] {
-    return this.frames.filter((r) => r.frame.type === type && (!direction || r.direction === direction));
-  }
-
   /** Resolves with the first recorded frame (past or future) that matches. */
   waitForFrame(match: (r: RecordedFrame) => boolean, timeoutMs = 10_000): Promise<RecordedFrame> {
     const seen = this.frames.find(match);
@@ -257,17 +251,6 @@ export class FaultProxy extends EventEmitter<{ frame: [RecordedFrame]; crash: [C
       };
       this.on('frame', listener);
     });
-  }
-
-  /**
-   * Sends `frame` to the coordinator as the node, on the current connection (after the frames already
-   * queued). `v: 1` is added when missing. Resolves once written; rejects without a live connection.
-   */
-  inject(frame: WireFrame | Record<string, unknown>): Promise<void> {
-    const link = this.current;
-    if (!link || link.dead) return Promise.reject(new Error(`${this.label}: no connection to inject into`));
-    const full = { v: 1, ...frame } as WireFrame;
-    return this.enqueue(link, full, 0, { injected: true });
   }
 
   /** Closes the proxy and every connection through it. */

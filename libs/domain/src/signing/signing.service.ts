@@ -77,13 +77,6 @@ const describeExcluded = (culprits: readonly Culprit[]): string =>
   culprits.length === 0 ? '' : `; excluded: ${culprits.map((c) => `${c.nodeId} (${c.reason}${c.detail ? `: ${c.detail}` : ''})`).join(', ')}`;
 
 const always = () => true;
-/**
- * Frames wait for the request's mutex; one that came on a connection that has since closed or been
- * replaced is dropped: the coordinator has already re-sent, on the new connection, what it still expects.
- */
-const assertCurrent = (current: () => boolean): void => {
-  if (!current()) throw new DomainError('UNEXPECTED_FRAME', 'the connection this frame came on has closed; it is dropped');
-};
 
 /** Thrown once a misbehaving node is excluded: its frame is answered with `error` after the state committed. */
 class Misbehaviour extends Error {
@@ -324,10 +317,7 @@ export class SigningService implements OnModuleDestroy {
   /** A node's first commitment to a request, or a fresh one after a blameless refusal or a reconnect. */
   async handleCommit(nodeId: string, frame: RequestCommitFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out) => {
-      assertCurrent(current);
-      const { request, key } = await this.openRequest(frame.requestId);
-      const member = this.member(key, nodeId);
-      this.assertNotExcluded(request, nodeId);
+      const { request, key, member } = await this.openForNode(frame.requestId, nodeId);
       const live = await this.store.read.commitments.listLiveForNode(request.id, nodeId);
       if (live.some((c) => c.status === 'ready' && sameCommitment(c, frame.commitment))) return 'duplicate';
       if (live.length > 0) {
@@ -349,14 +339,13 @@ export class SigningService implements OnModuleDestroy {
         if (!(e instanceof Misbehaviour)) this.proposed.get(request.id)?.delete(nodeId);
         throw e;
       }
-    });
+    }, current);
   }
 
   async handleDecline(nodeId: string, frame: RequestDeclineFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
-      assertCurrent(current);
-      const { request } = await this.openRequest(frame.requestId);
-      this.member(await this.keyOf(request.keyId), nodeId);
+      const { request, key } = await this.openRequest(frame.requestId);
+      this.member(key, nodeId);
       if (isExcluded(request, nodeId)) return 'duplicate';
       await this.exclude(request, [{ nodeId, reason: 'declined', detail: `${frame.code}: ${frame.reason}` }], out, async (tx) => {
         await tx.audit.append({
@@ -366,15 +355,12 @@ export class SigningService implements OnModuleDestroy {
       });
       await this.settle(request.id, out);
       return 'accepted';
-    });
+    }, current);
   }
 
   async handleShare(nodeId: string, frame: AttemptShareFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
-      assertCurrent(current);
-      const { request, key } = await this.openRequest(frame.requestId);
-      const member = this.member(key, nodeId);
-      this.assertNotExcluded(request, nodeId);
+      const { request, key, member } = await this.openForNode(frame.requestId, nodeId);
       const attempt = await this.owedAttempt(request, nodeId, frame.attemptId, out);
       try {
         getSuite(key.suite).assertScalar(frame.share, 'signature share');
@@ -428,15 +414,12 @@ export class SigningService implements OnModuleDestroy {
       if (!frame.nextCommitment) await this.propose(request.id, out, nodeId);
       await this.maybeStartAttempt(request.id, key, out);
       return 'accepted';
-    });
+    }, current);
   }
 
   async handleRefuse(nodeId: string, frame: AttemptRefuseFrame, current: () => boolean = always): Promise<FrameOutcome> {
     return this.withRequest(frame.requestId, async (out): Promise<FrameOutcome> => {
-      assertCurrent(current);
-      const { request, key } = await this.openRequest(frame.requestId);
-      this.member(key, nodeId);
-      this.assertNotExcluded(request, nodeId);
+      const { request } = await this.openForNode(frame.requestId, nodeId);
       const attempt = await this.owedAttempt(request, nodeId, frame.attemptId, out);
       const counter = `${request.id}:${nodeId}`;
       const count = (this.refusals.get(counter) ?? 0) + 1;
@@ -465,7 +448,7 @@ export class SigningService implements OnModuleDestroy {
       if (ends) this.abortFrames(request.id, attempt, reason, [nodeId], out);
       await this.settle(request.id, out);
       return 'accepted';
-    });
+    }, current);
   }
 
   // ------------------------------------------------------------------ steps (run under the request's mutex)
@@ -562,7 +545,8 @@ export class SigningService implements OnModuleDestroy {
       if (!request || isTerminalRequest(request.status)) return;
       const ready = await this.readySigners(request);
       if (ready.length < key.threshold) return;
-      const running = (await this.store.read.attempts.listForRequest(requestId)).filter((a) => a.status === 'signing');
+      const attempts = await this.store.read.attempts.listForRequest(requestId);
+      const running = attempts.filter((a) => a.status === 'signing');
       const waitUntil = running.length > 0 ? await this.overtakeAt(requestId, running) : 0;
       if (waitUntil > Date.now()) {
         this.timers.schedule(`stagger:${requestId}`, new Date(waitUntil), () =>
@@ -571,7 +555,7 @@ export class SigningService implements OnModuleDestroy {
         return;
       }
       const chosen = ready.slice(0, key.threshold);
-      if (await this.excludeUnverified(request, key, chosen.map((c) => c.nodeId), out)) {
+      if (await this.excludeUnverified(request, key, attempts, chosen.map((c) => c.nodeId), out)) {
         await this.settle(requestId, out, false);
         continue;
       }
@@ -609,11 +593,17 @@ export class SigningService implements OnModuleDestroy {
    * Verifies the not-yet-judged shares that `nodes` sent to attempts that did not complete (still running,
    * or ended before their shares were judged); excludes the senders of invalid ones.
    */
-  private async excludeUnverified(request: SigningRequestRecord, key: KeyRecord, nodes: string[], out: Outbox): Promise<boolean> {
+  private async excludeUnverified(
+    request: SigningRequestRecord,
+    key: KeyRecord,
+    attempts: readonly AttemptRecord[],
+    nodes: string[],
+    out: Outbox,
+  ): Promise<boolean> {
     const message = hexToBytes(request.message);
     const verdicts: { attempt: AttemptRecord; share: ShareRecord; valid: boolean }[] = [];
-    const unfinished = (await this.store.read.attempts.listForRequest(request.id)).filter((a) => a.status !== 'completed');
-    for (const attempt of unfinished) {
+    for (const attempt of attempts) {
+      if (attempt.status === 'completed') continue;
       for (const share of await this.store.read.shares.listForAttempt(request.id, attempt.id)) {
         if (share.valid !== null || !nodes.includes(share.nodeId)) continue;
         const valid = verifySignatureShare(key.publicPackage, attempt.commitments, message, share.identifier, share.share);
@@ -966,9 +956,13 @@ export class SigningService implements OnModuleDestroy {
     return member;
   }
 
-  private assertNotExcluded(request: SigningRequestRecord, nodeId: string): void {
+  /** An open request, for a frame of a node that holds a share of its key and is not excluded from it. */
+  private async openForNode(requestId: string, nodeId: string) {
+    const { request, key } = await this.openRequest(requestId);
+    const member = this.member(key, nodeId);
     const excluded = request.culprits.find((c) => c.nodeId === nodeId);
     if (excluded) throw new DomainError('NOT_IN_SIGNER_SET', `node is excluded from this request (${excluded.reason})`);
+    return { request, key, member };
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -1006,10 +1000,16 @@ export class SigningService implements OnModuleDestroy {
     return { occurredAt: new Date(), actorKind: actor.kind, actorId: actor.id, action, outcome, keyId: request.keyId, requestId: request.id, attemptId, nodeId };
   }
 
-  /** Runs under the request's mutex; frames leave after the work; a Misbehaviour becomes its error, after them. */
-  private async withRequest<T>(requestId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
+  /**
+   * Runs under the request's mutex; frames leave after the work; a Misbehaviour becomes its error, after
+   * them. For a node frame, `current` tells whether its connection is still the node's live one once the
+   * lock is held: a frame of a connection that has since closed or been replaced is dropped, since the
+   * coordinator has already asked again, on the new connection, for what it still expects.
+   */
+  private async withRequest<T>(requestId: string, work: (out: Outbox) => Promise<T>, current: () => boolean = always): Promise<T> {
     let rejection: DomainError | undefined;
     const result = await runThenSend(this.mutex, this.link, requestId, async (out) => {
+      if (!current()) throw new DomainError('UNEXPECTED_FRAME', 'the connection this frame came on has closed; it is dropped');
       try {
         return await work(out);
       } catch (e) {
