@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Element, Identifier, Text, Uuid, hexRange } from './primitives.js';
 import { SUITE_IDS } from './suites.js';
 
 /**
@@ -16,11 +17,7 @@ import { SUITE_IDS } from './suites.js';
  * Every frame names its ceremony; every round-1 package is signed together with the ceremony id, because
  * noble's proof of knowledge alone does not bind the ceremony (an old package would verify).
  */
-const hex = (minBytes: number, maxBytes: number) =>
-  z.string().regex(new RegExp(`^(?:[0-9a-f]{2}){${minBytes},${maxBytes}}$`), `hex of ${minBytes}..${maxBytes} bytes`);
-const Uuid = z.uuid();
-const Identifier = z.string().regex(/^[0-9a-f]{64}(?:[0-9a-f]{50})?$/, 'serialized identifier (hex)');
-const Element = hex(32, 57);
+const hex = hexRange;
 /** Most participants a ceremony may have: every round's frames must fit in one 64 KiB frame. */
 export const MAX_CEREMONY_PARTICIPANTS = 15;
 
@@ -91,7 +88,7 @@ export const CeremonyClosedFrame = frame('ceremony.closed', {
   ceremonyId: Uuid,
   status: z.enum(['completed', 'failed']),
   keyId: Uuid.optional(),
-  reason: z.string().max(500).optional(),
+  reason: Text(500).optional(),
 });
 
 export const CeremonyRound1Frame = frame('ceremony.round1', {
@@ -126,7 +123,7 @@ export const CeremonyAbortFrame = frame('ceremony.abort', {
     'DEADLINE_PASSED',
     'INTERNAL',
   ]),
-  reason: z.string().max(500),
+  reason: Text(500),
   /** The participant the node holds responsible, when it can tell. */
   culprit: Identifier.optional(),
 });

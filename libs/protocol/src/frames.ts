@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, RefusalCodes } from './error-codes.js';
 import { MAX_MESSAGE_BYTES, MAX_SIGNERS } from './limits.js';
+import { EpochMs, Element, Identifier, Scalar, Text, Uuid, hexBytes, hexUpTo } from './primitives.js';
 import { SUITE_IDS } from './suites.js';
 import {
   CeremonyAbortFrame,
@@ -16,28 +17,8 @@ import {
 /** The wire protocol's version; every frame carries it as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
 
-/** Lower-case hex of exactly `bytes` bytes, or of 1..`max` bytes when a range is given. */
-export const hexBytes = (bytes: number) =>
-  z
-    .string()
-    .length(bytes * 2)
-    .regex(/^[0-9a-f]*$/, 'lower-case hex');
-export const hexUpTo = (maxBytes: number) =>
-  z
-    .string()
-    .max(maxBytes * 2)
-    .regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex of whole bytes');
-
-export const Uuid = z.uuid();
-/** A FROST participant identifier: noble's serialized scalar (32 bytes, 57 for ed448). */
-export const Identifier = z.string().regex(/^[0-9a-f]{64}(?:[0-9a-f]{50})?$/, 'serialized identifier (hex)');
-/** A serialized group element (compressed point): 32..57 bytes, depending on the suite. */
-export const Element = z.string().regex(/^(?:[0-9a-f]{2}){32,57}$/, 'serialized group element (hex)');
-/** A serialized scalar: 32 bytes (57 for ed448). */
-export const Scalar = z.string().regex(/^(?:[0-9a-f]{64}|[0-9a-f]{114})$/, 'serialized scalar (hex)');
 export const SuiteId = z.enum(SUITE_IDS);
 export type SuiteId = z.infer<typeof SuiteId>;
-export const EpochMs = z.number().int().nonnegative();
 
 /** One signer's public nonce commitment (RFC 9591 §5.1), hex-encoded. */
 export const NonceCommitment = z.strictObject({
@@ -54,14 +35,14 @@ const frame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
 
 /** First frame on every connection: the node must sign it to prove its identity. */
 export const AuthChallengeFrame = frame('auth.challenge', {
-  coordinatorId: z.string().min(1).max(128),
+  coordinatorId: Text(128).min(1),
   challenge: hexBytes(32),
   expiresAt: EpochMs,
 });
 /** The node is authenticated; every later frame on this connection is attributed to `nodeId`. */
 export const AuthOkFrame = frame('auth.ok', {
   nodeId: Uuid,
-  label: z.string().max(200),
+  label: Text(200),
 });
 /** A signing request the node may take part in. The node answers `request.commit` or `request.decline`. */
 export const RequestProposeFrame = frame('request.propose', {
@@ -72,7 +53,7 @@ export const RequestProposeFrame = frame('request.propose', {
   /** The exact bytes to sign, hex. */
   message: hexUpTo(MAX_MESSAGE_BYTES),
   messageEncoding: z.enum(['hex', 'utf8']),
-  description: z.string().max(2000),
+  description: Text(2000),
   deadline: EpochMs,
 });
 /** Round two: sign `message` with the nonce behind your commitment in `commitments`. */
@@ -89,13 +70,13 @@ export const AttemptPackageFrame = frame('attempt.package', {
 export const AttemptAbortFrame = frame('attempt.abort', {
   requestId: Uuid,
   attemptId: Uuid,
-  reason: z.string().max(500),
+  reason: Text(500),
 });
 /** The request is over; the node discards every nonce it still holds for it. */
 export const RequestClosedFrame = frame('request.closed', {
   requestId: Uuid,
   status: z.enum(['completed', 'failed', 'expired']),
-  reason: z.string().max(500).optional(),
+  reason: Text(500).optional(),
 });
 /** A node frame was accepted (also sent again, unchanged, for an exact duplicate). */
 export const AckFrame = frame('ack', {
@@ -116,9 +97,9 @@ export const AckFrame = frame('ack', {
 /** A node frame was refused. The connection stays open unless a close frame follows. */
 export const ErrorFrame = frame('error', {
   code: z.enum(ErrorCodes),
-  message: z.string().max(1000),
+  message: Text(1000),
   /** The `type` of the refused frame, when it could be read. */
-  inReplyTo: z.string().max(64).optional(),
+  inReplyTo: Text(64).optional(),
   requestId: Uuid.optional(),
   attemptId: Uuid.optional(),
   ceremonyId: Uuid.optional(),
@@ -143,7 +124,7 @@ export const RequestCommitFrame = frame('request.commit', {
 export const RequestDeclineFrame = frame('request.decline', {
   requestId: Uuid,
   code: z.enum(RefusalCodes),
-  reason: z.string().max(500),
+  reason: Text(500),
 });
 /** The node's signature share for an attempt, plus optionally a fresh commitment for a later attempt. */
 export const AttemptShareFrame = frame('attempt.share', {
@@ -157,7 +138,7 @@ export const AttemptRefuseFrame = frame('attempt.refuse', {
   requestId: Uuid,
   attemptId: Uuid,
   code: z.enum(RefusalCodes),
-  reason: z.string().max(500),
+  reason: Text(500),
 });
 
 export const CoordinatorFrame = z.discriminatedUnion('type', [

@@ -4,6 +4,7 @@ export * from './codec.js';
 export * from './error-codes.js';
 export * from './frames.js';
 export * from './limits.js';
+export * from './primitives.js';
 export * from './suites.js';
 export * from './ceremony-frames.js';
 export * from './ceremony-transcripts.js';
