@@ -24,6 +24,29 @@ export default tseslint.config(
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {
+    // #verify checks noble's signatures independently: it must share no code with noble (its tests may use it).
+    files: ['libs/verify/**/*.ts'],
+    ignores: ['libs/verify/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^@noble/', message: '#verify must share no code with noble.' },
+            { regex: '^#crypto(/|$)', message: '#verify must share no code with noble (#crypto is built on it).' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportExpression[source.value=/^(@noble\\/|#crypto(\\/|$))/]",
+          message: '#verify must share no code with noble (no dynamic import of @noble/* or #crypto either).',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
