@@ -15,13 +15,15 @@ export const processIo: CliIo = {
  * Exit codes, so that a supervisor can tell "retrying will not help" from a crash:
  * 1 any error (bad arguments, keystore, coordinator refused a REST call), 3 the coordinator does not
  * accept this node (unknown or revoked: an admin must enroll it), 4 the node or the coordinator
- * refused the authentication (wrong coordinator id, bad signature, another node with this identity).
+ * refused the authentication (wrong coordinator id, bad signature, another node with this identity),
+ * 5 another process holds the keystore (or took it over while the node ran): stop it first.
  */
 export const ExitCode = {
   OK: 0,
   ERROR: 1,
   NOT_ENROLLED: 3,
   AUTH_REFUSED: 4,
+  KEYSTORE_IN_USE: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -33,6 +35,9 @@ export function exitCodeFor(error: unknown): ExitCode {
       case 'COORDINATOR_MISMATCH':
       case 'REPLACED':
         return ExitCode.AUTH_REFUSED;
+      case 'KEYSTORE_IN_USE':
+      case 'KEYSTORE_LOCK_LOST':
+        return ExitCode.KEYSTORE_IN_USE;
       default:
         return ExitCode.ERROR;
     }

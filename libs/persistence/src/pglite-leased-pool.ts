@@ -13,6 +13,8 @@ type ConnectCallback = (error: Error | null, client: PGliteLease | null, release
 export interface PGliteLeasedPoolConfig {
   /** PGlite data directory (a path, or `memory://`). */
   dataDir: string;
+  /** Runs once PGlite has been closed (or failed to start): gives back what guards the directory. */
+  onClosed?: () => Promise<void>;
 }
 
 /**
@@ -34,9 +36,11 @@ export class PGliteLeasedPool extends EventEmitter {
   private readonly session: SharedSessionPool;
   private readonly mutex = new FifoMutex();
   private closing: Promise<void> | null = null;
+  private onClosed: (() => Promise<void>) | undefined;
 
   constructor(config: PGliteLeasedPoolConfig) {
     super();
+    this.onClosed = config.onClosed;
     if (PGliteLeasedPool.openPool) {
       throw new Error('an embedded database is already open in this process; destroy its DataSource first');
     }
@@ -94,9 +98,10 @@ export class PGliteLeasedPool extends EventEmitter {
       database = await getPGliteInstance();
     } catch (error) {
       // PGlite could not start (bad data directory, ...): this pool is dead, let a new one try.
-      this.closing = Promise.resolve();
+      this.closing = this.closed();
       this.mutex.refuseWaiters(new Error('the embedded database could not start'));
       if (PGliteLeasedPool.openPool === this) PGliteLeasedPool.openPool = null;
+      await this.closing;
       throw error;
     }
     return new PGliteLease(this.session, () => void this.endLease(database));
@@ -123,7 +128,15 @@ export class PGliteLeasedPool extends EventEmitter {
       });
     } finally {
       PGliteLeasedPool.openPool = null;
+      await this.closed();
     }
+  }
+
+  /** Runs `onClosed` once. */
+  private async closed(): Promise<void> {
+    const onClosed = this.onClosed;
+    this.onClosed = undefined;
+    await onClosed?.();
   }
 }
 

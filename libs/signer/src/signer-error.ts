@@ -12,12 +12,18 @@ export const SignerErrorCodes = [
   'WRONG_PASSPHRASE',
   'KEYSTORE_CORRUPT',
   'KEYSTORE_TAMPERED',
+  /** Another process holds the keystore's lock (one process per keystore). */
+  'KEYSTORE_IN_USE',
+  /** The running node lost the keystore's lock: another process may be using the keystore. */
+  'KEYSTORE_LOCK_LOST',
   'IDENTITY_EXISTS',
   'IDENTITY_CORRUPT',
   'SHARE_MISSING',
   'SHARE_CORRUPT',
   'SHARE_INVALID',
   'SHARE_EXISTS',
+  /** A share backup made by another identity than the importing keystore's. */
+  'SHARE_IDENTITY_MISMATCH',
   'SEALED_SHARE_REJECTED',
   'JOURNAL_CORRUPT',
   'JOURNAL_UNAVAILABLE',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getSuite } from '#crypto';
-import { runDealer, silentLogger, type KeyRegistration } from '#signer';
+import { lockKeystore, runDealer, silentLogger, type KeyRegistration } from '#signer';
 import { initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
 import { buildProgram } from '../program.js';
@@ -108,6 +108,17 @@ describe('dealer', () => {
     // no secret share travels to the coordinator
     for (const share of shares) expect(api.rawBodies[0]).not.toContain(share.signingShare);
     expect(result.key).toMatchObject({ id: result.keyId, status: 'active' });
+  });
+
+  it('delivers into the inbox of keystores that running nodes hold: the dealer takes no keystore lock', async () => {
+    publicKeys.forEach((pk) => api.enroll(pk));
+    const locks = await Promise.all(keystores.map((k) => lockKeystore(k)));
+    try {
+      const result = await deal();
+      for (const k of keystores) expect(await readdir(join(k, 'inbox'))).toEqual([`${result.keyId}.sealed.json`]);
+    } finally {
+      for (const lock of locks) await lock.release();
+    }
   });
 
   it('names the keystore whose node is not enrolled, and writes nothing', async () => {

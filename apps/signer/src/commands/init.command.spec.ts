@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { openTestKeystore } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { holdStoreLockInChild } from '../../../../libs/store-lock/src/testing/store-lock-holder.js';
 import { ExitCode } from '../cli-io.js';
 import { captureIo, useCommandSandbox } from './cli-test-support.js';
 import { runIdentityCommand } from './identity.command.js';
@@ -31,6 +32,23 @@ describe('init and identity commands', () => {
     expect(again.err.join('\n')).toMatch(/already has an identity.*--force/);
     const forced = captureIo();
     expect(await runInitCommand({ keystore, force: true }, forced.io)).toBe(ExitCode.OK);
+  });
+
+  it('init --force refuses a keystore another process holds (exit 5), and keeps its identity', async () => {
+    const keystore = join(sandbox.dir.path, 'ks');
+    await runInitCommand({ keystore }, captureIo().io);
+    const before = await readFile(join(keystore, 'identity.json'), 'utf8');
+    const holder = await holdStoreLockInChild(keystore);
+    try {
+      const forced = captureIo();
+      expect(await runInitCommand({ keystore, force: true }, forced.io)).toBe(ExitCode.KEYSTORE_IN_USE);
+      expect(forced.err).toEqual([`error: keystore ${keystore} is in use by another process (pid ${holder.pid}); stop it first`]);
+      expect(await readFile(join(keystore, 'identity.json'), 'utf8')).toBe(before);
+    } finally {
+      await holder.stop();
+    }
+    expect(await runInitCommand({ keystore, force: true }, captureIo().io)).toBe(ExitCode.OK);
+    expect(await readFile(join(keystore, 'identity.json'), 'utf8')).not.toBe(before);
   });
 
   it('identity on a missing keystore says to run init', async () => {

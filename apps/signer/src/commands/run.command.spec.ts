@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '#signer';
 import { FakeCoordinator } from '../../../../libs/signer/src/testing/fake-coordinator.js';
 import { TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { holdStoreLockInChild } from '../../../../libs/store-lock/src/testing/store-lock-holder.js';
 import { ExitCode } from '../cli-io.js';
 import { captureIo } from './cli-test-support.js';
 import { policyFromOptions, runCommand, runSignerNode, type RunCommandOptions } from './run.command.js';
@@ -43,9 +44,15 @@ describe('run command', () => {
     expect(err.join('\n')).toMatch(new RegExp(`enroll public key ${publicKey}`));
   });
 
-  it('exits 3 when the node was revoked', async () => {
+  it('exits 3 when the node was revoked, naming both ways back (restore, or a new identity)', async () => {
     fake = await FakeCoordinator.start({ authenticate: () => ({ closeCode: 4403 }) });
-    expect(await run({}).exit).toBe(ExitCode.NOT_ENROLLED);
+    const { exit, err } = run({});
+    expect(await exit).toBe(ExitCode.NOT_ENROLLED);
+    const { publicKey } = await openTestKeystore(keystore);
+    const message = err.join('\n');
+    expect(message).toContain(`revoked this node (public key ${publicKey})`);
+    expect(message).toContain('admin nodes restore <nodeId>');
+    expect(message).toContain(`signer init --keystore ${keystore} --force`);
   });
 
   it('exits 4 when the coordinator id is not the expected one', async () => {
@@ -103,6 +110,17 @@ describe('run command', () => {
     expect(await exit).toBe(ExitCode.OK);
   });
 
+  it('exits 5 with one line naming the holder when another process holds the keystore', async () => {
+    const holder = await holdStoreLockInChild(keystore);
+    try {
+      const { exit, err } = run({});
+      expect(await exit).toBe(ExitCode.KEYSTORE_IN_USE);
+      expect(err).toEqual([`error: keystore ${keystore} is in use by another process (pid ${holder.pid}); stop it first`]);
+    } finally {
+      await holder.stop();
+    }
+  });
+
   it('exits 1 with a clear message for a malformed URL or a missing keystore', async () => {
     const bad = run({ coordinator: 'http://localhost:3000' });
     expect(await bad.exit).toBe(ExitCode.ERROR);
@@ -128,7 +146,67 @@ describe('run command', () => {
     const policy = policyFromOptions({ keystore, coordinator: '', approveDescription: '^Demo' });
     expect(policy.kind === 'match' && policy.description?.test('Demo payment signed with ed25519')).toBe(true);
     expect(policy.kind === 'match' && policy.description?.test('Not a Demo')).toBe(false);
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessage: '(' })).toThrow(/invalid regular expression/);
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessage: 'x' })).toThrow(/cannot be combined/);
+    expect(policyFromOptions({ keystore, coordinator: '', approveMessageText: '^pay' })).toEqual({
+      kind: 'match',
+      message: { encoding: 'utf8', pattern: /^pay/ },
+    });
+    expect(policyFromOptions({ keystore, coordinator: '', approveMessageHex: '^dead' })).toEqual({
+      kind: 'match',
+      message: { encoding: 'hex', pattern: /^dead/ },
+    });
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessageText: '(' })).toThrow(/--approve-message-text: invalid regular expression/);
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessageHex: '(' })).toThrow(/--approve-message-hex: invalid regular expression/);
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessageText: 'x' })).toThrow(/cannot be combined/);
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessageHex: 'x' })).toThrow(/cannot be combined/);
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessageText: 'x', approveMessageHex: 'x' })).toThrow(
+      /--approve-message-text and --approve-message-hex cannot be combined/,
+    );
+  });
+
+  it('--approve-message is refused, naming the two flags that replace it', () => {
+    for (const options of [{ approveMessage: '^pay' }, { approveMessage: '^pay', approveAll: true }]) {
+      expect(() => policyFromOptions({ keystore, coordinator: '', ...options })).toThrow(
+        /--approve-message is no longer accepted: use --approve-message-text <regex> .* or --approve-message-hex <regex>/,
+      );
+    }
+  });
+
+  it('--approve-key limits every rule to its keys, in canonical lower case, and refuses what is not a key id', () => {
+    const a = '3F2C1A6E-8B1D-4C1E-9A57-0D6F3B2E9C41';
+    const b = '0d9e7c1a-5b3f-4a2e-8c6d-2f1b4e7a9c30';
+    expect(policyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: [a, b, a.toLowerCase()] })).toEqual({
+      kind: 'approve-all',
+      keyIds: [a.toLowerCase(), b],
+    });
+    expect(policyFromOptions({ keystore, coordinator: '', approveDescription: '^x', approveKey: [b] })).toMatchObject({ kind: 'match', keyIds: [b] });
+    expect(policyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: [] })).toEqual({ kind: 'approve-all' });
+    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: ['payroll'] })).toThrow(/--approve-key "payroll" is not a key id/);
+  });
+
+  it('the command line: the text and hex flags exclude each other and --approve-all; --approve-key repeats', async () => {
+    const parse = async (args: string[]) => {
+      const command = runCommand().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+      command.action(() => undefined);
+      await command.parseAsync(['--keystore', keystore, '--coordinator', 'ws://x', ...args], { from: 'user' });
+      return command.opts<RunCommandOptions>();
+    };
+    const a = '3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41';
+    const b = '0d9e7c1a-5b3f-4a2e-8c6d-2f1b4e7a9c30';
+    expect(await parse(['--approve-all', '--approve-key', a, '--approve-key', b])).toMatchObject({ approveAll: true, approveKey: [a, b] });
+    expect(await parse(['--approve-message-hex', '^de'])).toMatchObject({ approveMessageHex: '^de' });
+    await expect(parse(['--approve-message-text', 'x', '--approve-message-hex', 'y'])).rejects.toThrow(/cannot be used with/);
+    await expect(parse(['--approve-all', '--approve-message-text', 'x'])).rejects.toThrow(/cannot be used with/);
+    // Still parsed, so that the node can say which flags replace it.
+    expect(await parse(['--approve-message', 'x'])).toMatchObject({ approveMessage: 'x' });
+    const help = runCommand().helpInformation();
+    expect(help).toMatch(/--approve-message-text <regex>/);
+    expect(help).toMatch(/--approve-message-hex <regex>/);
+    expect(help).not.toMatch(/--approve-message </);
+  });
+
+  it('exits 1 with the replacement flags when run with --approve-message', async () => {
+    const { exit, err } = run({ approveAll: undefined, approveMessage: '^pay' });
+    expect(await exit).toBe(ExitCode.ERROR);
+    expect(err.join('\n')).toMatch(/--approve-message-text <regex>.*--approve-message-hex <regex>/);
   });
 });

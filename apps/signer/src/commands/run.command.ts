@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
+import { Uuid } from '#protocol';
 import {
   SignerError,
   SignerNode,
   compilePattern,
+  type MessageRule,
   type ReconnectOptions,
   type SignerLogger,
   type SigningPolicy,
@@ -17,7 +19,14 @@ export interface RunCommandOptions {
   coordinatorId?: string;
   approveAll?: boolean;
   approveDescription?: string;
+  /** Match the message as UTF-8 text (the proposal must declare it utf8). */
+  approveMessageText?: string;
+  /** Match the message's lower-case hex (the proposal must declare it hex). */
+  approveMessageHex?: string;
+  /** Replaced by approveMessageText / approveMessageHex: refused with a message saying so. */
   approveMessage?: string;
+  /** Limits every approval rule, --approve-all included, to these keys. */
+  approveKey?: string[];
   logLevel?: LogLevel;
   passphraseFile?: string;
   /** Refuse every key generation ceremony (abort PARAMETERS_REFUSED). */
@@ -32,13 +41,31 @@ export interface RunContext {
   reconnect?: ReconnectOptions;
 }
 
-/** The signing policy the run options describe. Patterns match anywhere unless anchored with ^ and $. */
+/**
+ * The signing policy the run options describe. Patterns match anywhere unless anchored with ^ and $.
+ * The operator's flag says how the message is matched (text or hex), never the coordinator's proposal.
+ */
 export function policyFromOptions(options: RunCommandOptions): SigningPolicy {
+  if (options.approveMessage !== undefined) {
+    throw new SignerError(
+      'INVALID_CONFIG',
+      '--approve-message is no longer accepted: use --approve-message-text <regex> to match the message as UTF-8 text, ' +
+        'or --approve-message-hex <regex> to match its hex (a proposal declaring the other encoding is declined)',
+    );
+  }
+  if (options.approveMessageText !== undefined && options.approveMessageHex !== undefined) {
+    throw new SignerError('INVALID_CONFIG', '--approve-message-text and --approve-message-hex cannot be combined: give one message rule');
+  }
+  const keyIds = approvedKeys(options.approveKey);
+  const limit = keyIds ? { keyIds } : {};
   if (options.approveAll) {
-    if (options.approveDescription !== undefined || options.approveMessage !== undefined) {
-      throw new SignerError('INVALID_CONFIG', '--approve-all cannot be combined with --approve-description or --approve-message');
+    if (options.approveDescription !== undefined || options.approveMessageText !== undefined || options.approveMessageHex !== undefined) {
+      throw new SignerError(
+        'INVALID_CONFIG',
+        '--approve-all cannot be combined with --approve-description, --approve-message-text or --approve-message-hex',
+      );
     }
-    return { kind: 'approve-all' };
+    return { kind: 'approve-all', ...limit };
   }
   const compile = (flag: string, source: string | undefined): RegExp | undefined => {
     if (source === undefined) return undefined;
@@ -49,8 +76,21 @@ export function policyFromOptions(options: RunCommandOptions): SigningPolicy {
     }
   };
   const description = compile('--approve-description', options.approveDescription);
-  const message = compile('--approve-message', options.approveMessage);
-  return { kind: 'match', ...(description ? { description } : {}), ...(message ? { message } : {}) };
+  const text = compile('--approve-message-text', options.approveMessageText);
+  const hex = compile('--approve-message-hex', options.approveMessageHex);
+  const message: MessageRule | undefined = text ? { encoding: 'utf8', pattern: text } : hex ? { encoding: 'hex', pattern: hex } : undefined;
+  return { kind: 'match', ...(description ? { description } : {}), ...(message ? { message } : {}), ...limit };
+}
+
+/** The --approve-key ids in canonical (lower-case) form, without duplicates; undefined when none is given. */
+function approvedKeys(values: string[] | undefined): string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const ids = values.map((value) => {
+    const parsed = Uuid.safeParse(value);
+    if (!parsed.success) throw new SignerError('INVALID_CONFIG', `--approve-key ${JSON.stringify(value)} is not a key id (a UUID)`);
+    return parsed.data;
+  });
+  return [...new Set(ids)];
 }
 
 /**
@@ -74,7 +114,10 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
       ...(context.reconnect ? { reconnect: context.reconnect } : {}),
     });
     if (policy.kind === 'match' && !policy.description && !policy.message) {
-      logger.warn({}, 'no --approve-* option given: this node will decline every request');
+      logger.warn(
+        {},
+        'no approval rule given (--approve-all, --approve-description, --approve-message-text or --approve-message-hex): this node will decline every request',
+      );
     }
   } catch (e) {
     return reportError(io, e);
@@ -95,8 +138,10 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
         (e: unknown) => finish(reportError(io, e)),
       );
     };
+    let fatalError: SignerError | undefined;
     node.on('fatal', (error) => {
       // start() rejects with the same error while it is pending; report it once.
+      fatalError = error;
       void node.stop().then(() => finish(reportError(io, error)));
     });
     if (context.signal?.aborted) {
@@ -107,15 +152,16 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
     node.start().then(
       () => logger.info({ nodeId: node.nodeId }, 'signer node running'),
       (e: unknown) => {
-        if (e instanceof SignerError && (e.code === 'STOPPED' || isFatalRefusal(e))) return;
+        if (e === fatalError || (e instanceof SignerError && (e.code === 'STOPPED' || isFatalRefusal(e)))) return;
         void node.stop().then(() => finish(reportError(io, e)));
       },
     );
   });
 }
 
+/** Errors the node reports through 'fatal' (then start() rejects with the same error: reported once). */
 const isFatalRefusal = (e: SignerError): boolean =>
-  ['NODE_UNKNOWN', 'NODE_REVOKED', 'AUTH_FAILED', 'COORDINATOR_MISMATCH', 'REPLACED'].includes(e.code);
+  ['NODE_UNKNOWN', 'NODE_REVOKED', 'AUTH_FAILED', 'COORDINATOR_MISMATCH', 'REPLACED', 'KEYSTORE_LOCK_LOST'].includes(e.code);
 
 export function runCommand(): Command {
   return new Command('run')
@@ -127,11 +173,28 @@ export function runCommand(): Command {
     .addOption(
       new Option('--approve-all', 'sign every request the coordinator proposes').conflicts([
         'approveDescription',
-        'approveMessage',
+        'approveMessageText',
+        'approveMessageHex',
       ]),
     )
     .option('--approve-description <regex>', 'sign requests whose description matches (anchor with ^...$ for the whole text)')
-    .option('--approve-message <regex>', 'sign requests whose message (utf8 text, else hex) matches (anchor with ^...$)')
+    .addOption(
+      new Option(
+        '--approve-message-text <regex>',
+        'sign requests whose message, decoded as UTF-8 text, matches (anchor with ^...$); a proposal not declared utf8 is declined',
+      ).conflicts('approveMessageHex'),
+    )
+    .option(
+      '--approve-message-hex <regex>',
+      'sign requests whose message, as lower-case hex, matches (anchor with ^...$); a proposal not declared hex is declined',
+    )
+    // Kept only to tell an operator which two flags replace it.
+    .addOption(new Option('--approve-message <regex>').hideHelp())
+    .option(
+      '--approve-key <uuid>',
+      'approve only requests for this key (repeatable); limits every approval rule, --approve-all included',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--refuse-ceremonies', 'refuse to take part in key generation ceremonies (by default the node takes part)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (options: RunCommandOptions) => {

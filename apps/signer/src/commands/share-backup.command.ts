@@ -22,6 +22,8 @@ export interface ImportShareCommandOptions {
   in: string;
   passphraseFile?: string;
   exportPassphraseFile?: string;
+  /** Import a backup made by another identity (a deliberate move of the share to this keystore's). */
+  force?: boolean;
 }
 
 /** Writes one share, encrypted under the export passphrase, to a new file; prints `{keyId, out}`. */
@@ -44,18 +46,23 @@ export async function runExportShareCommand(options: ExportShareCommandOptions, 
   }
 }
 
-/** Stores a share from an export file in the keystore; prints `{keyId, keystore}`. */
+/** Stores a share from an export file in the keystore; prints `{keyId, keystore, identity, exportedBy, forced}`. */
 export async function runImportShareCommand(options: ImportShareCommandOptions, io: CliIo = processIo): Promise<number> {
   try {
-    printJson(
-      io,
-      await importShare({
-        keystore: options.keystore,
-        passphrase: await keystorePassphrase(options.passphraseFile),
-        exportPassphrase: await exportPassphrase(options.exportPassphraseFile),
-        in: options.in,
-      }),
-    );
+    const result = await importShare({
+      keystore: options.keystore,
+      passphrase: await keystorePassphrase(options.passphraseFile),
+      exportPassphrase: await exportPassphrase(options.exportPassphraseFile),
+      in: options.in,
+      force: options.force ?? false,
+    });
+    if (result.forced) {
+      io.stderr(
+        `warning: --force: imported the share of key ${result.keyId}, backed up by ` +
+          `${result.exportedBy === null ? 'an unrecorded identity' : `identity ${result.exportedBy}`}, into this keystore's identity ${result.identity}`,
+      );
+    }
+    printJson(io, result);
     return ExitCode.OK;
   } catch (e) {
     return reportError(io, e);
@@ -77,11 +84,12 @@ export function exportShareCommand(): Command {
 
 export function importShareCommand(): Command {
   return new Command('import-share')
-    .description('restore a share from a backup made by export-share (refuses a key the keystore holds)')
+    .description('restore a share from a backup made by export-share (refuses a key the keystore holds, and a backup of another identity)')
     .requiredOption('--keystore <dir>', 'keystore directory')
     .requiredOption('--in <file>', 'the backup file')
     .addOption(passphraseFileOption())
     .addOption(exportPassphraseFileOption())
+    .option('--force', "import a backup made by another identity than this keystore's (a deliberate move to a new identity)", false)
     .action(async (options: ImportShareCommandOptions) => {
       process.exitCode = await runImportShareCommand(options);
     });

@@ -1,5 +1,7 @@
 import { Keystore } from '../keystore/keystore.js';
+import { withKeystoreLock } from '../keystore/keystore-lock.js';
 import type { KdfCost } from '../keystore/passphrase-key.js';
+import { SignerError } from '../signer-error.js';
 
 export interface InitKeystoreOptions {
   keystore: string;
@@ -9,13 +11,22 @@ export interface InitKeystoreOptions {
   kdfCost?: KdfCost;
 }
 
-/** `signer init`: creates the keystore and the node's identity. */
+/**
+ * `signer init`: creates the keystore and the node's identity, holding the keystore's lock: `--force`
+ * never replaces the identity under a running node.
+ */
 export async function initKeystore(options: InitKeystoreOptions): Promise<{ publicKey: string; keystore: string }> {
-  const keystore = await Keystore.init(options.keystore, {
-    passphrase: options.passphrase,
-    force: options.force ?? false,
-    ...(options.kdfCost ? { kdfCost: options.kdfCost } : {}),
-  });
+  if (!options.passphrase) throw new SignerError('PASSPHRASE_MISSING', 'a passphrase is required to create a keystore');
+  const keystore = await withKeystoreLock(
+    options.keystore,
+    () =>
+      Keystore.init(options.keystore, {
+        passphrase: options.passphrase,
+        force: options.force ?? false,
+        ...(options.kdfCost ? { kdfCost: options.kdfCost } : {}),
+      }),
+    { create: true },
+  );
   return { publicKey: keystore.publicKey, keystore: keystore.dir };
 }
 

@@ -6,9 +6,10 @@ import { dealKey, getSuite, identityVerify } from '#crypto';
 import { SignerError } from '../signer-error.js';
 import { TEST_KEYSTORE, TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../testing/key-fixtures.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { sealFile } from './encrypted-file.js';
 import { Keystore } from './keystore.js';
 import type { KeyShare } from './keystore-records.js';
-import { KDF_COSTS } from './passphrase-key.js';
+import { KDF_COSTS, PassphraseKey } from './passphrase-key.js';
 import { sealShareToIdentity } from './sealed-share.js';
 
 const KEY_ID = '6f9619ff-8b86-4d11-b42d-00c04fc964ff';
@@ -298,17 +299,44 @@ describe('Keystore at rest', () => {
 
   describe('share export and import', () => {
     const EXPORT_PASSPHRASE = 'a separate export passphrase';
-    it('round trip into another keystore; the export file holds no plaintext share', async () => {
+    it('round trip into the same identity; the export file holds no plaintext share and no identity in the clear', async () => {
       const keystore = await initTestKeystore(root);
       const share = dealtShare();
       await keystore.writeShare(share);
       const text = await keystore.exportShare(KEY_ID, EXPORT_PASSPHRASE, KDF_COSTS.test);
       expect(text).not.toContain(share.signingShare);
+      expect(text).not.toContain(keystore.publicKey);
       expect(JSON.parse(text)).toMatchObject({ purpose: `share-export:${KEY_ID}` });
-      const restored = await initTestKeystore(join(dir.path, 'restored'));
-      expect(await restored.importShare(text, EXPORT_PASSPHRASE)).toEqual(share);
+      await keystore.removeShare(KEY_ID);
+      expect(await keystore.importShare(text, EXPORT_PASSPHRASE)).toEqual({ share, exportedBy: keystore.publicKey, forced: false });
+      expect(await keystore.readShare(KEY_ID)).toEqual(share);
+      await expectUnchanged(root, () => keystore.importShare(text, EXPORT_PASSPHRASE), 'SHARE_EXISTS');
+    });
+
+    it('refuses a backup made by another identity, naming both keys, unless forced', async () => {
+      const keystore = await initTestKeystore(root);
+      const share = dealtShare();
+      await keystore.writeShare(share);
+      const text = await keystore.exportShare(KEY_ID, EXPORT_PASSPHRASE, KDF_COSTS.test);
+      const target = join(dir.path, 'restored');
+      const restored = await initTestKeystore(target);
+      await expectUnchanged(
+        target,
+        () => restored.importShare(text, EXPORT_PASSPHRASE),
+        'SHARE_IDENTITY_MISMATCH',
+        new RegExp(`made by identity ${keystore.publicKey}, not by this keystore's identity ${restored.publicKey}; pass --force`),
+      );
+      expect(await restored.importShare(text, EXPORT_PASSPHRASE, { force: true })).toEqual({ share, exportedBy: keystore.publicKey, forced: true });
       expect(await restored.readShare(KEY_ID)).toEqual(share);
-      await expectUnchanged(join(dir.path, 'restored'), () => restored.importShare(text, EXPORT_PASSPHRASE), 'SHARE_EXISTS');
+    });
+
+    it('refuses a backup that records no identity (an older export) unless forced', async () => {
+      const keystore = await initTestKeystore(root);
+      const share = dealtShare();
+      const exportKey = await PassphraseKey.create(EXPORT_PASSPHRASE, KDF_COSTS.test);
+      const older = sealFile(exportKey, `share-export:${KEY_ID}`, { version: 2, ...share });
+      await expectUnchanged(root, () => keystore.importShare(older, EXPORT_PASSPHRASE), 'SHARE_IDENTITY_MISMATCH', /records no identity/);
+      expect(await keystore.importShare(older, EXPORT_PASSPHRASE, { force: true })).toEqual({ share, exportedBy: null, forced: true });
     });
 
     it('wrong export passphrase, truncated or tampered export: typed errors, nothing written', async () => {

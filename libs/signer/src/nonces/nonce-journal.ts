@@ -1,4 +1,4 @@
-import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { SignerError } from '../signer-error.js';
 import { SECRET_FILE_MODE, writeFileAtomic } from '../keystore/atomic-file.js';
@@ -46,7 +46,7 @@ export interface JournalReplay {
   unsettled: { id: string; requestId: string }[];
   /** Every nonce that can never sign again. */
   settled: Map<string, TerminalState>;
-  /** True when an incomplete last line (a write torn by a crash) was found and cut off. */
+  /** True when a torn last line (a write a crash interrupted) was found and cut off. */
   tornTail: boolean;
 }
 
@@ -73,7 +73,8 @@ export class NonceJournal {
   /**
    * Opens (creating if needed) and replays the journal. Nothing is written before the header has
    * been checked against the key and every line read: a wrong key or a corrupt journal changes
-   * nothing on disk. Only a torn last line is cut off.
+   * nothing on disk. Only a torn last line is cut off, and the cut is fsync'd before anything can be
+   * appended: the next record starts on a line of its own.
    */
   static async open({ path, cipher }: JournalLocation): Promise<{ journal: NonceJournal; replay: JournalReplay }> {
     let content: Buffer;
@@ -92,10 +93,19 @@ export class NonceJournal {
     }
     const { header, records, validLength } = parseJournal(path, content, cipher);
     const tornTail = validLength < content.length;
-    // Cut the torn line off before appending, or the next record would be glued onto it.
-    if (tornTail) await truncate(path, validLength);
     const handle = await open(path, 'a', SECRET_FILE_MODE);
-    if (tornTail) await handle.sync();
+    if (tornTail) {
+      // Cut the torn line off, durably, before appending: the next record would be glued onto it.
+      try {
+        await handle.truncate(validLength);
+        await handle.sync();
+      } catch (e) {
+        await handle.close();
+        throw new SignerError('JOURNAL_UNAVAILABLE', `cannot cut the torn last line of nonce journal ${path}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+    }
     const journal = new NonceJournal(path, handle, cipher, header, records.length);
     return { journal, replay: { ...replay(records), tornTail } };
   }
@@ -127,6 +137,14 @@ export class NonceJournal {
     return write;
   }
 
+  /**
+   * Refuses every further append, as after a failed write: for a node that may no longer be the
+   * keystore's only writer (its lock was lost), whose records would interleave with another's.
+   */
+  fence(reason: string): void {
+    this.failure ??= new Error(reason);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.tail;
@@ -136,10 +154,21 @@ export class NonceJournal {
 }
 
 /**
- * Parses the journal: the header line, then one encrypted record per line. The last line may be
- * torn (a crash during its write, possibly leaving NUL bytes or no newline): it is dropped. Any other
- * line that does not parse, and any line that parses but fails authentication (wherever it is), means
- * the file was damaged or edited, and the node cannot trust what it says about used nonces.
+ * Parses the journal: the header line, then one encrypted record per line, each ending with a newline.
+ *
+ * Every append is one write of whole lines, fsync'd before it counts, and an open cuts a torn tail
+ * before appending; so a crash can only damage the end of the file, inside the one write it
+ * interrupted, whose records nothing has acted on yet. Hence the torn tail, which is cut off:
+ * - a last line without its newline, whatever it holds (part of a record, a whole record short of its
+ *   newline, NUL bytes, a record that fails authentication): its write never completed;
+ * - a last line, with its newline, that is not a sealed record at all (NUL bytes, a partial record).
+ * Anything else means the file was damaged or edited, and the node cannot trust what it says about used
+ * nonces: a line that fails authentication (KEYSTORE_TAMPERED), an undecodable line before the last
+ * (JOURNAL_CORRUPT).
+ *
+ * Journals written before torn tails were cut may hold a whole record with the next append glued onto
+ * it on one line; such a line is read as the sealed records it is made of when every one of them opens
+ * at its index, so that no record appended after a torn tail (a `consumed` one above all) is lost.
  */
 function parseJournal(
   path: string,
@@ -155,13 +184,17 @@ function parseJournal(
   let lineNumber = 1;
   while (start < content.length) {
     const newline = content.indexOf(0x0a, start);
-    const end = newline === -1 ? content.length : newline;
-    const next = newline === -1 ? content.length : newline + 1;
+    if (newline === -1) return { header, records, validLength: start };
+    const next = newline + 1;
     lineNumber++;
-    const opened = cipher.open(header, records.length, content.subarray(start, end).toString('utf8'));
+    const line = content.subarray(start, newline).toString('utf8');
+    const opened = cipher.open(header, records.length, line);
     const record = opened.kind === 'ok' ? parseRecord(opened.plaintext) : undefined;
+    const glued = record || opened.kind !== 'malformed' ? undefined : openGlued(cipher, header, records.length, line);
     if (record) {
       records.push(record);
+    } else if (glued) {
+      records.push(...glued);
     } else if (opened.kind === 'unauthentic') {
       throw new SignerError(
         'KEYSTORE_TAMPERED',
@@ -179,6 +212,24 @@ function parseJournal(
     start = next;
   }
   return { header, records, validLength: content.length };
+}
+
+/**
+ * The records of a line made of two or more sealed records glued together (see parseJournal), or
+ * undefined when it is not exactly that. Sealed records are JSON objects of hex and base64 strings, so
+ * `}{` occurs only between two of them.
+ */
+function openGlued(cipher: JournalCipher, header: string, firstIndex: number, line: string): JournalRecord[] | undefined {
+  const pieces = line.split(/(?<=\})(?=\{)/);
+  if (pieces.length < 2) return undefined;
+  const records: JournalRecord[] = [];
+  for (const [i, piece] of pieces.entries()) {
+    const opened = cipher.open(header, firstIndex + i, piece);
+    const record = opened.kind === 'ok' ? parseRecord(opened.plaintext) : undefined;
+    if (!record) return undefined;
+    records.push(record);
+  }
+  return records;
 }
 
 function parseRecord(text: string): JournalRecord | undefined {

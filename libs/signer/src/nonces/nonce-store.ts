@@ -165,6 +165,11 @@ export class NonceStore {
     return this.settled.get(nonceIdOf(commitment));
   }
 
+  /** Refuses every further journal write, hence every new commitment and signature (see NonceJournal.fence). */
+  fence(reason: string): void {
+    this.journal.fence(reason);
+  }
+
   async close(): Promise<void> {
     await this.journal.close();
   }

@@ -1,0 +1,2 @@
+export * from './store-lock.js';
+export * from './owner-only.js';
