@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity, sha256Hex, SUITE_IDS, utf8, verifyIndependently, type SuiteId } from '#crypto';
+import { generateIdentity, sha256Hex, SUITE_IDS, utf8, type SuiteId } from '#crypto';
+import { verifyIndependently } from '#verify';
 import { initKeystore, KDF_COSTS, SignerNode, silentLogger } from '#signer';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
@@ -79,7 +80,7 @@ describe('a key ceremony between real signer nodes and the real coordinator', ()
     const result = (await coord.api<{ status: string; signature: string | null }>('GET', `/v1/signing-requests/${created.body.id}?waitMs=20000`)).body;
     expect(result.status).toBe('completed');
     const bytes = suite === 'secp256k1-tr' ? Buffer.from(message, 'hex') : utf8(message);
-    expect(verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
+    expect(await verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
   });
 
   it('a participant that sends tampered round-2 ciphertext fails the ceremony, named by the honest nodes', async () => {

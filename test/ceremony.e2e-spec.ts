@@ -1,7 +1,18 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex, generateIdentity, getSuite, identitySign, sha256Hex, type IdentityKeyPair, type SuiteId } from '#crypto';
-import { ceremonyRound1Transcript, type CeremonyParticipant } from '#protocol';
+import {
+  bytesToHex,
+  ceremonyResultTranscript,
+  ceremonyRound1Transcript,
+  generateIdentity,
+  getSuite,
+  identitySign,
+  identityVerify,
+  sha256Hex,
+  type IdentityKeyPair,
+  type SuiteId,
+} from '#crypto';
+import type { CeremonyParticipant } from '#protocol';
 import { scanForSecrets } from './support/secret-scan.js';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
@@ -90,6 +101,27 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
     const closed = await Promise.all(three.map((p) => p.closed()));
     expect(closed.map((f) => f.status)).toEqual(['completed', 'completed', 'completed']);
     expect(closed[0]!.keyId).toBe(c.keyId);
+    // The close carries the registered key and every participant's signature over that same result.
+    const derived = three[0]!.derived!;
+    const close = closed[0]!;
+    expect(close.groupPublicKey).toBe(bytesToHex(derived.commitments[0]!));
+    expect(close.commitments).toEqual(derived.commitments.map(bytesToHex));
+    const signed = ceremonyResultTranscript({
+      ceremonyId: c.id,
+      keyId: c.keyId,
+      groupPublicKey: close.groupPublicKey!,
+      commitments: close.commitments!,
+      verifyingShares: close.verifyingShares!,
+    });
+    expect(close.resultSignatures!.map((r) => r.identifier)).toEqual(c.participants.map((p) => p.identifier));
+    for (const r of close.resultSignatures!) {
+      expect(identityVerify(c.participants.find((p) => p.identifier === r.identifier)!.identityKey, signed, r.signature)).toBe(true);
+    }
+    expect(closed[1]).toEqual(close);
+    // A participant that asks how the ceremony ended gets the same close again, then the ack.
+    three[1]!.query();
+    expect(await three[1]!.node.next('ceremony.closed', (f) => f.ceremonyId === c.id)).toEqual(close);
+    await three[1]!.node.next('ack', (f) => f.of === 'ceremony.query' && f.ceremonyId === c.id);
 
     const done = await ceremony(c.id);
     expect(done.status).toBe('completed');
@@ -133,6 +165,10 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
     expect(failed.failureCode).toBe('TRANSCRIPT_MISMATCH');
     expect(failed.culprits).toEqual([three[2]!.nodeId]);
     expect(failed.culpritNodeId).toBe(three[2]!.nodeId);
+    // Asked afterwards, the coordinator tells the same failure.
+    three[0]!.query();
+    const again = await three[0]!.node.next('ceremony.closed', (f) => f.ceremonyId === c.id);
+    expect(again).toEqual(closed[0]);
     // Frames for a finished ceremony are refused.
     three[0]!.sendRound1();
     expect((await three[0]!.node.next('error', (f) => f.ceremonyId === c.id)).code).toBe('CEREMONY_FINISHED');
@@ -161,7 +197,7 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
     expect((await a!.node.next('error', (f) => f.ceremonyId === unknown)).code).toBe('CEREMONY_NOT_FOUND');
     // A round-2 frame while round 1 is open.
     const share = { from: a!.me.identifier, to: b!.me.identifier, ephemeral: 'ab'.repeat(32), nonce: 'cd'.repeat(24), ciphertext: 'ef'.repeat(48) };
-    a!.node.send({ type: 'ceremony.round2', ceremonyId: second.id, transcriptHash: sha256Hex('x'), shares: [share] });
+    a!.node.send({ type: 'ceremony.round2', ceremonyId: second.id, transcriptHash: sha256Hex('x'), transcriptSignature: 'ab'.repeat(64), shares: [share] });
     expect((await a!.node.next('error', (f) => f.ceremonyId === second.id)).code).toBe('CEREMONY_ROUND_MISMATCH');
     // Node b stops both ceremonies, naming node a as the culprit in the second.
     for (const [c, culprit] of [[first, undefined], [second, a!.me.identifier]] as const) {
@@ -222,6 +258,36 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
     await Promise.all([a!, again].map((p) => p.round3()));
     expect((await again.closed()).status).toBe('completed');
     expect((await ceremony(c.id)).status).toBe('completed');
+  });
+
+  it('refuses a transcript hash not signed by its sender, and answers a query for an open ceremony with the ack only', async () => {
+    const [a, b] = nodes;
+    const c = await start([a!, b!], 'p256');
+    for (const p of [a!, b!]) {
+      p.makeRound1();
+      p.sendRound1();
+    }
+    // A query while the ceremony is open: only the ack (the close follows when it ends); a stranger's is refused.
+    a!.query();
+    await a!.node.next('ack', (f) => f.of === 'ceremony.query' && f.ceremonyId === c.id);
+    nodes[3]!.node.send({ type: 'ceremony.query', ceremonyId: c.id });
+    expect((await nodes[3]!.node.next('error', (f) => f.ceremonyId === c.id)).code).toBe('NOT_A_PARTICIPANT');
+    // Signed by another identity, or for another ceremony: BAD_SIGNATURE, nothing stored.
+    await a!.round2({ transcriptSignature: identitySign(identities[3]!.secretKey, new TextEncoder().encode('not the transcript')) });
+    expect((await a!.node.next('error', (f) => f.ceremonyId === c.id && f.inReplyTo === 'ceremony.round2')).code).toBe('BAD_SIGNATURE');
+    a!.node.send({
+      type: 'ceremony.round2',
+      ceremonyId: c.id,
+      transcriptHash: a!.transcriptHash(a!.round1All),
+      transcriptSignature: a!.signTranscriptHash(a!.transcriptHash(a!.round1All), '00000000-0000-4000-8000-000000000000'),
+      shares: [{ from: a!.me.identifier, to: b!.me.identifier, ephemeral: 'ab'.repeat(32), nonce: 'cd'.repeat(24), ciphertext: 'ef'.repeat(48) }],
+    });
+    expect((await a!.node.next('error', (f) => f.ceremonyId === c.id && f.inReplyTo === 'ceremony.round2')).code).toBe('BAD_SIGNATURE');
+    expect((await ceremony(c.id)).status).toBe('round2');
+    b!.node.send({ type: 'ceremony.abort', ceremonyId: c.id, code: 'STATE_LOST', reason: 'this node restarted' });
+    const closed = await a!.closed();
+    expect(closed.reason).toContain('STATE_LOST');
+    expect((await ceremony(c.id)).failureCode).toBe('STATE_LOST');
   });
 
   it('a retired key refuses new signing requests (KEY_RETIRED, 410)', async () => {

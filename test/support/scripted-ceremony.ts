@@ -1,49 +1,43 @@
-import { randomBytes } from 'node:crypto';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import type { FrostPublic } from '@noble/curves/abstract/frost.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { expect } from 'vitest';
-import { bytesToHex, getSuite, hexToBytes, identitySign, sha256Hex, utf8, type IdentityKeyPair } from '#crypto';
 import {
+  bytesToHex,
+  ceremonyAgreementTranscript,
   ceremonyResultTranscript,
   ceremonyRound1Transcript,
   ceremonyTranscript,
+  getSuite,
+  hexToBytes,
+  identitySign,
+  identityVerify,
   round2AssociatedData,
-  type CeremonyParticipant,
-  type CeremonyRound1AllFrame,
-  type CeremonyRound2AllFrame,
-  type CeremonyStartFrame,
-  type SealedRound2,
-  type SignedRound1,
+  sha256Hex,
+  type IdentityKeyPair,
+} from '#crypto';
+import type {
+  CeremonyParticipant,
+  CeremonyRound1AllFrame,
+  CeremonyRound2AllFrame,
+  CeremonyStartFrame,
+  SealedRound2,
+  SignedRound1,
 } from '#protocol';
+import { ROUND2_SEALING_INFO } from '#signer';
+import { openBetweenIdentities, sealBetweenIdentities } from '../../libs/signer/src/keystore/sealed-share.js';
 import type { RawNode } from './raw-node.js';
 
 /**
  * A DKG participant scripted by a test over a raw connection: it follows the protocol, or breaks it
  * where the test says (wrong transcript hash, tampered sealed shares, a package signed for another ceremony).
+ * It seals round-2 shares as signer nodes do (protocol 13.4), so it can take part with real signer nodes.
  */
-// ---------------------------------------------------------------- sealing (test-only scheme the scripted nodes agree on)
-
-/** X25519 (ephemeral, recipient's identity key as Montgomery) + HKDF-SHA256 + XChaCha20-Poly1305. */
-export function seal(ceremonyId: string, from: string, to: string, recipientIdentityKey: string, plaintext: Uint8Array): SealedRound2 {
-  const ephemeral = x25519.utils.randomSecretKey();
-  const ephemeralPublic = x25519.getPublicKey(ephemeral);
-  const shared = x25519.getSharedSecret(ephemeral, ed25519.utils.toMontgomery(hexToBytes(recipientIdentityKey)));
-  const key = hkdf(sha256, shared, ephemeralPublic, utf8('roundtable/v1/dkg-round2-seal'), 32);
-  const nonce = randomBytes(24);
-  const aad = round2AssociatedData(ceremonyId, from, to, recipientIdentityKey);
-  const ciphertext = xchacha20poly1305(key, nonce, aad).encrypt(plaintext);
-  return { from, to, ephemeral: bytesToHex(ephemeralPublic), nonce: bytesToHex(nonce), ciphertext: bytesToHex(ciphertext) };
+export function seal(ceremonyId: string, from: IdentityKeyPair & { identifier: string }, to: string, recipientIdentityKey: string, plaintext: Uint8Array): SealedRound2 {
+  const box = sealBetweenIdentities(plaintext, from, recipientIdentityKey, round2AssociatedData(ceremonyId, from.identifier, to, recipientIdentityKey), ROUND2_SEALING_INFO);
+  return { from: from.identifier, to, ...box };
 }
 
-export function open(ceremonyId: string, me: IdentityKeyPair, sealed: SealedRound2): Uint8Array {
-  const ephemeralPublic = hexToBytes(sealed.ephemeral);
-  const shared = x25519.getSharedSecret(ed25519.utils.toMontgomerySecret(hexToBytes(me.secretKey)), ephemeralPublic);
-  const key = hkdf(sha256, shared, ephemeralPublic, utf8('roundtable/v1/dkg-round2-seal'), 32);
-  const aad = round2AssociatedData(ceremonyId, sealed.from, sealed.to, me.publicKey);
-  return xchacha20poly1305(key, hexToBytes(sealed.nonce), aad).decrypt(hexToBytes(sealed.ciphertext));
+export function open(ceremonyId: string, me: IdentityKeyPair, senderIdentityKey: string, sealed: SealedRound2): Uint8Array {
+  return openBetweenIdentities(sealed, me, senderIdentityKey, round2AssociatedData(ceremonyId, sealed.from, sealed.to, me.publicKey), ROUND2_SEALING_INFO);
 }
 
 // ---------------------------------------------------------------- a scripted DKG participant over a raw connection
@@ -95,7 +89,12 @@ export class ScriptedParticipant {
     return sha256Hex(ceremonyTranscript({ ceremonyId: s.ceremonyId, keyId: s.keyId, suite: s.suite, threshold: s.threshold, participants: s.participants, round1: all }));
   }
 
-  async round2(options: { transcriptHash?: string; tamper?: boolean } = {}): Promise<void> {
+  /** This node's identity signature over a transcript hash (`ceremonyAgreementTranscript`). */
+  signTranscriptHash(transcriptHash: string, ceremonyId = this.start.ceremonyId): string {
+    return identitySign(this.identity.secretKey, ceremonyAgreementTranscript({ ceremonyId, identifier: this.me.identifier, transcriptHash }));
+  }
+
+  async round2(options: { transcriptHash?: string; transcriptSignature?: string; tamper?: boolean } = {}): Promise<void> {
     const all: CeremonyRound1AllFrame = await this.node.next('ceremony.round1.all', (f) => f.ceremonyId === this.start.ceremonyId);
     this.round1All = all.packages;
     const others = all.packages.filter((p) => p.package.identifier !== this.me.identifier).map((p) => this.toNoble(p));
@@ -103,25 +102,36 @@ export class ScriptedParticipant {
     const sealed = Object.entries(shares).map(([to, share]) => {
       this.secrets.push(bytesToHex(share.signingShare));
       const recipient = this.start.participants.find((p) => p.identifier === to)!;
-      const sealedShare = seal(this.start.ceremonyId, this.me.identifier, to, recipient.identityKey, share.signingShare);
+      const sealedShare = seal(this.start.ceremonyId, { ...this.identity, identifier: this.me.identifier }, to, recipient.identityKey, share.signingShare);
       if (!options.tamper) return sealedShare;
       const flipped = (parseInt(sealedShare.ciphertext.slice(0, 2), 16) ^ 0x01).toString(16).padStart(2, '0');
       return { ...sealedShare, ciphertext: flipped + sealedShare.ciphertext.slice(2) };
     });
+    const transcriptHash = options.transcriptHash ?? this.transcriptHash(all.packages);
     this.node.send({
       type: 'ceremony.round2',
       ceremonyId: this.start.ceremonyId,
-      transcriptHash: options.transcriptHash ?? this.transcriptHash(all.packages),
+      transcriptHash,
+      transcriptSignature: options.transcriptSignature ?? this.signTranscriptHash(transcriptHash),
       shares: sealed,
     });
   }
 
   async round3(): Promise<void> {
     const r2: CeremonyRound2AllFrame = await this.node.next('ceremony.round2.all', (f) => f.ceremonyId === this.start.ceremonyId);
-    expect(r2.transcriptHash).toBe(this.transcriptHash(this.round1All));
+    // Every participant's hash, signed by its identity key, equal to this node's own.
+    const mine = this.transcriptHash(this.round1All);
+    expect(r2.transcriptHash).toBe(mine);
+    expect(r2.transcripts.map((t) => t.identifier)).toEqual(this.round1All.map((p) => p.package.identifier));
+    for (const t of r2.transcripts) {
+      const key = this.start.participants.find((p) => p.identifier === t.identifier)!.identityKey;
+      expect(t.transcriptHash).toBe(mine);
+      expect(identityVerify(key, ceremonyAgreementTranscript({ ceremonyId: this.start.ceremonyId, identifier: t.identifier, transcriptHash: t.transcriptHash }), t.signature)).toBe(true);
+    }
     const received = r2.shares.map((s) => {
       expect(s.to).toBe(this.me.identifier);
-      const signingShare = open(this.start.ceremonyId, this.identity, s);
+      const sender = this.start.participants.find((p) => p.identifier === s.from)!;
+      const signingShare = open(this.start.ceremonyId, this.identity, sender.identityKey, s);
       this.secrets.push(bytesToHex(signingShare));
       return { identifier: s.from, signingShare };
     });
@@ -131,7 +141,7 @@ export class ScriptedParticipant {
     this.derived = key.public;
     const commitments = key.public.commitments.map(bytesToHex);
     const verifyingShares = Object.fromEntries(Object.entries(key.public.verifyingShares).map(([id, v]) => [id, bytesToHex(v)]));
-    const groupPublicKey = commitments[0]!;
+    const groupPublicKey = getSuite(this.start.suite).encodeGroupPublicKey(commitments[0]!);
     const transcript = ceremonyResultTranscript({ ceremonyId: this.start.ceremonyId, keyId: this.start.keyId, groupPublicKey, commitments, verifyingShares });
     this.node.send({
       type: 'ceremony.result',
@@ -141,6 +151,11 @@ export class ScriptedParticipant {
       verifyingShares,
       signature: identitySign(this.identity.secretKey, transcript),
     });
+  }
+
+  /** Asks how the ceremony ended (`ceremony.query`). */
+  query(): void {
+    this.node.send({ type: 'ceremony.query', ceremonyId: this.start.ceremonyId });
   }
 
   closed(timeoutMs = 10_000) {

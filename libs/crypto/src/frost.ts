@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import type { FrostPublic, Nonces } from '@noble/curves/abstract/frost.js';
 import { bytesToHex, hexToBytes } from './encoding.js';
+import { compareIdentifiers } from './identifiers.js';
 import { CryptoValidationError, getSuite, type Suite, type SuiteId, type SuitePoint } from './suites.js';
 
 /** A public nonce commitment, hex-encoded (the wire form). */
@@ -128,12 +129,7 @@ function verifyingShareMatches(suite: Suite, commitments: readonly SuitePoint[],
 
 /** Sorts commitments ascending by the identifier's scalar value (RFC 9591 §4.3), not by string. */
 export function sortCommitments<C extends { identifier: string }>(suiteId: SuiteId, list: readonly C[]): C[] {
-  const suite = getSuite(suiteId);
-  return [...list].sort((a, b) => {
-    const x = suite.identifierValue(a.identifier);
-    const y = suite.identifierValue(b.identifier);
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  return [...list].sort((a, b) => compareIdentifiers(suiteId, a.identifier, b.identifier));
 }
 
 /** Checks one commitment: identifier is a member of the key, both elements valid. Names what failed. */
@@ -155,14 +151,13 @@ export function assertValidSignerSet(pkg: PublicKeyPackage, list: readonly Commi
   if (list.length < pkg.threshold || list.length > pkg.maxSigners) {
     throw new CryptoValidationError(`signer set has ${list.length} entries, outside [${pkg.threshold}, ${pkg.maxSigners}]`);
   }
-  const suite = getSuite(pkg.suite);
-  let previous = -1n;
+  let previous: string | undefined;
   for (const c of list) {
     assertValidCommitment(pkg, c);
-    const value = suite.identifierValue(c.identifier);
-    if (value === previous) throw new CryptoValidationError(`identifier ${c.identifier} appears twice`);
-    if (value < previous) throw new CryptoValidationError('commitments are not sorted by identifier');
-    previous = value;
+    const order = previous === undefined ? 1 : compareIdentifiers(pkg.suite, c.identifier, previous);
+    if (order === 0) throw new CryptoValidationError(`identifier ${c.identifier} appears twice`);
+    if (order < 0) throw new CryptoValidationError('commitments are not sorted by identifier');
+    previous = c.identifier;
   }
 }
 

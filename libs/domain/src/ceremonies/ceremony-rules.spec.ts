@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, generateIdentity, getSuite, identitySign, type SuiteId } from '#crypto';
-import { ceremonyRound1Transcript, type CeremonyParticipant, type SealedRound2 } from '#protocol';
+import { bytesToHex, ceremonyAgreementTranscript, ceremonyRound1Transcript, generateIdentity, getSuite, identitySign, sha256Hex, type SuiteId } from '#crypto';
+import type { CeremonyParticipant, SealedRound2 } from '#protocol';
 import { DomainError } from '../errors.js';
 import {
   assertRound1Package,
   assertRound1Signature,
   assertRound2Shares,
+  assertTranscriptSignature,
   dissenters,
   groupKeyMatches,
   resultDigest,
@@ -51,6 +52,17 @@ describe('ceremony rules', () => {
     expect(codeOf(() => assertRound1Signature(ceremonyA, { ...participant, identityKey: other.publicKey }, signed))).toBe('BAD_SIGNATURE');
   });
 
+  it('accepts a transcript hash signed by the participant for this ceremony only', () => {
+    const { participant, identity } = round1('ed25519', 1);
+    const ceremonyId = crypto.randomUUID();
+    const hash = sha256Hex('a round-1 view');
+    const signature = identitySign(identity.secretKey, ceremonyAgreementTranscript({ ceremonyId, identifier: participant.identifier, transcriptHash: hash }));
+    expect(codeOf(() => assertTranscriptSignature(ceremonyId, participant, hash, signature))).toBeNull();
+    expect(codeOf(() => assertTranscriptSignature(ceremonyId, participant, sha256Hex('another view'), signature))).toBe('BAD_SIGNATURE');
+    expect(codeOf(() => assertTranscriptSignature(crypto.randomUUID(), participant, hash, signature))).toBe('BAD_SIGNATURE');
+    expect(codeOf(() => assertTranscriptSignature(ceremonyId, { ...participant, identifier: getSuite('ed25519').identifier(2) }, hash, signature))).toBe('BAD_SIGNATURE');
+  });
+
   it.each(['secp256k1', 'secp256k1-tr', 'ed25519', 'ristretto255', 'p256', 'ed448'] as const)('checks round-1 package shape (%s)', (suiteId) => {
     const { participant, pkg } = round1(suiteId, 2);
     expect(codeOf(() => assertRound1Package(suiteId, 2, participant, pkg))).toBeNull();
@@ -91,5 +103,7 @@ describe('ceremony rules', () => {
     expect(groupKeyMatches('secp256k1', base)).toBe(true);
     expect(groupKeyMatches('secp256k1-tr', { ...base, groupPublicKey: base.commitments[0]!.slice(2) })).toBe(true);
     expect(groupKeyMatches('secp256k1', { ...base, groupPublicKey: base.commitments[1]! })).toBe(false);
+    // Only the standard encoding: the key as registered, which every result signature must cover.
+    expect(groupKeyMatches('secp256k1-tr', base)).toBe(false);
   });
 });

@@ -1,13 +1,17 @@
-import { canonicalJson, CryptoValidationError, getSuite, identityVerify, sha256Hex, type SuiteId } from '#crypto';
 import {
+  canonicalJson,
+  ceremonyAgreementTranscript,
   ceremonyResultTranscript,
   ceremonyRound1Transcript,
   ceremonyTranscript,
-  type CeremonyParticipant,
-  type Round1Package,
-  type SealedRound2,
-  type SignedRound1,
-} from '#protocol';
+  compareIdentifiers,
+  CryptoValidationError,
+  getSuite,
+  identityVerify,
+  sha256Hex,
+  type SuiteId,
+} from '#crypto';
+import type { CeremonyParticipant, Round1Package, SealedRound2, SignedRound1 } from '#protocol';
 import { DomainError } from '../errors.js';
 import type { CeremonyRecord, CeremonyResult } from '../records.js';
 
@@ -18,12 +22,7 @@ import type { CeremonyRecord, CeremonyResult } from '../records.js';
 
 /** Signed round-1 packages sorted by identifier value (not by string: little-endian suites differ). */
 export function sortRound1(suiteId: SuiteId, packages: readonly SignedRound1[]): SignedRound1[] {
-  const suite = getSuite(suiteId);
-  return [...packages].sort((a, b) => {
-    const x = suite.identifierValue(a.package.identifier);
-    const y = suite.identifierValue(b.package.identifier);
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  return [...packages].sort((a, b) => compareIdentifiers(suiteId, a.package.identifier, b.package.identifier));
 }
 
 /** Throws BAD_SIGNATURE unless the round-1 package is signed by the participant for this ceremony. */
@@ -70,6 +69,14 @@ export function assertRound2Shares(participants: readonly CeremonyParticipant[],
   }
   if (seen.size !== others.size) {
     throw new DomainError('CEREMONY_PACKAGE_INVALID', `expected ${others.size} shares, one per other participant; got ${seen.size}`);
+  }
+}
+
+/** Throws BAD_SIGNATURE unless `signature` is the participant's identity signature over its transcript hash for this ceremony. */
+export function assertTranscriptSignature(ceremonyId: string, participant: CeremonyParticipant, transcriptHash: string, signature: string): void {
+  const transcript = ceremonyAgreementTranscript({ ceremonyId, identifier: participant.identifier, transcriptHash });
+  if (!identityVerify(participant.identityKey, transcript, signature)) {
+    throw new DomainError('BAD_SIGNATURE', `the transcript hash is not signed by ${participant.nodeId} for ceremony ${ceremonyId}`);
   }
 }
 
@@ -121,11 +128,14 @@ export function dissenters(reports: readonly { nodeId: string; value: string }[]
   return reports.filter((r) => r.value !== ranked[0]![0]).map((r) => r.nodeId);
 }
 
-/** True when the reported group key is commitments[0], as an element or in the suite's standard encoding. */
+/**
+ * True when the reported group key is commitments[0] in the suite's standard encoding (the element itself,
+ * x-only for secp256k1-tr): exactly the key that gets registered, which `ceremony.closed` carries and over
+ * which every participant's result signature must verify.
+ */
 export function groupKeyMatches(suiteId: SuiteId, result: Pick<CeremonyResult, 'groupPublicKey' | 'commitments'>): boolean {
   const first = result.commitments[0];
   if (first === undefined) return false;
-  if (result.groupPublicKey === first) return true;
   try {
     return getSuite(suiteId).encodeGroupPublicKey(first) === result.groupPublicKey;
   } catch {

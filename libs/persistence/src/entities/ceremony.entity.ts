@@ -48,6 +48,7 @@ export const CeremonyRound2Entity = new EntitySchema<CeremonyShareRecord>({
     fromIdentifier: { ...text('from_identifier'), primary: true, primaryKeyConstraintName: 'ceremony_round2_pkey' },
     toIdentifier: { ...text('to_identifier'), primary: true, primaryKeyConstraintName: 'ceremony_round2_pkey' },
     transcriptHash: text('transcript_hash'),
+    transcriptSignature: text('transcript_signature', true),
     sealed: jsonb('sealed'),
     receivedAt: timestamptz('received_at'),
   },

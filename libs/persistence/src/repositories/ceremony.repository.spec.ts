@@ -56,17 +56,19 @@ describe('ceremony repository', () => {
       await tx.nodes.insert(node);
       await tx.ceremonies.insert(ceremony);
     });
-    const share = (from: string, to: string): CeremonyShareRecord => ({
+    const share = (from: string, to: string, transcriptSignature: string | null = 'ef'.repeat(64)): CeremonyShareRecord => ({
       ceremonyId: ceremony.id,
       fromIdentifier: from,
       toIdentifier: to,
       transcriptHash: 'cd'.repeat(32),
+      transcriptSignature,
       sealed: { from, to, ephemeral: '11'.repeat(32), nonce: '22'.repeat(24), ciphertext: '33'.repeat(48) },
       receivedAt: at('2026-03-01T10:00:01.000Z'),
     });
     const [a, b] = ceremony.participants.map((p) => p.identifier) as [string, string];
-    await t.store.transaction((tx) => tx.ceremonies.insertShares([share(a, b), share(b, a)]));
-    expect(await t.store.read.ceremonies.listShares(ceremony.id)).toEqual([share(a, b), share(b, a)]);
+    // A row stored before migration 0003 has no transcript signature.
+    await t.store.transaction((tx) => tx.ceremonies.insertShares([share(a, b), share(b, a, null)]));
+    expect(await t.store.read.ceremonies.listShares(ceremony.id)).toEqual([share(a, b), share(b, a, null)]);
     await expect(t.store.transaction((tx) => tx.ceremonies.insertShares([share(a, b)]))).rejects.toThrow();
     const result = { groupPublicKey: '02'.repeat(33), commitments: ['02'.repeat(33)], verifyingShares: { [a]: '03'.repeat(33) }, signature: 'ee'.repeat(64) };
     await t.store.transaction((tx) => tx.ceremonies.insertResult({ ceremonyId: ceremony.id, nodeId: node.id, result, receivedAt: at('2026-03-01T10:00:02.000Z') }));

@@ -53,4 +53,31 @@ export class TypeOrmCeremonyRepository implements CeremonyRepository {
     if (!isUuid(ceremonyId)) return [];
     return this.manager.find(CeremonyResultEntity, { where: { ceremonyId }, order: { receivedAt: 'ASC', nodeId: 'ASC' } });
   }
+
+  /** One query for a whole page; reads neither the sealed shares nor the transcript hashes. */
+  async listRound2Senders(ceremonyIds: readonly string[]): Promise<{ ceremonyId: string; fromIdentifier: string }[]> {
+    const wanted = [...new Set(ceremonyIds.filter(isUuid))];
+    if (wanted.length === 0) return [];
+    return this.manager
+      .createQueryBuilder(CeremonyRound2Entity, 'share')
+      .select('share.ceremonyId', 'ceremonyId')
+      .addSelect('share.fromIdentifier', 'fromIdentifier')
+      .distinct(true)
+      .where('share.ceremonyId IN (:...wanted)', { wanted })
+      .orderBy('"ceremonyId"', 'ASC')
+      .addOrderBy('"fromIdentifier"', 'ASC')
+      .getRawMany<{ ceremonyId: string; fromIdentifier: string }>();
+  }
+
+  /** One query for a whole page; reads node ids only, not the results. */
+  async listResultSenders(ceremonyIds: readonly string[]): Promise<{ ceremonyId: string; nodeId: string }[]> {
+    const wanted = [...new Set(ceremonyIds.filter(isUuid))];
+    if (wanted.length === 0) return [];
+    const rows = await this.manager.find(CeremonyResultEntity, {
+      select: { ceremonyId: true, nodeId: true },
+      where: { ceremonyId: In(wanted) },
+      order: { ceremonyId: 'ASC', receivedAt: 'ASC', nodeId: 'ASC' },
+    });
+    return rows.map(({ ceremonyId, nodeId }) => ({ ceremonyId, nodeId }));
+  }
 }

@@ -6,166 +6,52 @@ import {
   SUITE_IDS,
   aggregateOrBlame,
   bytesToHex,
+  ceremonyAgreementTranscript,
+  ceremonyResultTranscript,
+  ceremonyRound1Transcript,
   commit,
   generateIdentity,
   getSuite,
   identitySign,
   hexToBytes,
   identityVerify,
+  round2AssociatedData,
   signShare,
   sortCommitments,
   utf8,
   type SuiteId,
 } from '#crypto';
-import {
-  ceremonyResultTranscript,
-  ceremonyRound1Transcript,
-  round2AssociatedData,
-  type CeremonyParticipant,
-  type CeremonyResultFrame,
-  type CeremonyRound1Frame,
-  type CeremonyRound2Frame,
-  type CeremonyStartFrame,
-  type NodeFrame,
-  type Outgoing,
-  type SignedRound1,
-} from '#protocol';
+import type { CeremonyResultFrame, SignedRound1 } from '#protocol';
 import { sealBetweenIdentities } from '../keystore/sealed-share.js';
-import { SignerNode, type SignerNodeEvents } from '../signer-node.js';
 import { ROUND2_SEALING_INFO } from './ceremony-participant.js';
-import { FakeCoordinator, type FakeNodeConnection } from '../testing/fake-coordinator.js';
-import { TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../testing/key-fixtures.js';
+import {
+  CeremonyTestbed,
+  abortOf,
+  completedClose,
+  proposal,
+  round1,
+  round1All,
+  round2,
+  round2AllFor,
+  runCeremony,
+  signedHashOf,
+  sortSigned,
+  startFrame,
+  waitFor,
+  type TestNode,
+} from '../testing/ceremony-fixtures.js';
+import { openTestKeystore } from '../testing/key-fixtures.js';
 
-interface TestNode {
-  node: SignerNode;
-  conn: FakeNodeConnection;
-  dir: string;
-  events: { name: keyof SignerNodeEvents; payload: unknown }[];
-}
-
-let root: { path: string; cleanup: () => Promise<void> };
-let fake: FakeCoordinator;
-let nodes: TestNode[];
-
-const CEREMONY_EVENTS = ['ceremony-started', 'ceremony-completed', 'ceremony-failed', 'ceremony-aborted'] as const;
-
-async function startNodes(count: number, options: { refuse?: number[] } = {}): Promise<TestNode[]> {
-  const started: TestNode[] = [];
-  for (let i = 0; i < count; i++) {
-    const dir = join(root.path, `node-${i + 1}`);
-    await initTestKeystore(dir);
-    const node = new SignerNode({
-      keystoreDir: dir,
-      passphrase: TEST_PASSPHRASE,
-      coordinatorUrl: fake.url,
-      policy: { kind: 'approve-all' },
-      reconnect: { initialMs: 20, maxMs: 100 },
-      heartbeatMs: 0,
-      ...(options.refuse?.includes(i) ? { acceptCeremonies: false } : {}),
-    });
-    const events: TestNode['events'] = [];
-    for (const name of CEREMONY_EVENTS) node.on(name, (payload: unknown) => events.push({ name, payload }));
-    const connecting = fake.nextConnection();
-    await node.start();
-    const conn = await connecting;
-    await conn.authenticated();
-    started.push({ node, conn, dir, events });
-  }
-  nodes.push(...started);
-  return started;
-}
+let bed: CeremonyTestbed;
+const startNodes = (count: number, options: { refuse?: number[] } = {}): Promise<TestNode[]> => bed.startNodes(count, options);
 
 beforeEach(async () => {
-  root = await tempDir('roundtable-ceremony-');
-  fake = await FakeCoordinator.start();
-  nodes = [];
+  bed = await CeremonyTestbed.create();
 });
 
 afterEach(async () => {
-  await Promise.all(nodes.map((n) => n.node.stop()));
-  await fake.close();
-  await root.cleanup();
+  await bed.close();
 });
-
-type Start = Outgoing<CeremonyStartFrame>;
-
-function startFrame(suite: SuiteId, group: TestNode[], overrides: Partial<Start> = {}): Start {
-  const s = getSuite(suite);
-  const participants: CeremonyParticipant[] = group.map((n, i) => ({
-    nodeId: n.conn.nodeId!,
-    identifier: s.identifier(i + 1),
-    identityKey: n.node.publicKey!,
-  }));
-  return {
-    type: 'ceremony.start',
-    ceremonyId: randomUUID(),
-    keyId: randomUUID(),
-    suite,
-    threshold: 2,
-    participants,
-    deadline: Date.now() + 30_000,
-    ...overrides,
-  };
-}
-
-const sortSigned = (suite: SuiteId, list: SignedRound1[]): SignedRound1[] => {
-  const s = getSuite(suite);
-  return [...list].sort((a, b) => {
-    const x = s.identifierValue(a.package.identifier);
-    const y = s.identifierValue(b.package.identifier);
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-};
-
-/** Sends `ceremony.start` to every node and collects the round-1 frames. */
-async function round1(group: TestNode[], start: Start): Promise<Extract<NodeFrame, { type: 'ceremony.round1' }>[]> {
-  for (const n of group) n.conn.send(start);
-  return Promise.all(group.map((n) => n.conn.next('ceremony.round1')));
-}
-
-function round1All(start: Start, packages: SignedRound1[]) {
-  return { type: 'ceremony.round1.all' as const, ceremonyId: start.ceremonyId, packages, deadline: Date.now() + 30_000 };
-}
-
-async function round2(group: TestNode[], start: Start, r1: Outgoing<CeremonyRound1Frame>[]): Promise<CeremonyRound2Frame[]> {
-  const packages = sortSigned(start.suite, r1.map((f) => f.round1));
-  for (const n of group) n.conn.send(round1All(start, packages));
-  return Promise.all(group.map((n) => n.conn.next('ceremony.round2')));
-}
-
-function round2AllFor(start: Start, index: number, r2: Outgoing<CeremonyRound2Frame>[]) {
-  const me = start.participants[index]!.identifier;
-  return {
-    type: 'ceremony.round2.all' as const,
-    ceremonyId: start.ceremonyId,
-    transcriptHash: r2[0]!.transcriptHash,
-    shares: r2.flatMap((f) => f.shares).filter((s) => s.to === me),
-    deadline: Date.now() + 30_000,
-  };
-}
-
-async function results(group: TestNode[], start: Start, r2: Outgoing<CeremonyRound2Frame>[]): Promise<CeremonyResultFrame[]> {
-  group.forEach((n, i) => n.conn.send(round2AllFor(start, i, r2)));
-  return Promise.all(group.map((n) => n.conn.next('ceremony.result')));
-}
-
-/** The fake coordinator relays a whole ceremony exactly as the contract says. */
-async function runCeremony(group: TestNode[], start: Start) {
-  const r1 = await round1(group, start);
-  const r2 = await round2(group, start, r1);
-  const res = await results(group, start, r2);
-  return { r1, r2, res };
-}
-
-const waitFor = async (predicate: () => boolean, ms = 5_000) => {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
-const abortOf = async (n: TestNode) => n.conn.next('ceremony.abort');
 
 describe('distributed key generation (signer side)', () => {
   it.each(SUITE_IDS)('runs a 2-of-3 ceremony for %s; the stored shares sign for the reported group key', async (suite) => {
@@ -191,7 +77,7 @@ describe('distributed key generation (signer side)', () => {
       expect(identityVerify(start.participants[i]!.identityKey, transcript, f.signature)).toBe(true);
     });
 
-    for (const n of group) n.conn.send({ type: 'ceremony.closed', ceremonyId: start.ceremonyId, status: 'completed', keyId: start.keyId });
+    for (const n of group) n.conn.send(completedClose(start, res));
     await waitFor(() => group.every((n) => n.events.some((e) => e.name === 'ceremony-completed')));
     for (const n of group) {
       expect(n.events.find((e) => e.name === 'ceremony-completed')?.payload).toEqual({
@@ -337,41 +223,6 @@ describe('distributed key generation (signer side)', () => {
     expect(await abortOf(group[0]!)).toMatchObject({ code: 'PARAMETERS_REFUSED' });
   });
 
-  it('a share whose ceremony never closed stays unusable after a restart', async () => {
-    const group = await startNodes(3);
-    const start = startFrame('ed25519', group);
-    await runCeremony(group, start);
-    await group[0]!.node.stop();
-    const keystore = await openTestKeystore(group[0]!.dir);
-    expect(await keystore.listPending()).toEqual([start.keyId]);
-    expect(await keystore.findShare(start.keyId)).not.toBeNull();
-
-    const node = new SignerNode({
-      keystoreDir: group[0]!.dir,
-      passphrase: TEST_PASSPHRASE,
-      coordinatorUrl: fake.url,
-      policy: { kind: 'approve-all' },
-      heartbeatMs: 0,
-    });
-    nodes.push({ node, conn: group[0]!.conn, dir: group[0]!.dir, events: [] });
-    const connecting = fake.nextConnection();
-    await node.start();
-    const conn = await connecting;
-    await conn.authenticated();
-    conn.send({
-      type: 'request.propose',
-      requestId: randomUUID(),
-      keyId: start.keyId,
-      suite: 'ed25519',
-      threshold: 2,
-      message: bytesToHex(utf8('after restart')),
-      messageEncoding: 'utf8',
-      description: 'unconfirmed key',
-      deadline: Date.now() + 30_000,
-    });
-    await conn.next('request.decline');
-  });
-
   it('repeats its answer to a repeated frame, and refuses a second ceremony for a key in progress', async () => {
     const group = await startNodes(2);
     const start = startFrame('ed25519', group);
@@ -397,17 +248,7 @@ describe('distributed key generation (signer side)', () => {
     await runCeremony(group, start);
     // stored, but not usable before the coordinator confirms
     expect(await (await openTestKeystore(group[0]!.dir)).findShare(start.keyId)).not.toBeNull();
-    group[0]!.conn.send({
-      type: 'request.propose',
-      requestId: randomUUID(),
-      keyId: start.keyId,
-      suite: 'secp256k1-tr',
-      threshold: 2,
-      message: bytesToHex(utf8('too early')),
-      messageEncoding: 'utf8',
-      description: 'before the ceremony closed',
-      deadline: Date.now() + 30_000,
-    });
+    group[0]!.conn.send(proposal(start, 'too early'));
     expect(await group[0]!.conn.next('request.decline')).toMatchObject({ code: expect.any(String) as string });
 
     for (const n of group) n.conn.send({ type: 'ceremony.closed', ceremonyId: start.ceremonyId, status: 'failed', reason: 'a result differed' });
@@ -470,6 +311,7 @@ describe('a participant played by the test', () => {
       type: 'ceremony.round2.all',
       ceremonyId: start.ceremonyId,
       transcriptHash: r2[0]!.transcriptHash,
+      transcripts: [...r2.map(signedHashOf), { identifier: id3, transcriptHash: r2[0]!.transcriptHash, signature: identitySign(identity.secretKey, ceremonyAgreementTranscript({ ceremonyId: start.ceremonyId, identifier: id3, transcriptHash: r2[0]!.transcriptHash })) }],
       shares: [...r2[1]!.shares.filter((x) => x.to === node1.identifier), { from: id3, to: node1.identifier, ...box }],
       deadline: Date.now() + 30_000,
     });
