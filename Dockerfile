@@ -11,11 +11,13 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
+# DATA_DIR: the embedded database (when DATABASE_URL is unset), in a directory the `node` user owns.
+ENV NODE_ENV=production DATA_DIR=/app/data
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY migrations migrations
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080
 CMD ["node", "dist/apps/coordinator/src/main.js"]

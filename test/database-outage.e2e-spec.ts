@@ -1,7 +1,7 @@
 import { createServer, Socket, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '#crypto';
-import { startCoordinator, type RunningCoordinator } from '#coordinator';
+import { loadConfig, startCoordinator, type RunningCoordinator } from '#coordinator';
 import { ADMIN_TOKEN } from './support/coordinator.js';
 import { createTestDatabase } from './support/database.js';
 import { dealtKeyRegistration } from './support/keys.js';
@@ -79,6 +79,7 @@ describe.runIf(process.env.DATABASE_URL)('database connection lost and back (Pos
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     coordinator = await startCoordinator({
+      ...loadConfig({ ROUNDTABLE_ADMIN_TOKEN: ADMIN_TOKEN }),
       host: '127.0.0.1',
       port: 0,
       databaseUrl: viaProxy.toString(),

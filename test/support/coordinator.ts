@@ -1,4 +1,4 @@
-import { startCoordinator, type CoordinatorConfig, type RunningCoordinator } from '#coordinator';
+import { loadConfig, startCoordinator, type CoordinatorConfig, type RunningCoordinator, type StartOptions } from '#coordinator';
 import { createTestDatabase } from './database.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -13,9 +13,11 @@ export interface TestCoordinator extends RunningCoordinator {
   restart(): Promise<TestCoordinator>;
 }
 
-export async function startTestCoordinator(overrides: Partial<CoordinatorConfig> = {}): Promise<TestCoordinator> {
+export async function startTestCoordinator(overrides: Partial<CoordinatorConfig> = {}, options: StartOptions = {}): Promise<TestCoordinator> {
   const db = await createTestDatabase();
   const config: CoordinatorConfig = Object.freeze({
+    // Every setting's default (limits, deadlines), from the same schema the coordinator reads its environment with.
+    ...loadConfig({ ROUNDTABLE_ADMIN_TOKEN: ADMIN_TOKEN }),
     host: '127.0.0.1',
     port: 0,
     databaseUrl: db.databaseUrl,
@@ -29,10 +31,10 @@ export async function startTestCoordinator(overrides: Partial<CoordinatorConfig>
     logFormat: 'text' as const,
     ...overrides,
   });
-  return wrap(await startCoordinator(config), config, db.drop);
+  return wrap(await startCoordinator(config, options), config, db.drop, options);
 }
 
-function wrap(running: RunningCoordinator, config: CoordinatorConfig, drop: () => Promise<void>): TestCoordinator {
+function wrap(running: RunningCoordinator, config: CoordinatorConfig, drop: () => Promise<void>, options: StartOptions = {}): TestCoordinator {
   const api: TestCoordinator['api'] = async (method, path, body, headers = {}) => {
     const res = await fetch(`${running.httpUrl}${path}`, {
       method,
@@ -52,8 +54,8 @@ function wrap(running: RunningCoordinator, config: CoordinatorConfig, drop: () =
     },
     restart: async () => {
       await running.close();
-      const again = await startCoordinator({ ...config, port: Number(new URL(running.httpUrl).port) });
-      return wrap(again, config, drop);
+      const again = await startCoordinator({ ...config, port: Number(new URL(running.httpUrl).port) }, options);
+      return wrap(again, config, drop, options);
     },
   };
 }

@@ -1,30 +1,71 @@
-import { ConfigError, loadConfig } from './config/coordinator-config.js';
+import { readFileSync } from 'node:fs';
+import { BootError } from './boot/boot-error.js';
 import { startCoordinator } from './bootstrap.js';
+import { ConfigError, helpText, loadConfig } from './config/coordinator-config.js';
+import { createLogger, type LogFormat } from './logging/logger.js';
+
+/** The package version (package.json sits at the root of the repository and of the image). */
+function version(): string {
+  for (const up of ['../../../../package.json', '../../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'unknown';
+}
+
+/** LOG_FORMAT as given, for the lines written before (or instead of) a valid config. */
+const rawFormat = (): LogFormat => (process.env.LOG_FORMAT === 'json' ? 'json' : 'text');
+
+/** One line for an operator, whatever LOG_LEVEL says, then exit. */
+function die(code: number, message: string, format: LogFormat = rawFormat()): never {
+  createLogger({ level: 'error', format }).fatal({ context: 'Main' }, message);
+  process.exit(code);
+}
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${helpText(version())}\n`);
+    return;
+  }
+  if (args.includes('--version') || args.includes('-v')) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (args.length > 0) die(2, `roundtable coordinator: unknown argument ${JSON.stringify(args[0])} (see --help)`);
+
   let config;
   try {
     config = loadConfig();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(`roundtable coordinator: ${e.message}`);
-      process.exit(2);
-    }
+    if (e instanceof ConfigError) die(2, `roundtable coordinator: ${e.message}`);
     throw e;
   }
-  const coordinator = await startCoordinator(config);
-  console.error(`roundtable coordinator listening on ${coordinator.httpUrl} (nodes: ${coordinator.wsUrl})`);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  let coordinator;
+  try {
+    coordinator = await startCoordinator(config, { logger });
+  } catch (e) {
+    if (e instanceof BootError) die(1, `roundtable coordinator failed to start: ${e.message}`, config.logFormat);
+    const message = e instanceof Error ? e.message : String(e);
+    die(1, `roundtable coordinator failed to start: ${message.split('\n')[0]!}`, config.logFormat);
+  }
+  const log = logger.child({ context: 'Main' });
+  log.info(`roundtable coordinator ${version()} listening on ${coordinator.httpUrl} (nodes: ${coordinator.wsUrl})`);
   // Close cleanly (nodes told, timers stopped, database closed), then exit 0.
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.error(`roundtable coordinator: ${signal}, shutting down`);
+    log.info(`${signal}, shutting down`);
     coordinator
       .close()
       .then(() => process.exit(0))
       .catch((e: unknown) => {
-        console.error('roundtable coordinator: shutdown failed:', e);
+        log.error({ err: e }, 'shutdown failed');
         process.exit(1);
       });
   };
@@ -33,6 +74,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error('roundtable coordinator failed to start:', e instanceof Error ? e.message : e);
-  process.exit(1);
+  die(1, `roundtable coordinator failed: ${e instanceof Error ? e.message : String(e)}`);
 });

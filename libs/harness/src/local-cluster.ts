@@ -67,7 +67,7 @@ export class LocalCluster {
       PORT: String(this.port),
       HOST: '127.0.0.1',
       DATA_DIR: join(this.workDir, 'coordinator'),
-      ADMIN_TOKEN: this.adminToken,
+      ROUNDTABLE_ADMIN_TOKEN: this.adminToken,
       COORDINATOR_ID: this.coordinatorId,
       LOG_LEVEL: 'warn',
       DATABASE_URL: this.options.databaseUrl ?? '',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
 import { openMigratedDataSource } from './testing/open-data-source.js';
 
 describe('entities and migrations', () => {

@@ -19,6 +19,8 @@ export const CloseCode = {
   SHUTTING_DOWN: 4503,
   /** The node sent frames faster than they could be handled (policy violation). */
   TOO_MANY_FRAMES: 1008,
+  /** Too many unauthenticated connections from the node's address: try again later (RFC 6455 1013). */
+  TRY_AGAIN_LATER: 1013,
   /** The coordinator could not complete the handshake (for example, its database was unavailable). */
   INTERNAL_ERROR: 1011,
   /** The frame was larger than MAX_FRAME_BYTES (set by `ws`). */

@@ -55,6 +55,7 @@ export const ErrorCodes = [
   // REST routing and limits
   'NOT_FOUND',
   'PAYLOAD_TOO_LARGE',
+  'TOO_MANY_CONNECTIONS',
   // infrastructure
   'DATABASE_UNAVAILABLE',
   'INTERNAL',

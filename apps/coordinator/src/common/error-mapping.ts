@@ -56,6 +56,8 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'PAYLOAD_TOO_LARGE':
       return HttpStatus.PAYLOAD_TOO_LARGE;
+    case 'TOO_MANY_CONNECTIONS':
+      return HttpStatus.TOO_MANY_REQUESTS;
     case 'DATABASE_UNAVAILABLE':
       return HttpStatus.SERVICE_UNAVAILABLE;
     case 'INTERNAL':

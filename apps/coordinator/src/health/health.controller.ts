@@ -1,10 +1,16 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { STORE, type Store } from '#domain';
 
-/** Liveness and readiness: 200 when the database answers, 503 otherwise. No token required. */
+/**
+ * Liveness and readiness: 200 when the database answers, 503 otherwise. No token required. The 503 says
+ * only what is down; the cause (the driver's message) is logged as a warning, once per outage and cause.
+ */
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger('Health');
+  private lastFailure: string | null = null;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -19,9 +25,14 @@ export class HealthController {
         const db = this.indicators.check('database');
         try {
           await this.store.ping();
+          if (this.lastFailure !== null) this.logger.log('database reachable again');
+          this.lastFailure = null;
           return db.up();
         } catch (e) {
-          return db.down({ message: (e as Error).message });
+          const cause = e instanceof Error ? e.message : String(e);
+          if (cause !== this.lastFailure) this.logger.warn(`health check: database down: ${cause}`);
+          this.lastFailure = cause;
+          return db.down();
         }
       },
     ]);

@@ -16,7 +16,14 @@ export interface Connection {
   queue: Promise<void>;
   pending: number;
   authTimer: NodeJS.Timeout | null;
+  /** Set once the coordinator decided to close the connection: its further frames are ignored. */
+  closing: boolean;
+  /** Terminates the socket if the peer does not complete the close in time. */
+  closeTimer: NodeJS.Timeout | null;
 }
+
+/** How long a peer has to answer our close frame before its socket is terminated (`ws` would wait 30 s). */
+export const CLOSE_GRACE_MS = 2_000;
 
 /**
  * The registry of live node connections, and the NodeLink the domain uses to reach nodes.
@@ -27,12 +34,56 @@ export class NodeConnections implements NodeLink {
   private readonly logger = new Logger(NodeConnections.name);
   private readonly bySocket = new Map<WebSocket, Connection>();
   private readonly byNode = new Map<string, Connection>();
+  /** Connections not (yet) authenticated and not closing, by remote address. */
+  private readonly unauthenticated = new Map<string, Set<Connection>>();
   private nextConnectionId = 1;
 
   open(socket: WebSocket, remoteAddress: string | null): Connection {
-    const conn: Connection = { socket, remoteAddress, challenge: null, nodeId: null, connectionId: null, authenticatedAt: null, queue: Promise.resolve(), pending: 0, authTimer: null };
+    const conn: Connection = {
+      socket,
+      remoteAddress,
+      challenge: null,
+      nodeId: null,
+      connectionId: null,
+      authenticatedAt: null,
+      queue: Promise.resolve(),
+      pending: 0,
+      authTimer: null,
+      closing: false,
+      closeTimer: null,
+    };
     this.bySocket.set(socket, conn);
+    const key = remoteAddress ?? '';
+    const set = this.unauthenticated.get(key) ?? new Set<Connection>();
+    set.add(conn);
+    this.unauthenticated.set(key, set);
     return conn;
+  }
+
+  /** How many connections from `conn`'s address are open and not authenticated, `conn` included. */
+  unauthenticatedFrom(remoteAddress: string | null): number {
+    return this.unauthenticated.get(remoteAddress ?? '')?.size ?? 0;
+  }
+
+  /**
+   * Closes a connection and stops reading it: the caller ignores its further frames (`closing`), and the
+   * socket is terminated if the peer does not complete the close within CLOSE_GRACE_MS.
+   */
+  close(conn: Connection, code: number, reason: string): void {
+    if (conn.closing) return;
+    conn.closing = true;
+    this.forgetUnauthenticated(conn);
+    if (conn.authTimer) clearTimeout(conn.authTimer);
+    conn.socket.close(code, reason);
+    conn.closeTimer = setTimeout(() => conn.socket.terminate(), CLOSE_GRACE_MS);
+    conn.closeTimer.unref();
+  }
+
+  private forgetUnauthenticated(conn: Connection): void {
+    const key = conn.remoteAddress ?? '';
+    const set = this.unauthenticated.get(key);
+    if (!set?.delete(conn)) return;
+    if (set.size === 0) this.unauthenticated.delete(key);
   }
 
   get(socket: WebSocket): Connection | undefined {
@@ -42,13 +93,14 @@ export class NodeConnections implements NodeLink {
   /** Binds the connection to its node; an older connection of the same node is closed. */
   bind(conn: Connection, nodeId: string): void {
     const older = this.byNode.get(nodeId);
+    this.forgetUnauthenticated(conn);
     conn.nodeId = nodeId;
     conn.connectionId = this.nextConnectionId++;
     conn.authenticatedAt = new Date();
     this.byNode.set(nodeId, conn);
     if (older && older !== conn) {
       older.nodeId = null;
-      older.socket.close(CloseCode.REPLACED, 'another connection authenticated as this node');
+      this.close(older, CloseCode.REPLACED, 'another connection authenticated as this node');
     }
   }
 
@@ -57,7 +109,9 @@ export class NodeConnections implements NodeLink {
     const conn = this.bySocket.get(socket);
     this.bySocket.delete(socket);
     if (!conn) return null;
+    this.forgetUnauthenticated(conn);
     if (conn.authTimer) clearTimeout(conn.authTimer);
+    if (conn.closeTimer) clearTimeout(conn.closeTimer);
     if (conn.nodeId && this.byNode.get(conn.nodeId) === conn) {
       this.byNode.delete(conn.nodeId);
       return conn.nodeId;
@@ -99,10 +153,10 @@ export class NodeConnections implements NodeLink {
     const conn = this.byNode.get(nodeId);
     if (!conn) return;
     this.logger.log(`closing connection of node ${nodeId}: ${reason}`);
-    conn.socket.close(code, reason);
+    this.close(conn, code, reason);
   }
 
   closeAll(code: number, reason: string): void {
-    for (const conn of this.bySocket.values()) conn.socket.close(code, reason);
+    for (const conn of this.bySocket.values()) this.close(conn, code, reason);
   }
 }

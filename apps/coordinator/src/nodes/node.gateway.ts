@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import type { RawData, WebSocket } from 'ws';
-import { CeremonyService, DomainError, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
+import { CeremonyRelay, DomainError, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
 import {
   AUTH_CHALLENGE_TTL_MS,
   CloseCode,
@@ -13,7 +13,9 @@ import {
 } from '#protocol';
 import { isDatabaseUnavailable } from '../common/database-errors.js';
 import { closeCodeOf } from '../common/error-mapping.js';
+import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator-config.js';
 import { NodeConnections, type Connection } from './node-connections.js';
+import { NODE_WS_PATH } from './node-ws.adapter.js';
 
 /** Ids echoed in an error frame must be UUIDs (a refused frame may carry anything). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,8 +27,12 @@ const MAX_QUEUED_FRAMES = 256;
  * The signer nodes' WebSocket endpoint. Thin: decodes every frame with the protocol's schemas,
  * authenticates the connection, hands each frame to one service method, and maps the outcome to an
  * `ack` or a typed `error` frame. Oversized frames are closed by `ws` itself with 1009.
+ *
+ * Once the coordinator decides to close a connection (a refused authentication, a timeout, too many
+ * frames) it reads no further frame from it, so that a peer ignoring the close frame cannot make it
+ * verify, audit or answer anything more; the socket is terminated after a short grace.
  */
-@WebSocketGateway({ path: '/v1/nodes/ws', maxPayload: MAX_FRAME_BYTES })
+@WebSocketGateway({ path: NODE_WS_PATH, maxPayload: MAX_FRAME_BYTES })
 export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, OnApplicationShutdown {
   private readonly logger = new Logger(NodeGateway.name);
 
@@ -34,19 +40,33 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     private readonly connections: NodeConnections,
     private readonly auth: NodeAuthService,
     private readonly signing: SigningService,
-    private readonly ceremonies: CeremonyService,
+    private readonly ceremonies: CeremonyRelay,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
     const conn = this.connections.open(socket, request.socket.remoteAddress ?? null);
+    socket.once('close', (code: number) => {
+      const nodeId = this.connections.release(socket);
+      if (nodeId) {
+        this.auth.recordDisconnect(nodeId, code).catch((e: unknown) => this.logger.warn(`audit of disconnect failed: ${(e as Error).message}`));
+      }
+    });
+    if (this.connections.unauthenticatedFrom(conn.remoteAddress) > this.config.maxUnauthenticatedPerAddress) {
+      this.logger.warn(`refused a node connection from ${conn.remoteAddress ?? 'unknown'}: too many unauthenticated connections (MAX_UNAUTHENTICATED_PER_ADDRESS)`);
+      this.connections.close(conn, CloseCode.TRY_AGAIN_LATER, 'too many unauthenticated connections from this address');
+      return;
+    }
     const { state, frame } = this.auth.issueChallenge();
     conn.challenge = state;
     conn.authTimer = setTimeout(() => {
-      if (!conn.nodeId) socket.close(CloseCode.AUTH_TIMEOUT, 'authentication timed out');
+      if (!conn.nodeId) this.connections.close(conn, CloseCode.AUTH_TIMEOUT, 'authentication timed out');
     }, AUTH_CHALLENGE_TTL_MS);
     socket.on('message', (data: RawData) => {
+      if (conn.closing) return;
       if (conn.pending >= MAX_QUEUED_FRAMES) {
-        socket.close(CloseCode.TOO_MANY_FRAMES, 'too many unprocessed frames');
+        this.logger.warn(`closing the connection of ${conn.nodeId ? `node ${conn.nodeId}` : (conn.remoteAddress ?? 'unknown')}: too many unprocessed frames`);
+        this.connections.close(conn, CloseCode.TOO_MANY_FRAMES, 'too many unprocessed frames');
         return;
       }
       conn.pending++;
@@ -54,12 +74,6 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         .then(() => this.onFrame(conn, data))
         .catch((e: unknown) => this.logger.error(`frame handling failed: ${(e as Error).stack ?? String(e)}`))
         .finally(() => conn.pending--);
-    });
-    socket.once('close', (code: number) => {
-      const nodeId = this.connections.release(socket);
-      if (nodeId) {
-        this.auth.recordDisconnect(nodeId, code).catch((e: unknown) => this.logger.warn(`audit of disconnect failed: ${(e as Error).message}`));
-      }
     });
     this.connections.sendTo(conn, frame);
   }
@@ -72,11 +86,14 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
   }
 
   private async onFrame(conn: Connection, data: RawData): Promise<void> {
+    // Queued before the coordinator decided to close: not read.
+    if (conn.closing) return;
     const decoded = decodeNodeFrame(data);
     if (!decoded.ok) {
       const { code, message, frameType, requestId, attemptId } = decoded.error;
+      this.logger.warn(`refused a frame from ${this.peer(conn)}: ${code} ${message.slice(0, 200)}`);
       this.sendError(conn, code, message, { inReplyTo: frameType, requestId, attemptId });
-      if (!conn.nodeId) conn.socket.close(CloseCode.AUTH_REQUIRED, 'authenticate first');
+      if (!conn.nodeId) this.connections.close(conn, CloseCode.AUTH_REQUIRED, 'authenticate first');
       return;
     }
     const frame = decoded.frame;
@@ -95,6 +112,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       if (outcome === 'duplicate') this.logger.debug(`duplicate ${frame.type} from ${conn.nodeId} acknowledged again`);
     } catch (e) {
       if (e instanceof DomainError) {
+        this.logger.warn(`${frame.type} from ${this.peer(conn)} refused: ${e.code} ${e.message.slice(0, 200)}`);
         this.sendError(conn, e.code, e.message, { inReplyTo: frame.type, ...ids });
         return;
       }
@@ -125,6 +143,8 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return this.ceremonies.handleResult(nodeId, frame);
       case 'ceremony.abort':
         return this.ceremonies.handleAbort(nodeId, frame);
+      case 'ceremony.query':
+        return this.ceremonies.handleQuery(nodeId, frame);
       default: {
         const unreachable: never = frame;
         return unreachable;
@@ -134,12 +154,15 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
 
   private async authenticate(conn: Connection, frame: NodeFrame): Promise<void> {
     if (frame.type !== 'auth.response' || !conn.challenge) {
+      this.logger.warn(`refused a connection from ${this.peer(conn)}: first frame ${frame.type}, not auth.response`);
       this.sendError(conn, 'AUTH_REQUIRED', 'the first frame must be auth.response', { inReplyTo: frame.type });
-      conn.socket.close(CloseCode.AUTH_REQUIRED, 'authenticate first');
+      this.connections.close(conn, CloseCode.AUTH_REQUIRED, 'authenticate first');
       return;
     }
     try {
       const node = await this.auth.authenticate(conn.challenge, frame, { remoteAddress: conn.remoteAddress });
+      // Timed out (and closed) while the response was being checked.
+      if (conn.closing) return;
       if (conn.authTimer) clearTimeout(conn.authTimer);
       this.connections.bind(conn, node.id);
       this.connections.sendTo(conn, { type: 'auth.ok', nodeId: node.id, label: node.label });
@@ -150,12 +173,18 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       if (!(e instanceof DomainError)) {
         this.logger.error(`authentication failed internally: ${(e as Error).stack ?? String(e)}`);
         this.sendError(conn, 'INTERNAL', 'the coordinator could not complete authentication; retry later', { inReplyTo: frame.type });
-        conn.socket.close(CloseCode.INTERNAL_ERROR, 'internal error');
+        this.connections.close(conn, CloseCode.INTERNAL_ERROR, 'internal error');
         return;
       }
+      this.logger.warn(`refused the authentication of ${this.peer(conn)} (public key ${frame.publicKey.slice(0, 16)}…): ${e.code} ${e.message}`);
       this.sendError(conn, e.code, e.message, { inReplyTo: frame.type });
-      conn.socket.close(closeCodeOf(e.code) ?? CloseCode.AUTH_FAILED, e.message.slice(0, 120));
+      this.connections.close(conn, closeCodeOf(e.code) ?? CloseCode.AUTH_FAILED, e.message.slice(0, 120));
     }
+  }
+
+  /** Who is at the other end, for log lines. */
+  private peer(conn: Connection): string {
+    return conn.nodeId ? `node ${conn.nodeId}` : `unauthenticated ${conn.remoteAddress ?? 'peer'}`;
   }
 
   private sendError(

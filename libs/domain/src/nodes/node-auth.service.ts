@@ -63,7 +63,10 @@ export class NodeAuthService {
       );
       return new DomainError(code, message);
     };
-    if (issued.used) throw await refuse('AUTH_FAILED', 'challenge already used', null);
+    // A challenge is issued per connection, so its first use already wrote that connection's one audit
+    // entry (node.connected or node.refused): a reuse is refused without another, so that a peer cannot
+    // turn frames into audit rows.
+    if (issued.used) throw new DomainError('AUTH_FAILED', 'challenge already used');
     issued.used = true;
     if (now.getTime() > issued.expiresAt) throw await refuse('CHALLENGE_EXPIRED', 'challenge expired', null);
     // The signature is checked against the presented key before the lookup, so that only the holder of

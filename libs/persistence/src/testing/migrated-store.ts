@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { TypeOrmStore } from '../typeorm-store.js';
 import { openMigratedDataSource } from './open-data-source.js';
 

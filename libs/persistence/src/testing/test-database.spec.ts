@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../../test/support/database.js';
+import { createTestDatabase } from './test-database.js';
 
 describe('createTestDatabase', () => {
   const configured = process.env.DATABASE_URL;
