@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { ErrorResponse } from '#api';
+
 /** A thin client for the coordinator's admin REST API; errors carry the API's code and message. */
 export class AdminApiError extends Error {
   constructor(
@@ -9,6 +12,12 @@ export class AdminApiError extends Error {
     this.name = 'AdminApiError';
   }
 }
+
+const describeIssues = (error: z.ZodError): string =>
+  error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
 
 export class AdminClient {
   private readonly baseUrl: string;
@@ -30,7 +39,11 @@ export class AdminClient {
     this.baseUrl = url.origin;
   }
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /**
+   * Calls the API and parses the answer with the endpoint's response schema (libs/api): an answer that
+   * does not match is a BAD_RESPONSE naming the fields, never a value of the wrong shape.
+   */
+  async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
@@ -50,9 +63,18 @@ export class AdminClient {
       throw new AdminApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: not JSON (${res.status})`);
     }
     if (!res.ok) {
-      const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new AdminApiError(res.status, error?.code ?? 'HTTP_ERROR', error?.message ?? `${method} ${path} answered ${res.status}`);
+      const error = ErrorResponse.safeParse(json);
+      if (!error.success) throw new AdminApiError(res.status, 'HTTP_ERROR', `${method} ${path} answered ${res.status}`);
+      throw new AdminApiError(res.status, error.data.error.code, error.data.error.message);
     }
-    return json as T;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new AdminApiError(
+        res.status,
+        'BAD_RESPONSE',
+        `${method} ${path}: the coordinator's answer does not match the API this CLI knows: ${describeIssues(parsed.error)}`,
+      );
+    }
+    return parsed.data;
   }
 }

@@ -1,12 +1,16 @@
+import { CommanderError } from 'commander';
 import { AdminApiError } from './admin-client.js';
 import { buildAdminProgram } from './program.js';
 
 const program = buildAdminProgram({
   out: (text) => process.stdout.write(`${text}\n`),
   progress: (text) => process.stderr.write(`${text}\n`),
+  setExitCode: (code) => (process.exitCode = code),
 });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  // Help, --version and usage errors: commander has printed what it had to say.
+  if (e instanceof CommanderError) process.exit(e.exitCode);
   if (e instanceof AdminApiError) {
     process.stderr.write(`roundtable-admin: ${e.code}: ${e.message}\n`);
     process.exit(e.status === 0 ? 2 : 1);

@@ -1,90 +1,161 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  AUDIT_ACTIONS,
+  AuditPageResponse,
+  AuditVerifyResponse,
+  CEREMONY_STATUSES,
+  CeremonyListResponse,
+  CeremonyResponse,
+  KeyListResponse,
+  KeyResponse,
+  NodeListResponse,
+  NodeResponse,
+  REQUEST_STATUSES,
+  SigningRequestListResponse,
+  SigningRequestResponse,
+} from '#api';
 import { SUITE_IDS } from '#protocol';
 import { AdminClient } from './admin-client.js';
 
-/** What a command prints: results as JSON on stdout, progress on stderr. */
+/** What a command prints: results as JSON on stdout, progress (and help) on stderr; and how it ends. */
 export interface AdminIo {
   out(text: string): void;
   progress(text: string): void;
+  /** The process's exit code once the command is done (a command that ran but reports a failure). */
+  setExitCode(code: number): void;
 }
 
-interface Ceremony {
-  id: string;
-  keyId: string;
-  status: string;
-  participants: unknown[];
-  round1Received: number;
-  round2Received: number;
-  resultsReceived: number;
-  failureCode: string | null;
-  failureReason: string | null;
-  culprits: unknown[];
-}
+/** The longest wait one GET may ask for (`waitMs`); longer waits are several of them. */
+const MAX_WAIT_MS = 60_000;
+const FINAL_REQUEST_STATUSES: readonly string[] = ['completed', 'failed', 'expired'];
 
-const positiveInt = (value: string) => {
+const integer = (min: number, what: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what}: an integer >= ${min}`);
   return n;
 };
+const positiveInt = integer(1, 'a positive integer');
+const nonNegativeInt = integer(0, 'a non-negative integer');
 const collect = (value: string, previous: string[]) => [...previous, value];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const segment = (id: string) => encodeURIComponent(id);
+
+/** The version in the repository's package.json (found above this file, from the sources or from dist/). */
+export function adminVersion(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'roundtable' && typeof pkg.version === 'string') return pkg.version;
+    }
+    if (dirname(dir) === dir) return '0.0.0';
+  }
+}
 
 /** One line of progress per change: which round, and how many participants have answered it. */
-export function describeCeremony(c: Ceremony): string {
+export function describeCeremony(c: CeremonyResponse): string {
   const n = c.participants.length;
   switch (c.status) {
     case 'round1':
-      return `round 1 (commitments and proofs): ${c.round1Received}/${n}`;
+      return `round 1 (commitments and proofs): ${c.round1Received.length}/${n}`;
     case 'round2':
-      return `round 2 (sealed shares, transcript check): ${c.round2Received}/${n}`;
+      return `round 2 (sealed shares, transcript check): ${c.round2Received.length}/${n}`;
     case 'round3':
-      return `round 3 (results): ${c.resultsReceived}/${n}`;
+      return `round 3 (results): ${c.resultsReceived.length}/${n}`;
     case 'completed':
       return `completed: key ${c.keyId}`;
     case 'failed':
       return `failed: ${c.failureCode ?? ''} ${c.failureReason ?? ''}`.trim();
-    default:
-      return c.status;
   }
 }
 
+/**
+ * The admin command line over the REST API. Every response is parsed with its schema from libs/api.
+ * Commander's exits (help, version, usage errors) are thrown as CommanderError (`exitOverride`), so the
+ * caller decides how the process ends.
+ */
 export function buildAdminProgram(io: AdminIo): Command {
   const program = new Command('roundtable-admin')
     .description('Roundtable admin CLI: nodes, keys, key ceremonies, signing requests and the audit log')
-    .option('--coordinator <http-url>', 'coordinator base URL', process.env.ROUNDTABLE_COORDINATOR ?? 'http://127.0.0.1:8080')
-    .option('--admin-token <token>', 'admin bearer token (default: $ROUNDTABLE_ADMIN_TOKEN)')
+    .version(adminVersion(), '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(
+      new Option('--coordinator <http-url>', 'coordinator base URL').env('ROUNDTABLE_COORDINATOR').default('http://127.0.0.1:8080'),
+    )
+    .addOption(new Option('--admin-token <token>', 'admin bearer token').env('ROUNDTABLE_ADMIN_TOKEN'))
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.progress(s.trimEnd()) })
+    .exitOverride()
     .showHelpAfterError();
+  program.helpCommand('help [command]', 'show help for a command');
   const client = () => {
     const opts = program.opts<{ coordinator: string; adminToken?: string }>();
-    return new AdminClient(opts.coordinator, opts.adminToken ?? process.env.ROUNDTABLE_ADMIN_TOKEN ?? '');
+    return new AdminClient(opts.coordinator, opts.adminToken ?? '');
   };
   const print = (value: unknown) => io.out(JSON.stringify(value, null, 2));
 
-  const nodes = program.command('nodes').description('signer nodes');
-  nodes.command('list').action(async () => print(await client().call('GET', '/v1/nodes')));
+  // ---------------------------------------------------------------- nodes
+  const nodes = program.command('nodes').description('signer nodes: enroll, list, revoke, restore');
+  nodes
+    .command('list')
+    .description('every enrolled node, with its status and whether it is connected')
+    .action(async () => print(await client().call('GET', '/v1/nodes', NodeListResponse)));
+  nodes
+    .command('show')
+    .description('one node')
+    .argument('<nodeId>', 'the node id')
+    .action(async (id: string) => print(await client().call('GET', `/v1/nodes/${segment(id)}`, NodeResponse)));
   nodes
     .command('enroll')
-    .requiredOption('--public-key <hex>', "the node's identity public key (signer init prints it)")
-    .requiredOption('--label <label>', 'a name for the node')
-    .action(async (o: { publicKey: string; label: string }) => print(await client().call('POST', '/v1/nodes', { publicKey: o.publicKey, label: o.label })));
-  nodes.command('revoke <nodeId>').action(async (id: string) => print(await client().call('POST', `/v1/nodes/${id}/revoke`)));
+    .description("enroll a signer node by its identity public key (what `signer init` printed)")
+    .requiredOption('--public-key <hex>', "the node's Ed25519 identity public key, 64 hex characters")
+    .requiredOption('--label <label>', 'a name for the node (1..200 characters)')
+    .action(async (o: { publicKey: string; label: string }) =>
+      print(await client().call('POST', '/v1/nodes', NodeResponse, { publicKey: o.publicKey, label: o.label })),
+    );
+  nodes
+    .command('revoke')
+    .description('revoke a node: its connection is closed and it can no longer authenticate (restore undoes it)')
+    .argument('<nodeId>', 'the node id')
+    .action(async (id: string) => print(await client().call('POST', `/v1/nodes/${segment(id)}/revoke`, NodeResponse)));
+  nodes
+    .command('restore')
+    .description('make a revoked node active again, with the same identity key and key memberships')
+    .argument('<nodeId>', 'the node id (nodes list shows it)')
+    .action(async (id: string) => print(await client().call('POST', `/v1/nodes/${segment(id)}/restore`, NodeResponse)));
 
-  const keys = program.command('keys').description('threshold keys');
-  keys.command('list').action(async () => print(await client().call('GET', '/v1/keys')));
-  keys.command('show <keyId>').action(async (id: string) => print(await client().call('GET', `/v1/keys/${id}`)));
-  keys.command('retire <keyId>').description('no new signing requests for this key').action(async (id: string) => print(await client().call('POST', `/v1/keys/${id}/retire`)));
+  // ---------------------------------------------------------------- keys
+  const keys = program.command('keys').description('threshold keys: list, show, retire');
+  keys
+    .command('list')
+    .description('every key, with its members and group public key')
+    .action(async () => print(await client().call('GET', '/v1/keys', KeyListResponse)));
+  keys
+    .command('show')
+    .description('one key')
+    .argument('<keyId>', 'the key id')
+    .action(async (id: string) => print(await client().call('GET', `/v1/keys/${segment(id)}`, KeyResponse)));
+  keys
+    .command('retire')
+    .description('no new signing requests for this key (requests already open go on)')
+    .argument('<keyId>', 'the key id')
+    .action(async (id: string) => print(await client().call('POST', `/v1/keys/${segment(id)}/retire`, KeyResponse)));
 
+  // ---------------------------------------------------------------- ceremonies
   const ceremony = program.command('ceremony').description('distributed key generation through the coordinator');
   ceremony
     .command('start')
-    .requiredOption('--suite <suite>', `one of ${SUITE_IDS.join(', ')}`)
-    .requiredOption('--threshold <t>', 'signatures needed', positiveInt)
+    .description("start a key generation among connected nodes and follow its progress (prints the key)")
+    .addOption(new Option('--suite <suite>', 'the FROST ciphersuite').choices(SUITE_IDS).makeOptionMandatory())
+    .requiredOption('--threshold <t>', 'signatures needed (2..number of nodes)', positiveInt)
     .requiredOption('--node <nodeId>', 'a participant (repeat, in identifier order)', collect, [])
-    .option('--round-timeout-ms <ms>', 'how long each round may take', positiveInt)
-    .option('--no-wait', 'return once started instead of following the ceremony')
+    .option('--round-timeout-ms <ms>', 'how long each round may take (1000..600000)', positiveInt)
+    .option('--no-wait', 'print the ceremony once started instead of following it')
     .action(async (o: { suite: string; threshold: number; node: string[]; roundTimeoutMs?: number; wait: boolean }) => {
       const api = client();
-      const started = await api.call<Ceremony>('POST', '/v1/ceremonies', {
+      const started = await api.call('POST', '/v1/ceremonies', CeremonyResponse, {
         suite: o.suite,
         threshold: o.threshold,
         nodeIds: o.node,
@@ -93,72 +164,145 @@ export function buildAdminProgram(io: AdminIo): Command {
       io.progress(`ceremony ${started.id}: ${o.threshold}-of-${o.node.length} ${o.suite}, key ${started.keyId}`);
       if (!o.wait) return print(started);
       let last = '';
-      for (;;) {
-        const c = await api.call<Ceremony>('GET', `/v1/ceremonies/${started.id}`);
+      for (let c = started; ; c = await api.call('GET', `/v1/ceremonies/${segment(started.id)}`, CeremonyResponse)) {
         const line = describeCeremony(c);
         if (line !== last) io.progress(`  ${line}`);
         last = line;
-        if (c.status === 'completed') return print(await api.call('GET', `/v1/keys/${c.keyId}`));
+        if (c.status === 'completed') return print(await api.call('GET', `/v1/keys/${segment(c.keyId)}`, KeyResponse));
         if (c.status === 'failed') {
           print(c);
-          process.exitCode = 1;
+          io.setExitCode(1);
           return;
         }
         await sleep(200);
       }
     });
-  ceremony.command('show <ceremonyId>').action(async (id: string) => print(await client().call('GET', `/v1/ceremonies/${id}`)));
-  ceremony.command('list').action(async () => print(await client().call('GET', '/v1/ceremonies')));
+  ceremony
+    .command('show')
+    .description('one ceremony: its round, who has answered, its failure')
+    .argument('<ceremonyId>', 'the ceremony id')
+    .action(async (id: string) => print(await client().call('GET', `/v1/ceremonies/${segment(id)}`, CeremonyResponse)));
+  ceremony
+    .command('list')
+    .description('ceremonies, newest first')
+    .addOption(new Option('--status <status>', 'only ceremonies in this state').choices(CEREMONY_STATUSES))
+    .option('--limit <n>', 'at most this many (1..500)', positiveInt, 50)
+    .option('--offset <n>', 'skip this many', nonNegativeInt, 0)
+    .action(async (o: { status?: string; limit: number; offset: number }) => {
+      const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) });
+      if (o.status) q.set('status', o.status);
+      print(await client().call('GET', `/v1/ceremonies?${q.toString()}`, CeremonyListResponse));
+    });
+
+  // ---------------------------------------------------------------- signing requests
+  /** Polls a request until it is final or `waitMs` has passed (each GET waits at most MAX_WAIT_MS). */
+  const waitFor = async (api: AdminClient, id: string, waitMs: number): Promise<SigningRequestResponse> => {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      const chunk = Math.max(0, Math.min(MAX_WAIT_MS, until - Date.now()));
+      const r = await api.call('GET', `/v1/signing-requests/${segment(id)}?waitMs=${chunk}`, SigningRequestResponse);
+      if (FINAL_REQUEST_STATUSES.includes(r.status) || Date.now() >= until) return r;
+    }
+  };
+  const requests = program.command('requests').description('signing requests: list, show (and wait for) one');
+  requests
+    .command('list')
+    .description('signing requests, newest first')
+    .addOption(new Option('--status <status>', 'only requests in this state').choices(REQUEST_STATUSES))
+    .option('--key <keyId>', "only this key's requests")
+    .option('--limit <n>', 'at most this many (1..500)', positiveInt, 50)
+    .option('--offset <n>', 'skip this many', nonNegativeInt, 0)
+    .action(async (o: { status?: string; key?: string; limit: number; offset: number }) => {
+      const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) });
+      if (o.status) q.set('status', o.status);
+      if (o.key) q.set('keyId', o.key);
+      print(await client().call('GET', `/v1/signing-requests?${q.toString()}`, SigningRequestListResponse));
+    });
+  requests
+    .command('show')
+    .description('one request: status, attempts, culprits, signature')
+    .argument('<requestId>', 'the request id')
+    .option('--wait <ms>', 'wait up to this long for the request to be completed, failed or expired', nonNegativeInt, 0)
+    .action(async (id: string, o: { wait: number }) => print(await waitFor(client(), id, o.wait)));
 
   program
     .command('sign')
-    .description('create a signing request and wait for its outcome')
+    .description('create a signing request and wait for its outcome (exit 1 unless completed)')
     .requiredOption('--key <keyId>', 'the key')
-    .requiredOption('--message <message>', 'the message')
-    .option('--encoding <utf8|hex>', 'how --message is written', 'utf8')
+    .requiredOption('--message <message>', 'the message, as written per --encoding')
+    .addOption(new Option('--encoding <encoding>', 'how --message is written').choices(['utf8', 'hex']).default('utf8'))
     .option('--description <text>', 'what the signers are asked to approve', '')
-    .action(async (o: { key: string; message: string; encoding: string; description: string }) => {
+    .option('--idempotency-key <key>', 'a retry with the same key and body returns the same request')
+    .action(async (o: { key: string; message: string; encoding: string; description: string; idempotencyKey?: string }) => {
       const api = client();
-      const created = await api.call<{ id: string }>('POST', '/v1/signing-requests', {
+      const created = await api.call('POST', '/v1/signing-requests', SigningRequestResponse, {
         keyId: o.key,
         message: o.message,
         encoding: o.encoding,
         description: o.description,
+        ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
       });
       io.progress(`request ${created.id} created; waiting for the signers`);
       for (;;) {
-        const r = await api.call<{ status: string }>('GET', `/v1/signing-requests/${created.id}?waitMs=30000`);
-        if (['completed', 'failed', 'expired'].includes(r.status)) {
+        const r = await waitFor(api, created.id, MAX_WAIT_MS);
+        if (FINAL_REQUEST_STATUSES.includes(r.status)) {
           print(r);
-          if (r.status !== 'completed') process.exitCode = 1;
+          if (r.status !== 'completed') io.setExitCode(1);
           return;
         }
       }
     });
 
-  const audit = program.command('audit').description('the audit log');
+  // ---------------------------------------------------------------- audit
+  const audit = program.command('audit').description('the audit log: list entries, verify the hash chain');
   audit
     .command('verify')
-    .description('recompute the hash chain')
+    .description('recompute the hash chain from the first entry (exit 1 when it is broken)')
     .action(async () => {
-      const verdict = await client().call<{ ok: boolean }>('GET', '/v1/audit/verify');
+      const verdict = await client().call('GET', '/v1/audit/verify', AuditVerifyResponse);
       print(verdict);
-      if (!verdict.ok) process.exitCode = 1;
+      if (!verdict.ok) io.setExitCode(1);
     });
   audit
     .command('list')
-    .option('--request <id>')
-    .option('--key <id>')
-    .option('--node <id>')
-    .option('--action <action>')
-    .option('--limit <n>', 'entries', positiveInt, 100)
-    .action(async (o: { request?: string; key?: string; node?: string; action?: string; limit: number }) => {
-      const q = new URLSearchParams({ limit: String(o.limit) });
-      if (o.request) q.set('requestId', o.request);
-      if (o.key) q.set('keyId', o.key);
-      if (o.node) q.set('nodeId', o.node);
-      if (o.action) q.set('action', o.action);
-      print(await client().call('GET', `/v1/audit?${q.toString()}`));
-    });
+    .description('entries in chain order, filtered; prints nextAfter to page on with --after')
+    .option('--request <id>', "only this signing request's entries")
+    .option('--key <id>', "only this key's entries (a ceremony's too)")
+    .option('--node <id>', "only this node's entries")
+    .option('--attempt <id>', "only this attempt's entries")
+    .addOption(new Option('--action <action>', 'only this action').choices(AUDIT_ACTIONS))
+    .option('--from <iso-time>', 'entries at or after this time (ISO-8601)')
+    .option('--to <iso-time>', 'entries at or before this time (ISO-8601)')
+    .option('--after <seq>', 'entries after this seq (a previous page\'s nextAfter)', nonNegativeInt)
+    .option('--limit <n>', 'at most this many (1..1000)', positiveInt, 100)
+    .action(
+      async (o: {
+        request?: string;
+        key?: string;
+        node?: string;
+        attempt?: string;
+        action?: string;
+        from?: string;
+        to?: string;
+        after?: number;
+        limit: number;
+      }) => {
+        const q = new URLSearchParams({ limit: String(o.limit) });
+        const filters: [string, string | number | undefined][] = [
+          ['requestId', o.request],
+          ['keyId', o.key],
+          ['nodeId', o.node],
+          ['attemptId', o.attempt],
+          ['action', o.action],
+          ['from', o.from],
+          ['to', o.to],
+          ['after', o.after],
+        ];
+        for (const [name, value] of filters) if (value !== undefined) q.set(name, String(value));
+        const page = await client().call('GET', `/v1/audit?${q.toString()}`, AuditPageResponse);
+        print(page);
+        io.progress(page.nextAfter === null ? 'nextAfter: null (no more entries)' : `nextAfter: ${page.nextAfter} (next page: --after ${page.nextAfter})`);
+      },
+    );
   return program;
 }

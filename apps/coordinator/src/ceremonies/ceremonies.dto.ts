@@ -1,30 +1,20 @@
-import { z } from 'zod';
-import { CEREMONY_STATUSES, MAX_CEREMONY_ROUND_MS, MIN_CEREMONY_ROUND_MS, type CeremonyView } from '#domain';
-import { MAX_CEREMONY_PARTICIPANTS, SuiteId } from '#protocol';
+import { CEREMONY_ROUND_MS, type CeremonyResponse, type CeremonyStatus as ApiCeremonyStatus } from '#api';
+import { MAX_CEREMONY_ROUND_MS, MIN_CEREMONY_ROUND_MS, type CeremonyStatus, type CeremonyView } from '#domain';
+import type { Assert, Same } from '../common/contract.js';
 
-export const StartCeremonyDto = z.strictObject({
-  suite: SuiteId,
-  threshold: z.number().int().min(2).max(MAX_CEREMONY_PARTICIPANTS),
-  /** The participants, in order: the i-th holds identifier i+1. */
-  nodeIds: z.array(z.uuid()).min(2).max(MAX_CEREMONY_PARTICIPANTS),
-  /** How long each round may take. */
-  deadlineMs: z.number().int().min(MIN_CEREMONY_ROUND_MS).max(MAX_CEREMONY_ROUND_MS).optional(),
-});
-
-export const ListCeremoniesQuery = z.strictObject({
-  status: z.enum(CEREMONY_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+export type _CeremonyStatusesAgree = Assert<Same<CeremonyStatus, ApiCeremonyStatus>>;
+export type _CeremonyRoundLimitsAgree = Assert<
+  Same<[typeof MIN_CEREMONY_ROUND_MS, typeof MAX_CEREMONY_ROUND_MS], [(typeof CEREMONY_ROUND_MS)['min'], (typeof CEREMONY_ROUND_MS)['max']]>
+>;
 
 /** Public data only: round-2 shares are sealed and never leave the database through the API. */
-export const toCeremonyDto = ({ ceremony, round1Received, round2Received, resultsReceived }: CeremonyView) => ({
+export const toCeremonyDto = ({ ceremony, round1Received, round2Received, resultsReceived }: CeremonyView): CeremonyResponse => ({
   id: ceremony.id,
   keyId: ceremony.keyId,
   suite: ceremony.suite,
   threshold: ceremony.threshold,
   status: ceremony.status,
-  participants: ceremony.participants,
+  participants: ceremony.participants.map((p) => ({ nodeId: p.nodeId, identifier: p.identifier, identityKey: p.identityKey })),
   round1Received,
   round2Received,
   resultsReceived,

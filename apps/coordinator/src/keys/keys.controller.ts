@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { IdParam, RegisterKeyBody, type KeyListResponse, type KeyResponse } from '#api';
 import { KeysService } from '#domain';
 import { ADMIN_ACTOR, AdminGuard } from '../common/admin.guard.js';
 import { parseDto } from '../common/zod-parse.js';
-import { IdParam } from '../nodes/nodes.dto.js';
-import { RegisterKeyDto, toKeyDto } from './keys.dto.js';
+import { toKeyDto } from './keys.dto.js';
 
 @Controller('v1/keys')
 @UseGuards(AdminGuard)
@@ -12,8 +12,8 @@ export class KeysController {
 
   /** Registers a trusted dealer's public package (ceremony keys register themselves: POST /v1/ceremonies). */
   @Post()
-  async register(@Body() body: unknown) {
-    const dto = parseDto(RegisterKeyDto, body);
+  async register(@Body() body: unknown): Promise<KeyResponse> {
+    const dto = parseDto(RegisterKeyBody, body);
     const key = await this.keys.register(
       {
         ...(dto.id ? { id: dto.id } : {}),
@@ -35,17 +35,17 @@ export class KeysController {
   /** No new signing request may use a retired key (KEY_RETIRED); idempotent. */
   @Post(':id/retire')
   @HttpCode(200)
-  async retire(@Param('id') id: string) {
+  async retire(@Param('id') id: string): Promise<KeyResponse> {
     return toKeyDto(await this.keys.retire(parseDto(IdParam, id), ADMIN_ACTOR));
   }
 
   @Get()
-  async list() {
+  async list(): Promise<KeyListResponse> {
     return (await this.keys.list()).map(toKeyDto);
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
+  async get(@Param('id') id: string): Promise<KeyResponse> {
     return toKeyDto(await this.keys.get(parseDto(IdParam, id)));
   }
 }

@@ -1,25 +1,16 @@
-import { z } from 'zod';
-import type { KeyRecord } from '#domain';
-import { Element, Identifier, SuiteId } from '#protocol';
+import type { KeyResponse, KeyStatus as ApiKeyStatus } from '#api';
+import type { KeyRecord, KeyStatus } from '#domain';
+import type { Assert, Same } from '../common/contract.js';
 
-/** The public package of a trusted-dealer key (never a secret share). */
-export const RegisterKeyDto = z.strictObject({
-  id: z.uuid().optional(),
-  suite: SuiteId,
-  threshold: z.number().int().min(2).max(255),
-  maxSigners: z.number().int().min(2).max(255),
-  commitments: z.array(Element).min(2).max(255),
-  verifyingShares: z.record(Identifier, Element),
-  members: z.array(z.strictObject({ nodeId: z.uuid(), identifier: Identifier })).min(2).max(255),
-});
+export type _KeyStatusesAgree = Assert<Same<KeyStatus, ApiKeyStatus>>;
 
-export const toKeyDto = (key: KeyRecord) => ({
+export const toKeyDto = (key: KeyRecord): KeyResponse => ({
   id: key.id,
   suite: key.suite,
   threshold: key.threshold,
   maxSigners: key.maxSigners,
   groupPublicKey: key.groupPublicKey,
-  members: key.members,
+  members: key.members.map((m) => ({ nodeId: m.nodeId, identifier: m.identifier, verifyingShare: m.verifyingShare })),
   commitments: key.publicPackage.commitments,
   status: key.status,
   origin: key.origin,

@@ -1,17 +1,10 @@
-import { z } from 'zod';
-import type { NodeRecord } from '#domain';
+import type { NodeResponse, NodeStatus as ApiNodeStatus } from '#api';
+import type { NodeRecord, NodeStatus } from '#domain';
+import type { Assert, Same } from '../common/contract.js';
 
-export const EnrollNodeDto = z.strictObject({
-  publicKey: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, 'Ed25519 public key: 32 bytes of hex')
-    .transform((s) => s.toLowerCase()),
-  label: z.string().trim().min(1).max(200),
-});
+export type _NodeStatusesAgree = Assert<Same<NodeStatus, ApiNodeStatus>>;
 
-export const IdParam = z.uuid();
-
-export const toNodeDto = (node: NodeRecord, connected: boolean) => ({
+export const toNodeDto = (node: NodeRecord, connected: boolean): NodeResponse => ({
   id: node.id,
   label: node.label,
   publicKey: node.publicKey,

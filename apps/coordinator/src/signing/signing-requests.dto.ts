@@ -1,33 +1,25 @@
-import { z } from 'zod';
-import { REQUEST_STATUSES, type RequestView } from '#domain';
-import { MAX_MESSAGE_BYTES } from '#protocol';
+import {
+  type AttemptStatus as ApiAttemptStatus,
+  type CulpritReason as ApiCulpritReason,
+  type RequestStatus as ApiRequestStatus,
+  type SigningRequestResponse,
+} from '#api';
+import { SuiteId } from '#protocol';
+import { messageTextOf, type AttemptStatus, type CulpritReason, type RequestStatus, type RequestView } from '#domain';
+import type { Assert, Same } from '../common/contract.js';
 
-export const CreateSigningRequestDto = z.strictObject({
-  keyId: z.uuid(),
-  message: z.string().min(1).max(MAX_MESSAGE_BYTES * 2 + 2),
-  encoding: z.enum(['hex', 'utf8']).default('utf8'),
-  description: z.string().max(2000).default(''),
-  deadline: z.iso.datetime({ offset: true }).optional(),
-  idempotencyKey: z.string().min(1).max(200).optional(),
-});
+export type _RequestStatusesAgree = Assert<Same<RequestStatus, ApiRequestStatus>>;
+export type _AttemptStatusesAgree = Assert<Same<AttemptStatus, ApiAttemptStatus>>;
+export type _CulpritReasonsAgree = Assert<Same<CulpritReason, ApiCulpritReason>>;
 
-export const ListSigningRequestsQuery = z.strictObject({
-  status: z.enum(REQUEST_STATUSES).optional(),
-  keyId: z.uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-
-export const GetSigningRequestQuery = z.strictObject({
-  waitMs: z.coerce.number().int().min(0).max(60_000).default(0),
-});
-
-export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }: RequestView) => ({
+export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }: RequestView): SigningRequestResponse => ({
   id: request.id,
   keyId: request.keyId,
-  suite,
+  // The view's suite is its key's (a foreign key guarantees the key), typed as a plain string.
+  suite: SuiteId.parse(suite),
   status: request.status,
   message: request.message,
+  messageText: messageTextOf(request),
   messageEncoding: request.messageEncoding,
   description: request.description,
   deadline: request.deadline.toISOString(),
@@ -47,9 +39,7 @@ export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }
     failureReason: a.failureReason,
   })),
   failure:
-    request.failureCode !== null
-      ? { code: request.failureCode, reason: request.failureReason, culprits: request.culprits }
-      : null,
+    request.failureCode !== null ? { code: request.failureCode, reason: request.failureReason, culprits: request.culprits } : null,
   culprits: request.culprits,
   signature: request.signature,
   groupPublicKey: groupPublicKey || null,

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import type { AttemptRecord, AttemptRepository, AttemptStatus } from '#domain';
 import { SigningAttemptEntity } from '../entities/signing-attempt.entity.js';
 import { expectOneRow, isUuid } from './repository-support.js';
@@ -23,6 +23,13 @@ export class TypeOrmAttemptRepository implements AttemptRepository {
   async listForRequest(requestId: string): Promise<AttemptRecord[]> {
     if (!isUuid(requestId)) return [];
     return this.manager.find(SigningAttemptEntity, { where: { requestId }, order: { seq: 'ASC' } });
+  }
+
+  /** By request, then seq: one query for a whole page of requests. */
+  async listForRequests(requestIds: readonly string[]): Promise<AttemptRecord[]> {
+    const wanted = [...new Set(requestIds.filter(isUuid))];
+    if (wanted.length === 0) return [];
+    return this.manager.find(SigningAttemptEntity, { where: { requestId: In(wanted) }, order: { requestId: 'ASC', seq: 'ASC' } });
   }
 
   async update(

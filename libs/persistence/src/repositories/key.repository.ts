@@ -1,23 +1,33 @@
 import { In, type EntityManager } from 'typeorm';
-import type { KeyRecord, KeyRepository, KeyStatus } from '#domain';
+import { DomainError, type KeyRecord, type KeyRepository, type KeyStatus } from '#domain';
 import { KeyEntity, KeyMemberEntity, type KeyRow } from '../entities/key.entity.js';
-import { expectOneRow, inTransaction, isUuid } from './repository-support.js';
+import { expectOneRow, inTransaction, isUuid, mapUniqueViolations } from './repository-support.js';
 
 export class TypeOrmKeyRepository implements KeyRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async insert(key: KeyRecord): Promise<void> {
     const { members, ...row } = key;
-    await inTransaction(this.manager, async (manager) => {
-      await manager.insert(KeyEntity, row);
-      if (members.length > 0) await manager.insert(KeyMemberEntity, members.map((m) => ({ ...m, keyId: key.id })));
-    });
+    await mapUniqueViolations(
+      () =>
+        inTransaction(this.manager, async (manager) => {
+          await manager.insert(KeyEntity, row);
+          if (members.length > 0) await manager.insert(KeyMemberEntity, members.map((m) => ({ ...m, keyId: key.id })));
+        }),
+      { keys_pkey: () => new DomainError('KEY_ALREADY_EXISTS', `key ${key.id} already exists`) },
+    );
   }
 
   async findById(id: string): Promise<KeyRecord | null> {
     if (!isUuid(id)) return null;
     const row = await this.manager.findOneBy(KeyEntity, { id });
     return row ? ((await this.withMembers([row]))[0] ?? null) : null;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<KeyRecord[]> {
+    const wanted = [...new Set(ids.filter(isUuid))];
+    if (wanted.length === 0) return [];
+    return this.withMembers(await this.manager.find(KeyEntity, { where: { id: In(wanted) }, order: { createdAt: 'ASC', id: 'ASC' } }));
   }
 
   async list(): Promise<KeyRecord[]> {

@@ -31,3 +31,19 @@ export function databaseErrorOf(error: unknown): { code?: string; constraint?: s
 }
 
 export const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Runs an insert and turns a unique violation of one of `conflicts`' constraints into the error it names
+ * (a domain error, as a sequential duplicate would get). A check-then-insert in a service cannot see a
+ * concurrent insert that has not committed yet: the constraint decides, and the loser of the race must
+ * not surface as INTERNAL. Other errors pass through.
+ */
+export async function mapUniqueViolations<T>(work: () => Promise<T>, conflicts: Readonly<Record<string, () => Error>>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const { code, constraint } = databaseErrorOf(error);
+    const conflict = code === UNIQUE_VIOLATION && constraint !== undefined ? conflicts[constraint] : undefined;
+    throw conflict ? conflict() : error;
+  }
+}

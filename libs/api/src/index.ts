@@ -1,0 +1,13 @@
+/**
+ * The REST API's contract, defined once: for every endpoint under /v1 (and /health's body) the schemas
+ * of its body, path and query, and of its response. The coordinator parses every input with them and
+ * types its response mappers by them; the admin CLI and the tests parse every response with them.
+ * Pure: zod and the protocol's primitives only (ids canonicalized, text storable, hex checked).
+ */
+export * from './audit.js';
+export * from './ceremonies.js';
+export * from './common.js';
+export * from './health.js';
+export * from './keys.js';
+export * from './nodes.js';
+export * from './signing-requests.js';

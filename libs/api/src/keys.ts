@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { Element, Identifier, SuiteId, Uuid, hexRange } from '#protocol';
+import { Timestamp } from './common.js';
+
+export const KEY_STATUSES = ['active', 'retired'] as const;
+export const KeyStatus = z.enum(KEY_STATUSES);
+export type KeyStatus = z.infer<typeof KeyStatus>;
+
+/** `POST /v1/keys`: the public package of a trusted-dealer key (never a secret share). */
+export const RegisterKeyBody = z.strictObject({
+  id: Uuid.optional(),
+  suite: SuiteId,
+  threshold: z.number().int().min(2).max(255),
+  maxSigners: z.number().int().min(2).max(255),
+  commitments: z.array(Element).min(2).max(255),
+  verifyingShares: z.record(Identifier, Element),
+  members: z.array(z.strictObject({ nodeId: Uuid, identifier: Identifier })).min(2).max(255),
+});
+export type RegisterKeyBody = z.infer<typeof RegisterKeyBody>;
+
+export const KeyMemberResponse = z.object({
+  nodeId: Uuid,
+  identifier: Identifier,
+  verifyingShare: Element,
+});
+
+/** `GET /v1/keys/:id`, `POST /v1/keys`, `POST /v1/keys/:id/retire`. */
+export const KeyResponse = z.object({
+  id: Uuid,
+  suite: SuiteId,
+  threshold: z.number().int(),
+  maxSigners: z.number().int(),
+  /** The suite's standard encoding (x-only for secp256k1-tr). */
+  groupPublicKey: hexRange(32, 57),
+  /** In identifier order. */
+  members: z.array(KeyMemberResponse),
+  /** The VSS commitment; `commitments[0]` is the group key as a group element. */
+  commitments: z.array(Element),
+  status: KeyStatus,
+  /** `dealer`, or `ceremony:<ceremonyId>` for a key made by a ceremony. */
+  origin: z.string().regex(/^(?:dealer|ceremony:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, 'dealer or ceremony:<id>'),
+  createdAt: Timestamp,
+});
+export type KeyResponse = z.infer<typeof KeyResponse>;
+
+/** `GET /v1/keys`: in registration order. */
+export const KeyListResponse = z.array(KeyResponse);
+export type KeyListResponse = z.infer<typeof KeyListResponse>;

@@ -1,0 +1,59 @@
+import { DomainError } from '../errors.js';
+import type { Repositories } from '../ports.js';
+import type { AttemptRecord, KeyRecord, RequestStatus, SigningRequestRecord } from '../records.js';
+import type { RequestView } from './signing-requests.service.js';
+
+/** Which requests a list shows: newest first. */
+export interface RequestListFilter {
+  status?: RequestStatus;
+  keyId?: string;
+  limit: number;
+  offset: number;
+}
+
+const viewOf = (request: SigningRequestRecord, attempts: AttemptRecord[], key: KeyRecord | undefined | null): RequestView => ({
+  request,
+  attempts,
+  groupPublicKey: key?.groupPublicKey ?? '',
+  suite: key?.suite ?? '',
+});
+
+/** One request with its attempts and its key's group key: REQUEST_NOT_FOUND when there is none. */
+export async function loadRequestView(repos: Repositories, requestId: string): Promise<RequestView> {
+  const request = await repos.requests.findById(requestId);
+  if (!request) throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
+  const [attempts, key] = await Promise.all([repos.attempts.listForRequest(request.id), repos.keys.findById(request.keyId)]);
+  return viewOf(request, attempts, key);
+}
+
+/**
+ * A page of requests as views, in three reads whatever the page size: the requests, then the attempts of
+ * all of them and their keys (not one read per row).
+ */
+export async function listRequestViews(repos: Repositories, filter: RequestListFilter): Promise<RequestView[]> {
+  const requests = await repos.requests.list(filter);
+  if (requests.length === 0) return [];
+  const [attempts, keys] = await Promise.all([
+    repos.attempts.listForRequests(requests.map((r) => r.id)),
+    repos.keys.findByIds([...new Set(requests.map((r) => r.keyId))]),
+  ]);
+  const attemptsOf = new Map<string, AttemptRecord[]>();
+  for (const a of attempts) attemptsOf.set(a.requestId, [...(attemptsOf.get(a.requestId) ?? []), a]);
+  const keyOf = new Map(keys.map((k) => [k.id, k]));
+  return requests.map((r) => viewOf(r, (attemptsOf.get(r.id) ?? []).sort((a, b) => a.seq - b.seq), keyOf.get(r.keyId)));
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The signed bytes as text, for a request whose encoding is utf8 and whose bytes are valid UTF-8 (they
+ * always are when the coordinator encoded them); null otherwise. Only shown beside the hex, never signed.
+ */
+export function messageTextOf(request: Pick<SigningRequestRecord, 'message' | 'messageEncoding'>): string | null {
+  if (request.messageEncoding !== 'utf8') return null;
+  try {
+    return strictUtf8.decode(Buffer.from(request.message, 'hex'));
+  } catch {
+    return null;
+  }
+}
