@@ -1,41 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  commit,
-  generateIdentity,
-  hexToBytes,
-  signShare,
-  type CommitmentHex,
-  type DealtKey,
-  type IdentityKeyPair,
-  type Nonces,
-  verifySecp256k1FrostFromSpec,
-} from '#crypto';
+import { generateIdentity, type DealtKey, type IdentityKeyPair } from '#crypto';
 import { CloseCode, MAX_FRAME_BYTES } from '#protocol';
+import { verifySecp256k1 } from '#verify';
 import { dealtKeyRegistration } from './support/keys.js';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
-
-/** A raw node that holds a real share and answers like an honest signer when told to. */
-class ScriptedSigner {
-  readonly nonces = new Map<string, { nonces: Nonces; commitment: CommitmentHex }>();
-  constructor(
-    readonly node: RawNode,
-    readonly identifier: string,
-    readonly key: DealtKey,
-  ) {}
-
-  makeCommitment(): CommitmentHex {
-    const c = commit('secp256k1', this.identifier, this.key.secretShares[this.identifier]!);
-    this.nonces.set(c.commitment.hiding, c);
-    return c.commitment;
-  }
-
-  share(pkg: { commitments: CommitmentHex[]; message: string }): string {
-    const mine = pkg.commitments.find((c) => c.identifier === this.identifier)!;
-    const { nonces } = this.nonces.get(mine.hiding)!;
-    return signShare(this.key.public, this.identifier, this.key.secretShares[this.identifier]!, nonces, pkg.commitments, hexToBytes(pkg.message));
-  }
-}
+import { ScriptedSigner } from './support/scripted-signer.js';
 
 describe('coordinator against scripted nodes (real app, real ws, real database)', () => {
   let coord: TestCoordinator;
@@ -171,7 +141,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
       culprits: [{ nodeId: nodeIds[2], reason: 'unsolicited_frame', attemptId: pa.attemptId }],
     });
     expect(done.body.attempts).toHaveLength(1);
-    expect(verifySecp256k1FrostFromSpec(done.body.signature as string, Buffer.from('first payment'), key.public.commitments[0]!)).toBe(true);
+    expect(verifySecp256k1(done.body.signature as string, Buffer.from('first payment'), key.public.commitments[0]!)).toBe(true);
 
     // Replays after the fact are refused; the request is over, so nobody is marked for them.
     a.node.send({ type: 'request.commit', requestId, commitment: ca });
@@ -317,7 +287,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const view = await getRequest(requestId);
     expect(view.body).toMatchObject({ status: 'completed', culprits: [] });
     expect((view.body.attempts as { status: string }[]).map((x) => x.status)).toEqual(['aborted', 'completed']);
-    expect(verifySecp256k1FrostFromSpec(view.body.signature as string, Buffer.from('silence'), key.public.commitments[0]!)).toBe(true);
+    expect(verifySecp256k1(view.body.signature as string, Buffer.from('silence'), key.public.commitments[0]!)).toBe(true);
   });
 
   it('fails at once with NOT_ENOUGH_SIGNERS once fewer than t can sign, naming who was excluded and who never answered', async () => {
@@ -337,10 +307,11 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const view = await getRequest(requestId);
     expect(view.body).toMatchObject({ status: 'failed', failure: { code: 'NOT_ENOUGH_SIGNERS' } });
     const reason = (view.body.failure as { reason: string }).reason;
-    expect(reason).toContain(`${nodeIds[1]} (malformed_share`);
-    expect(reason).toContain(`${nodeIds[2]} (declined`);
+    // Nodes are named by label and id.
+    expect(reason).toContain(`node-2 (${nodeIds[1]}) (malformed_share`);
+    expect(reason).toContain(`node-3 (${nodeIds[2]}) (declined`);
     // a still owed attempt 1 its share when the request failed.
-    expect(reason).toContain(`never answered: ${nodeIds[0]}`);
+    expect(reason).toContain(`never answered: node-1 (${nodeIds[0]})`);
     expect(view.body.culprits).toEqual([
       expect.objectContaining({ nodeId: nodeIds[1], reason: 'malformed_share', attemptId: pb.attemptId }),
       expect.objectContaining({ nodeId: nodeIds[2], reason: 'declined' }),
@@ -364,7 +335,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     expect(closed.status).toBe('expired');
     const view = await getRequest(requestId);
     expect(view.body).toMatchObject({ status: 'expired', failure: { code: 'REQUEST_EXPIRED' } });
-    expect((view.body.failure as { reason: string }).reason).toContain(`never answered: ${nodeIds[1]}, ${nodeIds[2]}`);
+    expect((view.body.failure as { reason: string }).reason).toContain(`never answered: node-2 (${nodeIds[1]}), node-3 (${nodeIds[2]})`);
     expect(view.body.attempts).toEqual([]);
   });
 

@@ -3,12 +3,15 @@ import { Logger } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import {
   AuditService,
+  CeremonyRelay,
   CeremonyService,
+  CeremonyTransitions,
   DOMAIN_SETTINGS,
   KeysService,
   NODE_LINK,
   NodeAuthService,
   NodesService,
+  SigningRequestsService,
   SigningService,
   type DomainSettings,
 } from '#domain';
@@ -65,7 +68,7 @@ class SigningRecovery implements OnApplicationBootstrap {
   }
 }
 
-@Module({ controllers: [SigningRequestsController], providers: [SigningService, SigningRecovery], exports: [SigningService] })
+@Module({ controllers: [SigningRequestsController], providers: [SigningService, SigningRequestsService, SigningRecovery], exports: [SigningService] })
 class SigningModule {}
 
 /** Re-arms the deadlines of ceremonies that were in a round when the coordinator last stopped. */
@@ -78,7 +81,11 @@ class CeremonyRecovery implements OnApplicationBootstrap {
   }
 }
 
-@Module({ controllers: [CeremoniesController], providers: [CeremonyService, CeremonyRecovery], exports: [CeremonyService] })
+@Module({
+  controllers: [CeremoniesController],
+  providers: [CeremonyTransitions, CeremonyService, CeremonyRelay, CeremonyRecovery],
+  exports: [CeremonyService, CeremonyRelay],
+})
 class CeremoniesModule {}
 
 @Module({ controllers: [AuditController], providers: [AuditService] })
@@ -87,7 +94,8 @@ class AuditModule {}
 @Module({ imports: [NodesModule, SigningModule, CeremoniesModule], providers: [NodeGateway] })
 class GatewayModule {}
 
-@Module({ imports: [TerminusModule], controllers: [HealthController] })
+// Terminus's own logger would log every failed check as an error; the controller logs the cause once.
+@Module({ imports: [TerminusModule.forRoot({ logger: false })], controllers: [HealthController] })
 class HealthModule {}
 
 @Module({})

@@ -22,18 +22,25 @@ import type {
  * Every query on a request, attempt or key takes its id as a required argument.
  */
 export interface NodeRepository {
+  /** Inserts; a public key already enrolled (even by a concurrent insert) is NODE_ALREADY_ENROLLED. */
   insert(node: NodeRecord): Promise<void>;
   findById(id: string): Promise<NodeRecord | null>;
   findByPublicKey(publicKey: string): Promise<NodeRecord | null>;
   list(): Promise<NodeRecord[]>;
+  /** The nodes among `ids` that exist, in no particular order. */
+  listByIds(ids: readonly string[]): Promise<NodeRecord[]>;
   revoke(id: string, at: Date): Promise<void>;
+  /** Makes a revoked node active again (clears `revokedAt`). */
+  restore(id: string): Promise<void>;
   touch(id: string, at: Date): Promise<void>;
 }
 
 export interface KeyRepository {
-  /** Inserts the key and its members. */
+  /** Inserts the key and its members; an id already taken (even by a concurrent insert) is KEY_ALREADY_EXISTS. */
   insert(key: KeyRecord): Promise<void>;
   findById(id: string): Promise<KeyRecord | null>;
+  /** The keys among `ids` that exist, in no particular order (one round trip for a whole page). */
+  findByIds(ids: readonly string[]): Promise<KeyRecord[]>;
   list(): Promise<KeyRecord[]>;
   /** Active keys in which the node holds a share. */
   listActiveForNode(nodeId: string): Promise<KeyRecord[]>;
@@ -54,6 +61,10 @@ export interface CeremonyRepository {
   listShares(ceremonyId: string): Promise<CeremonyShareRecord[]>;
   insertResult(result: CeremonyResultRecord): Promise<void>;
   listResults(ceremonyId: string): Promise<CeremonyResultRecord[]>;
+  /** Who sent round-2 shares in each of `ceremonyIds`: one row per sender, by ceremony then sender identifier. */
+  listRound2Senders(ceremonyIds: readonly string[]): Promise<{ ceremonyId: string; fromIdentifier: string }[]>;
+  /** Who sent a result in each of `ceremonyIds`, by ceremony then arrival (as `listResults`). */
+  listResultSenders(ceremonyIds: readonly string[]): Promise<{ ceremonyId: string; nodeId: string }[]>;
 }
 
 export interface SigningRequestRepository {
@@ -70,40 +81,42 @@ export interface SigningRequestRepository {
 
 export interface AttemptRepository {
   insert(attempt: AttemptRecord): Promise<void>;
-  findById(requestId: string, attemptId: string): Promise<AttemptRecord | null>;
   /** Any attempt with this id, whatever its request (to tell "other request" from "unknown"). */
   findByIdAnyRequest(attemptId: string): Promise<AttemptRecord | null>;
   listForRequest(requestId: string): Promise<AttemptRecord[]>;
+  /** The attempts of every request in `requestIds`, by request then seq (one round trip for a whole page). */
+  listForRequests(requestIds: readonly string[]): Promise<AttemptRecord[]>;
   update(requestId: string, attemptId: string, patch: { status: AttemptStatus; endedAt: Date; failureReason?: string | null }): Promise<void>;
 }
 
-/** Thrown by CommitmentRepository.insert when the hiding or binding element was ever seen for the key. */
+/** Thrown by CommitmentRepository.insert when the hiding or the binding element was ever seen for the key. */
 export class CommitmentReusedError extends Error {
   constructor() {
-    super('commitment already used for this key');
+    super('nonce element already used with this key');
     this.name = 'CommitmentReusedError';
   }
 }
 
 export interface CommitmentRepository {
-  /** Inserts; throws CommitmentReusedError on a duplicate element for the key (database unique constraint). */
+  /**
+   * Inserts; throws CommitmentReusedError when either element was ever used with the key, in either
+   * position (a database unique key over every element the key has seen), leaving the caller's
+   * transaction usable.
+   */
   insert(commitment: CommitmentRecord): Promise<void>;
-  /** Ready commitments of a request, oldest first. */
-  listReady(requestId: string): Promise<CommitmentRecord[]>;
-  /** The node's commitments in the request that are still ready or assigned. */
-  listLiveForNode(requestId: string, nodeId: string): Promise<CommitmentRecord[]>;
+  /** The request's commitments that are still ready or assigned, oldest first. */
+  listLiveForRequest(requestId: string): Promise<CommitmentRecord[]>;
+  /** Every id must name a ready commitment of the request; otherwise nothing is assigned and it throws. */
   assign(requestId: string, ids: string[], attemptId: string): Promise<void>;
   markUsed(requestId: string, attemptId: string, nodeId: string): Promise<void>;
-  /** Burns the attempt's commitments that were not used. */
-  burnForAttempt(requestId: string, attemptId: string): Promise<number>;
   /** Burns every ready or assigned commitment of the request (optionally only one node's). */
   burnForRequest(requestId: string, nodeId?: string): Promise<number>;
 }
 
 export interface ShareRepository {
-  /** Inserts; returns the existing row instead when the node already sent a share for the attempt. */
-  insertOrGet(share: ShareRecord): Promise<{ inserted: boolean; existing: ShareRecord | null }>;
-  listForAttempt(requestId: string, attemptId: string): Promise<ShareRecord[]>;
+  insert(share: ShareRecord): Promise<void>;
+  /** Every share of the request, in arrival order. */
+  listForRequest(requestId: string): Promise<ShareRecord[]>;
   setValidity(requestId: string, attemptId: string, nodeId: string, valid: boolean): Promise<void>;
 }
 
@@ -126,6 +139,8 @@ export interface AuditRepository {
    * computes seq, prevHash and hash (libs/audit), inserts.
    */
   append(entry: AuditEntryInput): Promise<AuditEntry>;
+  /** Appends several entries, in order, under one chain lock and one read of the head. */
+  appendAll(entries: readonly AuditEntryInput[]): Promise<AuditEntry[]>;
   query(filter: AuditFilter): Promise<AuditEntry[]>;
   /** Entries in seq order, for chain verification in batches. */
   listAfter(afterSeq: number, limit: number): Promise<AuditEntry[]>;

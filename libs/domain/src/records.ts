@@ -78,6 +78,11 @@ export interface SigningRequestRecord {
   /** Nodes blamed or left out, with why. Excluded from further attempts of this request. */
   culprits: Culprit[];
   attemptCount: number;
+  /**
+   * Blameless refusals (a restarted node's NONCE_UNKNOWN, ...) made so far, by node id: a node may make
+   * a few before it is blamed. Kept with the request so that a coordinator restart does not reset them.
+   */
+  blamelessRefusals: Record<string, number>;
 }
 
 export type AttemptStatus = 'signing' | 'completed' | 'failed' | 'timed_out' | 'aborted';
@@ -157,12 +162,14 @@ export interface CeremonyRecord {
   completedAt: Date | null;
 }
 
-/** One sealed round-2 share as relayed (ciphertext only), with the sender's transcript hash. */
+/** One sealed round-2 share as relayed (ciphertext only), with the sender's signed transcript hash. */
 export interface CeremonyShareRecord {
   ceremonyId: string;
   fromIdentifier: string;
   toIdentifier: string;
   transcriptHash: string;
+  /** The sender's identity signature over its transcript hash (`ceremonyAgreementTranscript`); null in rows stored before migration 0003. */
+  transcriptSignature: string | null;
   sealed: SealedRound2;
   receivedAt: Date;
 }
@@ -185,6 +192,7 @@ export type ActorKind = 'admin' | 'node' | 'system';
 export const AUDIT_ACTIONS = [
   'node.enrolled',
   'node.revoked',
+  'node.restored',
   'node.connected',
   'node.disconnected',
   'node.refused',
@@ -200,10 +208,8 @@ export const AUDIT_ACTIONS = [
   'request.proposed',
   'request.declined',
   'commitment.received',
-  'commitment.rejected',
   'attempt.started',
   'attempt.refused',
-  'attempt.timed_out',
   'attempt.failed',
   'share.received',
   'share.rejected',

@@ -1,8 +1,10 @@
+import { readdir } from 'node:fs/promises';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE, type Store } from '#domain';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { createTestDatabase, type TestDatabase } from './testing/test-database.js';
+import { findMigrationsDirectory } from './migration-runner.js';
 import { PersistenceModule } from './persistence.module.js';
 import { aNode } from './testing/fixtures.js';
 
@@ -31,7 +33,9 @@ describe('PersistenceModule', () => {
     try {
       expect(await second.get<Store>(STORE).read.nodes.findById(node.id)).toEqual(node);
       const migrations: unknown[] = await second.get(DataSource, { strict: false }).query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(migrations).toEqual([{ version: '0001_init' }, { version: '0002_ceremonies' }]);
+      expect(migrations).toEqual(
+        (await readdir(findMigrationsDirectory())).filter((f) => f.endsWith('.sql')).sort().map((f) => ({ version: f.slice(0, -'.sql'.length) })),
+      );
     } finally {
       await second.close();
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES } from '#protocol';
 import { DomainError } from '../errors.js';
-import { encodeMessage } from './signing.service.js';
+import { encodeMessage } from './message.js';
 
 describe('encodeMessage', () => {
   it('turns utf8 text and hex (with or without 0x, any case) into lower-case hex of the exact bytes', () => {

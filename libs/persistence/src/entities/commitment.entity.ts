@@ -6,9 +6,7 @@ import { NodeEntity } from './node.entity.js';
 import { SigningAttemptEntity } from './signing-attempt.entity.js';
 import { SigningRequestEntity } from './signing-request.entity.js';
 
-/** The unique constraints that make a nonce commitment acceptable once per key, ever. */
-export const COMMITMENT_REUSE_CONSTRAINTS: ReadonlySet<string> = new Set(['commitments_key_id_hiding_key', 'commitments_key_id_binding_key']);
-
+/** Each nonce element's single use per key is enforced by NonceElementEntity (nonce_elements). */
 export const CommitmentEntity = new EntitySchema<CommitmentRecord>({
   name: 'Commitment',
   tableName: 'commitments',
@@ -24,10 +22,6 @@ export const CommitmentEntity = new EntitySchema<CommitmentRecord>({
     attemptId: uuid('attempt_id', true),
     receivedAt: timestamptz('received_at'),
   },
-  uniques: [
-    { name: 'commitments_key_id_hiding_key', columns: ['keyId', 'hiding'] },
-    { name: 'commitments_key_id_binding_key', columns: ['keyId', 'binding'] },
-  ],
   foreignKeys: [
     { name: 'commitments_key_id_fkey', target: KeyEntity, columnNames: ['keyId'], referencedColumnNames: ['id'] },
     { name: 'commitments_request_id_fkey', target: SigningRequestEntity, columnNames: ['requestId'], referencedColumnNames: ['id'] },

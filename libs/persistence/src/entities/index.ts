@@ -3,6 +3,7 @@ import { CeremonyEntity, CeremonyResultEntity, CeremonyRound2Entity } from './ce
 import { CommitmentEntity } from './commitment.entity.js';
 import { KeyEntity, KeyMemberEntity } from './key.entity.js';
 import { NodeEntity } from './node.entity.js';
+import { NonceElementEntity } from './nonce-element.entity.js';
 import { SignatureShareEntity } from './signature-share.entity.js';
 import { SigningAttemptEntity } from './signing-attempt.entity.js';
 import { SigningRequestEntity } from './signing-request.entity.js';
@@ -12,6 +13,7 @@ export * from './ceremony.entity.js';
 export * from './commitment.entity.js';
 export * from './key.entity.js';
 export * from './node.entity.js';
+export * from './nonce-element.entity.js';
 export * from './signature-share.entity.js';
 export * from './signing-attempt.entity.js';
 export * from './signing-request.entity.js';
@@ -24,6 +26,7 @@ export const persistenceEntities = [
   SigningRequestEntity,
   SigningAttemptEntity,
   CommitmentEntity,
+  NonceElementEntity,
   SignatureShareEntity,
   AuditEntryEntity,
   CeremonyEntity,

@@ -22,4 +22,5 @@ export const SignatureShareEntity = new EntitySchema<ShareRecord>({
     { name: 'signature_shares_request_id_fkey', target: SigningRequestEntity, columnNames: ['requestId'], referencedColumnNames: ['id'] },
     { name: 'signature_shares_node_id_fkey', target: NodeEntity, columnNames: ['nodeId'], referencedColumnNames: ['id'] },
   ],
+  indices: [{ name: 'signature_shares_request_id_idx', columns: ['requestId'] }],
 });

@@ -28,6 +28,7 @@ export const SigningRequestEntity = new EntitySchema<SigningRequestRecord>({
     failureReason: text('failure_reason', true),
     culprits: jsonb('culprits'),
     attemptCount: integer('attempt_count'),
+    blamelessRefusals: jsonb('blameless_refusals'),
   },
   uniques: [{ name: 'signing_requests_idempotency_key_key', columns: ['idempotencyKey'] }],
   foreignKeys: [{ name: 'signing_requests_key_id_fkey', target: KeyEntity, columnNames: ['keyId'], referencedColumnNames: ['id'] }],

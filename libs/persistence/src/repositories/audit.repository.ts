@@ -23,31 +23,44 @@ export class TypeOrmAuditRepository implements AuditRepository {
    * transaction: a row lock taken after the chain lock can deadlock with a transaction that took the
    * row lock first and now waits to append.
    */
-  append(input: AuditEntryInput): Promise<AuditEntry> {
+  async append(input: AuditEntryInput): Promise<AuditEntry> {
+    const [entry] = await this.appendAll([input]);
+    return entry!;
+  }
+
+  /** One chain lock, one read of the head and one INSERT for all of `inputs`, in order. */
+  appendAll(inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
     return inTransaction(this.manager, async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(${AdvisoryLock.auditChain})`);
       const [head] = await manager.find(AuditEntryEntity, { select: { seq: true, hash: true }, order: { seq: 'DESC' }, take: 1 });
-      const fields: Omit<AuditEntry, 'hash'> = {
-        seq: head ? head.seq + 1 : 1,
-        id: randomUUID(),
-        occurredAt: input.occurredAt,
-        actorKind: input.actorKind,
-        actorId: input.actorId,
-        action: input.action,
-        outcome: input.outcome,
-        keyId: input.keyId ?? null,
-        requestId: input.requestId ?? null,
-        attemptId: input.attemptId ?? null,
-        nodeId: input.nodeId ?? null,
-        // Hash exactly what jsonb will hold: a Date becomes its ISO string, undefined fields disappear.
-        details: JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>,
-        prevHash: head ? head.hash : GENESIS_HASH,
-      };
-      const entry: AuditEntry = { ...fields, hash: entryHash(fields) };
-      // A copy: TypeORM writes the generated recorded_at back into what it inserts. And a cast: `details`
+      let seq = head ? head.seq : 0;
+      let prevHash = head ? head.hash : GENESIS_HASH;
+      const entries = inputs.map((input): AuditEntry => {
+        const fields: Omit<AuditEntry, 'hash'> = {
+          seq: ++seq,
+          id: randomUUID(),
+          occurredAt: input.occurredAt,
+          actorKind: input.actorKind,
+          actorId: input.actorId,
+          action: input.action,
+          outcome: input.outcome,
+          keyId: input.keyId ?? null,
+          requestId: input.requestId ?? null,
+          attemptId: input.attemptId ?? null,
+          nodeId: input.nodeId ?? null,
+          // Hash exactly what jsonb will hold: a Date becomes its ISO string, undefined fields disappear.
+          details: JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>,
+          prevHash,
+        };
+        const entry: AuditEntry = { ...fields, hash: entryHash(fields) };
+        prevHash = entry.hash;
+        return entry;
+      });
+      // Copies: TypeORM writes the generated recorded_at back into what it inserts. And a cast: `details`
       // is free-form JSON, which TypeORM's deep-partial insert type cannot express.
-      await manager.insert(AuditEntryEntity, { ...entry } as QueryDeepPartialEntity<AuditEntryRow>);
-      return entry;
+      await manager.insert(AuditEntryEntity, entries.map((e) => ({ ...e })) as QueryDeepPartialEntity<AuditEntryRow>[]);
+      return entries;
     });
   }
 

@@ -1,7 +1,8 @@
 import { In, type EntityManager } from 'typeorm';
 import { CommitmentReusedError, type CommitmentRecord, type CommitmentRepository } from '#domain';
-import { COMMITMENT_REUSE_CONSTRAINTS, CommitmentEntity } from '../entities/commitment.entity.js';
-import { databaseErrorOf, isUuid, UNIQUE_VIOLATION } from './repository-support.js';
+import { CommitmentEntity } from '../entities/commitment.entity.js';
+import { NONCE_ELEMENT_REUSE_CONSTRAINT, NonceElementEntity } from '../entities/nonce-element.entity.js';
+import { isUuid, mapUniqueViolations } from './repository-support.js';
 
 const LIVE = In(['ready', 'assigned']);
 
@@ -9,40 +10,33 @@ export class TypeOrmCommitmentRepository implements CommitmentRepository {
   constructor(private readonly manager: EntityManager) {}
 
   /**
-   * The unique constraints on (key_id, hiding) and (key_id, binding) decide reuse. The insert runs in
-   * a savepoint (or its own transaction), so a refused commitment leaves the caller's transaction usable.
+   * The commitment and both of its elements, in a savepoint (or its own transaction), so that a refused
+   * commitment leaves the caller's transaction usable. The primary key of nonce_elements (key, element)
+   * decides reuse, whichever position the element had before.
    */
   async insert(commitment: CommitmentRecord): Promise<void> {
-    try {
-      await this.manager.transaction((manager) => manager.insert(CommitmentEntity, commitment));
-    } catch (error) {
-      const { code, constraint } = databaseErrorOf(error);
-      if (code === UNIQUE_VIOLATION && constraint !== undefined && COMMITMENT_REUSE_CONSTRAINTS.has(constraint)) {
-        throw new CommitmentReusedError();
-      }
-      throw error;
-    }
+    await mapUniqueViolations(
+      () =>
+        this.manager.transaction(async (manager) => {
+          await manager.insert(CommitmentEntity, commitment);
+          await manager.insert(NonceElementEntity, [
+            { keyId: commitment.keyId, element: commitment.hiding, commitmentId: commitment.id },
+            { keyId: commitment.keyId, element: commitment.binding, commitmentId: commitment.id },
+          ]);
+        }),
+      { [NONCE_ELEMENT_REUSE_CONSTRAINT]: () => new CommitmentReusedError() },
+    );
   }
 
   /** Oldest first. */
-  async listReady(requestId: string): Promise<CommitmentRecord[]> {
+  async listLiveForRequest(requestId: string): Promise<CommitmentRecord[]> {
     if (!isUuid(requestId)) return [];
-    return this.manager.find(CommitmentEntity, { where: { requestId, status: 'ready' }, order: { receivedAt: 'ASC', id: 'ASC' } });
+    return this.manager.find(CommitmentEntity, { where: { requestId, status: LIVE }, order: { receivedAt: 'ASC', id: 'ASC' } });
   }
 
-  async listLiveForNode(requestId: string, nodeId: string): Promise<CommitmentRecord[]> {
-    if (!isUuid(requestId) || !isUuid(nodeId)) return [];
-    return this.manager.find(CommitmentEntity, { where: { requestId, nodeId, status: LIVE }, order: { receivedAt: 'ASC', id: 'ASC' } });
-  }
-
-  /** Every id must name a ready commitment of the request; otherwise nothing is assigned and it throws. */
   async assign(requestId: string, ids: string[], attemptId: string): Promise<void> {
     if (ids.length === 0) return;
-    const result = await this.manager.update(
-      CommitmentEntity,
-      { requestId, id: In(ids), status: 'ready' },
-      { status: 'assigned', attemptId },
-    );
+    const result = await this.manager.update(CommitmentEntity, { requestId, id: In(ids), status: 'ready' }, { status: 'assigned', attemptId });
     // Thrown inside the caller's transaction, this rolls the partial assignment back with it.
     if (result.affected !== ids.length) {
       throw new Error(`assigned ${result.affected ?? 0} of ${ids.length} commitments to attempt ${attemptId}: some were not ready`);
@@ -51,11 +45,6 @@ export class TypeOrmCommitmentRepository implements CommitmentRepository {
 
   async markUsed(requestId: string, attemptId: string, nodeId: string): Promise<void> {
     await this.manager.update(CommitmentEntity, { requestId, attemptId, nodeId, status: 'assigned' }, { status: 'used' });
-  }
-
-  async burnForAttempt(requestId: string, attemptId: string): Promise<number> {
-    const result = await this.manager.update(CommitmentEntity, { requestId, attemptId, status: LIVE }, { status: 'burned' });
-    return result.affected ?? 0;
   }
 
   async burnForRequest(requestId: string, nodeId?: string): Promise<number> {

@@ -1,13 +1,15 @@
-import type { EntityManager } from 'typeorm';
-import type { NodeRecord, NodeRepository } from '#domain';
+import { In, type EntityManager } from 'typeorm';
+import { DomainError, type NodeRecord, type NodeRepository } from '#domain';
 import { NodeEntity } from '../entities/node.entity.js';
-import { expectOneRow, isUuid } from './repository-support.js';
+import { expectOneRow, isUuid, mapUniqueViolations } from './repository-support.js';
 
 export class TypeOrmNodeRepository implements NodeRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async insert(node: NodeRecord): Promise<void> {
-    await this.manager.insert(NodeEntity, node);
+    await mapUniqueViolations(() => this.manager.insert(NodeEntity, node), {
+      nodes_public_key_key: () => new DomainError('NODE_ALREADY_ENROLLED', 'a node with this public key is already enrolled'),
+    });
   }
 
   async findById(id: string): Promise<NodeRecord | null> {
@@ -18,12 +20,21 @@ export class TypeOrmNodeRepository implements NodeRepository {
     return this.manager.findOneBy(NodeEntity, { publicKey });
   }
 
+  async listByIds(ids: readonly string[]): Promise<NodeRecord[]> {
+    const wanted = [...new Set(ids.filter(isUuid))];
+    return wanted.length === 0 ? [] : this.manager.find(NodeEntity, { where: { id: In(wanted) } });
+  }
+
   list(): Promise<NodeRecord[]> {
     return this.manager.find(NodeEntity, { order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   async revoke(id: string, at: Date): Promise<void> {
     expectOneRow(await this.manager.update(NodeEntity, { id }, { status: 'revoked', revokedAt: at }), `node ${id}`);
+  }
+
+  async restore(id: string): Promise<void> {
+    expectOneRow(await this.manager.update(NodeEntity, { id }, { status: 'active', revokedAt: null }), `node ${id}`);
   }
 
   async touch(id: string, at: Date): Promise<void> {

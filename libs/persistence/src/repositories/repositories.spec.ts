@@ -53,7 +53,9 @@ describe('repositories', () => {
     it('keeps public keys unique', async () => {
       const node = aNode();
       await t.store.transaction((tx) => tx.nodes.insert(node));
-      await expect(t.store.transaction((tx) => tx.nodes.insert(aNode({ publicKey: node.publicKey })))).rejects.toThrow(/nodes_public_key_key/);
+      await expect(t.store.transaction((tx) => tx.nodes.insert(aNode({ publicKey: node.publicKey })))).rejects.toMatchObject({
+        code: 'NODE_ALREADY_ENROLLED',
+      });
     });
   });
 
@@ -143,7 +145,7 @@ describe('repositories', () => {
     it('refuses a second request with the same idempotency key', async () => {
       const { key } = await aKeyWithNodes();
       await aStoredRequest(key, { idempotencyKey: `dup-${key.id}` });
-      await expect(aStoredRequest(key, { idempotencyKey: `dup-${key.id}` })).rejects.toThrow(/signing_requests_idempotency_key_key/);
+      await expect(aStoredRequest(key, { idempotencyKey: `dup-${key.id}` })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     });
 
     it('lists open requests oldest first, and filters and pages the full list newest first', async () => {
@@ -180,9 +182,8 @@ describe('repositories', () => {
       });
       const otherRequest = await aStoredRequest(key);
 
-      expect(await t.store.read.attempts.findById(request.id, first.id)).toEqual(first);
-      expect(await t.store.read.attempts.findById(otherRequest.id, first.id)).toBeNull();
       expect(await t.store.read.attempts.findByIdAnyRequest(first.id)).toEqual(first);
+      expect(await t.store.read.attempts.listForRequest(otherRequest.id)).toEqual([]);
       expect(await t.store.read.attempts.listForRequest(request.id)).toEqual([first, second]);
 
       await t.store.transaction((tx) =>
@@ -218,23 +219,20 @@ describe('repositories', () => {
       await t.store.transaction(async (tx) => {
         for (const c of [c2, c0, c1]) await tx.commitments.insert(c);
       });
-      expect(await t.store.read.commitments.listReady(request.id)).toEqual([c0, c1, c2]);
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([c0, c1, c2]);
 
       const attempt = anAttempt(request);
       await t.store.transaction(async (tx) => {
         await tx.attempts.insert(attempt);
         await tx.commitments.assign(request.id, [c0.id, c1.id], attempt.id);
       });
-      expect(await t.store.read.commitments.listReady(request.id)).toEqual([c2]);
-      expect(await t.store.read.commitments.listLiveForNode(request.id, c0.nodeId)).toEqual([
-        { ...c0, status: 'assigned', attemptId: attempt.id },
-      ]);
+      const assigned = (c: typeof c0) => ({ ...c, status: 'assigned', attemptId: attempt.id });
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([assigned(c0), assigned(c1), c2]);
 
       await t.store.transaction((tx) => tx.commitments.markUsed(request.id, attempt.id, c0.nodeId));
-      expect(await t.store.read.commitments.listLiveForNode(request.id, c0.nodeId)).toEqual([]);
-      expect(await t.store.transaction((tx) => tx.commitments.burnForAttempt(request.id, attempt.id))).toBe(1);
-      expect(await t.store.read.commitments.listLiveForNode(request.id, c1.nodeId)).toEqual([]);
-      expect(await t.store.read.commitments.listLiveForNode(request.id, c2.nodeId)).toEqual([c2]);
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([assigned(c1), c2]);
+      expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id, c1.nodeId))).toBe(1);
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([c2]);
     });
 
     it('refuses to assign a commitment that is not ready, assigning none', async () => {
@@ -251,7 +249,7 @@ describe('repositories', () => {
       await expect(
         t.store.transaction((tx) => tx.commitments.assign(request.id, [ready.id, burned.id], attempt.id)),
       ).rejects.toThrow(/assigned 1 of 2/);
-      expect(await t.store.read.commitments.listReady(request.id)).toEqual([ready]);
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([ready]);
     });
 
     it('burns the live commitments of a request, or of one node in it', async () => {
@@ -264,22 +262,28 @@ describe('repositories', () => {
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id, commitments[0]!.nodeId))).toBe(1);
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(2);
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(0);
-      expect(await t.store.read.commitments.listReady(request.id)).toEqual([]);
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([]);
     });
 
-    it('refuses a hiding or binding element ever seen for the key, even burned or in another request', async () => {
+    it('refuses a nonce element ever seen for the key, in either position, even burned or in another request', async () => {
       const { key } = await aKeyWithNodes();
       const first = await aStoredRequest(key);
       const second = await aStoredRequest(key);
       const original = aCommitment(first, key, 0, { status: 'burned' });
       await t.store.transaction((tx) => tx.commitments.insert(original));
 
-      const reusedHiding = aCommitment(second, key, 0, { hiding: original.hiding });
-      const reusedBinding = aCommitment(second, key, 1, { binding: original.binding });
-      await expect(t.store.transaction((tx) => tx.commitments.insert(reusedHiding))).rejects.toBeInstanceOf(CommitmentReusedError);
-      await expect(t.store.transaction((tx) => tx.commitments.insert(reusedBinding))).rejects.toBeInstanceOf(CommitmentReusedError);
-      await expect(t.store.read.commitments.insert(reusedBinding)).rejects.toBeInstanceOf(CommitmentReusedError);
-      expect(await t.store.read.commitments.listReady(second.id)).toEqual([]);
+      const reuses = {
+        hiding: aCommitment(second, key, 0, { hiding: original.hiding }),
+        binding: aCommitment(second, key, 1, { binding: original.binding }),
+        swapped: aCommitment(second, key, 0, { hiding: original.binding, binding: original.hiding }),
+        'hiding as binding': aCommitment(second, key, 1, { binding: original.hiding }),
+        'binding as hiding': aCommitment(second, key, 2, { hiding: original.binding }),
+      };
+      for (const [what, reused] of Object.entries(reuses)) {
+        await expect(t.store.transaction((tx) => tx.commitments.insert(reused)), what).rejects.toBeInstanceOf(CommitmentReusedError);
+      }
+      await expect(t.store.read.commitments.insert(reuses.binding)).rejects.toBeInstanceOf(CommitmentReusedError);
+      expect(await t.store.read.commitments.listLiveForRequest(second.id)).toEqual([]);
     });
 
     it('accepts the same elements under a different key', async () => {
@@ -291,7 +295,7 @@ describe('repositories', () => {
       const sameElements = aCommitment(otherRequest, otherKey, 0, { hiding: original.hiding, binding: original.binding });
       await t.store.transaction((tx) => tx.commitments.insert(original));
       await t.store.transaction((tx) => tx.commitments.insert(sameElements));
-      expect(await t.store.read.commitments.listReady(otherRequest.id)).toEqual([sameElements]);
+      expect(await t.store.read.commitments.listLiveForRequest(otherRequest.id)).toEqual([sameElements]);
     });
 
     it('leaves the transaction usable after a refused commitment', async () => {
@@ -303,16 +307,16 @@ describe('repositories', () => {
       const outcome = await t.store.transaction(async (tx) => {
         const refused = await tx.commitments.insert(aCommitment(request, key, 2, { hiding: original.hiding })).catch((e: unknown) => e);
         await tx.commitments.insert(fresh);
-        await tx.audit.append({ occurredAt: new Date(), actorKind: 'node', actorId: fresh.nodeId, action: 'commitment.rejected', outcome: 'failure', details: {} });
+        await tx.audit.append({ occurredAt: new Date(), actorKind: 'node', actorId: fresh.nodeId, action: 'commitment.received', outcome: 'success', details: {} });
         return refused;
       });
       expect(outcome).toBeInstanceOf(CommitmentReusedError);
-      expect(await t.store.read.commitments.listReady(request.id)).toEqual([original, fresh]);
+      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([original, fresh]);
     });
   });
 
   describe('shares', () => {
-    it('inserts once per node and attempt, returning the first share on a repeat, and records validity', async () => {
+    it('inserts once per node and attempt, lists a request\'s shares in arrival order and records validity', async () => {
       const { key } = await aKeyWithNodes();
       const request = await aStoredRequest(key);
       const attempt = anAttempt(request);
@@ -320,22 +324,20 @@ describe('repositories', () => {
       const share0 = aShare(attempt, key, 0, { receivedAt: at('2026-01-03T00:00:41.000Z') });
       const share1 = aShare(attempt, key, 1, { receivedAt: at('2026-01-03T00:00:42.000Z') });
 
-      expect(await t.store.transaction((tx) => tx.shares.insertOrGet(share0))).toEqual({ inserted: true, existing: null });
-      expect(await t.store.transaction((tx) => tx.shares.insertOrGet(share1))).toEqual({ inserted: true, existing: null });
-      const repeat = { ...share0, share: 'ee'.repeat(32) };
-      // A repeat inside a transaction leaves it usable (no unique violation).
-      const result = await t.store.transaction(async (tx) => {
-        const r = await tx.shares.insertOrGet(repeat);
-        await tx.shares.setValidity(request.id, attempt.id, share1.nodeId, false);
-        return r;
+      await t.store.transaction(async (tx) => {
+        await tx.shares.insert(share1);
+        await tx.shares.insert(share0);
       });
-      expect(result).toEqual({ inserted: false, existing: share0 });
-      await t.store.transaction((tx) => tx.shares.setValidity(request.id, attempt.id, share0.nodeId, true));
-      expect(await t.store.read.shares.listForAttempt(request.id, attempt.id)).toEqual([
+      await expect(t.store.transaction((tx) => tx.shares.insert({ ...share0, share: 'ee'.repeat(32) }))).rejects.toThrow(/signature_shares_pkey/);
+      await t.store.transaction(async (tx) => {
+        await tx.shares.setValidity(request.id, attempt.id, share0.nodeId, true);
+        await tx.shares.setValidity(request.id, attempt.id, share1.nodeId, false);
+      });
+      expect(await t.store.read.shares.listForRequest(request.id)).toEqual([
         { ...share0, valid: true },
         { ...share1, valid: false },
       ]);
-      expect(await t.store.read.shares.listForAttempt((await aStoredRequest(key)).id, attempt.id)).toEqual([]);
+      expect(await t.store.read.shares.listForRequest((await aStoredRequest(key)).id)).toEqual([]);
     });
   });
 });

@@ -6,26 +6,14 @@ import { expectOneRow, isUuid } from './repository-support.js';
 export class TypeOrmShareRepository implements ShareRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** ON CONFLICT DO NOTHING on the (attempt_id, node_id) key: a duplicate does not abort the transaction. */
-  async insertOrGet(share: ShareRecord): Promise<{ inserted: boolean; existing: ShareRecord | null }> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(SignatureShareEntity)
-      .values(share)
-      .orIgnore()
-      .returning(['attemptId'])
-      .execute();
-    // RETURNING yields the row only when it was inserted.
-    if ((result.raw as unknown[]).length > 0) return { inserted: true, existing: null };
-    const existing = await this.manager.findOneBy(SignatureShareEntity, { attemptId: share.attemptId, nodeId: share.nodeId });
-    return { inserted: false, existing };
+  async insert(share: ShareRecord): Promise<void> {
+    await this.manager.insert(SignatureShareEntity, share);
   }
 
   /** In arrival order. */
-  async listForAttempt(requestId: string, attemptId: string): Promise<ShareRecord[]> {
-    if (!isUuid(requestId) || !isUuid(attemptId)) return [];
-    return this.manager.find(SignatureShareEntity, { where: { requestId, attemptId }, order: { receivedAt: 'ASC', nodeId: 'ASC' } });
+  async listForRequest(requestId: string): Promise<ShareRecord[]> {
+    if (!isUuid(requestId)) return [];
+    return this.manager.find(SignatureShareEntity, { where: { requestId }, order: { receivedAt: 'ASC', attemptId: 'ASC', nodeId: 'ASC' } });
   }
 
   async setValidity(requestId: string, attemptId: string, nodeId: string, valid: boolean): Promise<void> {

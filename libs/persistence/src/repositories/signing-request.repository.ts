@@ -1,15 +1,18 @@
 import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import type { RequestStatus, SigningRequestRecord, SigningRequestRepository } from '#domain';
+import { DomainError, type RequestStatus, type SigningRequestRecord, type SigningRequestRepository } from '#domain';
 import { OPEN_REQUEST_STATUSES, SigningRequestEntity } from '../entities/signing-request.entity.js';
-import { expectOneRow, isUuid } from './repository-support.js';
+import { expectOneRow, isUuid, mapUniqueViolations } from './repository-support.js';
 
 type RequestPatch = Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>;
 
 export class TypeOrmSigningRequestRepository implements SigningRequestRepository {
   constructor(private readonly manager: EntityManager) {}
 
+  /** A second request with the same idempotency key (a concurrent retry, say) is IDEMPOTENCY_CONFLICT. */
   async insert(request: SigningRequestRecord): Promise<void> {
-    await this.manager.insert(SigningRequestEntity, request);
+    await mapUniqueViolations(() => this.manager.insert(SigningRequestEntity, request), {
+      signing_requests_idempotency_key_key: () => new DomainError('IDEMPOTENCY_CONFLICT', 'idempotency key already used'),
+    });
   }
 
   async findById(id: string): Promise<SigningRequestRecord | null> {

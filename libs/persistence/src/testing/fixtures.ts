@@ -77,6 +77,7 @@ export function aRequest(key: KeyRecord, overrides: Partial<SigningRequestRecord
     failureReason: null,
     culprits: [],
     attemptCount: 0,
+    blamelessRefusals: {},
     ...overrides,
   };
 }

@@ -1,38 +1,40 @@
-import { chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
-import {
-  assertShareMatchesPublic,
-  assertValidPublicPackage,
-  generateIdentity,
-  identitySign,
-  identityVerify,
-  isValidIdentityKey,
-  utf8,
-  type IdentityKeyPair,
-} from '#crypto';
+import { generateIdentity, identitySign, isValidIdentityKey, type IdentityKeyPair } from '#crypto';
 import type { JournalLocation } from '../nonces/nonce-journal.js';
 import { SignerError, isSignerError, type SignerErrorCode } from '../signer-error.js';
 import { SECRET_DIR_MODE, fsyncDirectory, isTempFile, writeFileAtomic } from './atomic-file.js';
 import { openFile, readFileHeader, sealFile } from './encrypted-file.js';
 import { KeystoreJournalCipher } from './journal-cipher.js';
-import { IdentityRecord, KEYSTORE_FORMAT_VERSION, ShareRecord, type KeyShare } from './keystore-records.js';
+import { KEYSTORE_FORMAT_VERSION, PendingRecord, ShareExportRecord, ShareRecord, type IdentityRecord, type KeyShare, type PendingCeremony } from './keystore-records.js';
 import { KDF_COSTS, PassphraseKey, type KdfCost } from './passphrase-key.js';
+import {
+  EXPORT_PURPOSE_PREFIX,
+  IDENTITY_FILE,
+  INBOX_DIR,
+  NONCE_JOURNAL_FILE,
+  PENDING_DIR,
+  PENDING_SUFFIX,
+  REJECTED_SUFFIX,
+  SEALED_SUFFIX,
+  SHARES_DIR,
+  UUID,
+  assertUuid,
+  checkShare,
+  existingKeystore,
+  exists,
+  inboxPathIn,
+  listNames,
+  parseRecord,
+  pendingPurpose,
+  readText,
+  sharePathIn,
+  sharePurpose,
+  toKeyShare,
+  unlock,
+} from './keystore-files.js';
 import { openBetweenIdentities, openSealedShare, sealBetweenIdentities, type SealedBox } from './sealed-share.js';
-
-const IDENTITY_FILE = 'identity.json';
-const SHARES_DIR = 'shares';
-const INBOX_DIR = 'inbox';
-const NONCE_JOURNAL_FILE = 'nonces.jsonl';
-const PENDING_DIR = 'pending';
-const PENDING_SUFFIX = '.pending';
-const SEALED_SUFFIX = '.sealed.json';
-const REJECTED_SUFFIX = '.rejected';
-const EXPORT_PURPOSE_PREFIX = 'share-export:';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const initHint = (dir: string) => `run \`signer init --keystore ${dir}\` first`;
-const sharePurpose = (keyId: string) => `share:${keyId.toLowerCase()}`;
 
 export interface KeystoreInitOptions {
   passphrase: string;
@@ -40,6 +42,15 @@ export interface KeystoreInitOptions {
   force?: boolean;
   /** scrypt cost; the default is strong. Lower only in tests and demos. */
   kdfCost?: KdfCost;
+}
+
+/** What importing a share backup did. */
+export interface ImportedShare {
+  share: KeyShare;
+  /** The identity public key of the keystore that made the backup (null: an export older than that record). */
+  exportedBy: string | null;
+  /** True when the backup was made by another identity (or by an unrecorded one) and `force` imported it anyway. */
+  forced: boolean;
 }
 
 /** What importing the inbox did: key ids imported, and one error per sealed share refused. */
@@ -59,8 +70,9 @@ export interface InboxImport {
  *   inbox/<keyId>.sealed.json a share the dealer sealed to this node's identity, imported at start
  *                             or when a proposal names the key (a refused one is renamed .rejected)
  *   nonces.jsonl              the nonce journal, one encrypted record per line (see NonceJournal)
- *   pending/<keyId>.pending   empty marker: the share of keyId comes from a key generation ceremony the
- *                             coordinator has not confirmed; the node does not sign with it
+ *   pending/<keyId>.pending   marker: the share of keyId comes from a key generation ceremony the node has
+ *                             not seen confirmed; the node does not sign with it. Holds the ceremony (id,
+ *                             participants), encrypted; empty when written by an older version
  * ```
  *
  * Every file is read and written through this class only. The key is derived once, when the
@@ -184,18 +196,32 @@ export class Keystore {
     await writeFileAtomic(path, sealFile(this.key, sharePurpose(share.keyId), record));
   }
 
-  /** Marks `keyId` as unconfirmed (written before a ceremony's share is stored). */
-  async markPending(keyId: string): Promise<void> {
+  /** Marks `keyId` as unconfirmed (written before a ceremony's share is stored), recording the ceremony. */
+  async markPending(keyId: string, ceremony?: PendingCeremony): Promise<void> {
     assertUuid(keyId);
     const dir = join(this.dir, PENDING_DIR);
     await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
-    await writeFileAtomic(join(dir, `${keyId.toLowerCase()}${PENDING_SUFFIX}`), '');
+    // The directory's own entry must be durable too (an earlier process may have made it and crashed
+    // unsynced), or a crash could keep the share the caller writes next and lose its mark.
+    await fsyncDirectory(this.dir);
+    const record: PendingRecord | undefined = ceremony && { version: KEYSTORE_FORMAT_VERSION, keyId: keyId.toLowerCase(), ...ceremony };
+    await writeFileAtomic(this.pendingPath(keyId), record ? sealFile(this.key, pendingPurpose(keyId), record) : '');
+  }
+
+  /** The ceremony the pending mark of `keyId` records; null without a mark or for an empty one (an older version's). */
+  async readPendingCeremony(keyId: string): Promise<PendingCeremony | null> {
+    assertUuid(keyId);
+    const path = this.pendingPath(keyId);
+    if (!(await exists(path)) || (await readText(path, `pending mark ${path}`)).trim() === '') return null;
+    const record = await this.readRecord(path, pendingPurpose(keyId), PendingRecord, 'SHARE_CORRUPT', `pending mark of key ${keyId}`);
+    if (record.keyId !== keyId.toLowerCase()) throw new SignerError('SHARE_CORRUPT', `${path} is the pending mark of key ${record.keyId}, not ${keyId}`);
+    return { ceremonyId: record.ceremonyId, participants: record.participants };
   }
 
   /** Removes the unconfirmed mark of `keyId`. */
   async clearPending(keyId: string): Promise<void> {
     assertUuid(keyId);
-    await rm(join(this.dir, PENDING_DIR, `${keyId.toLowerCase()}${PENDING_SUFFIX}`), { force: true });
+    await rm(this.pendingPath(keyId), { force: true });
     await fsyncDirectory(join(this.dir, PENDING_DIR)).catch(() => undefined);
   }
 
@@ -287,12 +313,16 @@ export class Keystore {
       throw new SignerError('INVALID_CONFIG', 'the export passphrase must differ from the keystore passphrase');
     }
     const exportKey = await PassphraseKey.create(exportPassphrase, kdfCost);
-    const record: ShareRecord = { version: KEYSTORE_FORMAT_VERSION, ...share };
+    const record: ShareExportRecord = { version: KEYSTORE_FORMAT_VERSION, ...share, exportedBy: this.identity.publicKey };
     return sealFile(exportKey, `${EXPORT_PURPOSE_PREFIX}${share.keyId}`, record);
   }
 
-  /** Imports a share exported by `exportShare`; refuses one this keystore already holds. Returns it. */
-  async importShare(text: string, exportPassphrase: string): Promise<KeyShare> {
+  /**
+   * Imports a share exported by `exportShare`; refuses one this keystore already holds, and one
+   * exported by another identity than this keystore's (SHARE_IDENTITY_MISMATCH, naming both keys)
+   * unless `force` is set: a deliberate move of the share to a new identity.
+   */
+  async importShare(text: string, exportPassphrase: string, options: { force?: boolean } = {}): Promise<ImportedShare> {
     const what = 'share export';
     const file = readFileHeader(text, what);
     if (!file.purpose.startsWith(EXPORT_PURPOSE_PREFIX)) {
@@ -300,13 +330,26 @@ export class Keystore {
     }
     const exportKey = await PassphraseKey.derive(exportPassphrase, file.kdf);
     const json = openFile(file, exportKey, { purpose: file.purpose, what, firstUnlock: true });
-    const record = parseRecord(json, ShareRecord, 'SHARE_CORRUPT', what);
+    const record = parseRecord(json, ShareExportRecord, 'SHARE_CORRUPT', what);
     if (`${EXPORT_PURPOSE_PREFIX}${record.keyId}` !== file.purpose) {
       throw new SignerError('KEYSTORE_TAMPERED', `${what} names key ${file.purpose} but holds the share of ${record.keyId}`);
     }
+    const exportedBy = record.exportedBy ?? null;
+    const foreign = exportedBy !== this.identity.publicKey;
+    if (foreign && !options.force) {
+      const made =
+        exportedBy === null
+          ? 'records no identity (it was made before exports recorded one), so it cannot be checked against'
+          : `was made by identity ${exportedBy}, not by`;
+      throw new SignerError(
+        'SHARE_IDENTITY_MISMATCH',
+        `the backup of key ${record.keyId} ${made} this keystore's identity ${this.identity.publicKey}; ` +
+          'pass --force to import it anyway (a deliberate move to a new identity)',
+      );
+    }
     const share = toKeyShare(record);
     await this.writeShare(share);
-    return share;
+    return { share, exportedBy, forced: foreign };
   }
 
   /** Opens the inbox's sealed share of `keyId`, checks it, stores it encrypted, then deletes the inbox file. */
@@ -341,6 +384,10 @@ export class Keystore {
     return sharePathIn(this.dir, keyId);
   }
 
+  private pendingPath(keyId: string): string {
+    return join(this.dir, PENDING_DIR, `${keyId.toLowerCase()}${PENDING_SUFFIX}`);
+  }
+
   private async readRecord<S extends z.ZodType>(
     path: string,
     purpose: string,
@@ -352,114 +399,4 @@ export class Keystore {
     const file = readFileHeader(await readText(path, label), label);
     return parseRecord(openFile(file, this.key, { purpose, what: label, firstUnlock: false }), schema, code, label);
   }
-}
-
-/** Resolves and checks the keystore directory and its identity file exist. */
-async function existingKeystore(dir: string): Promise<string> {
-  const root = resolve(dir);
-  let info;
-  try {
-    info = await stat(root);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new SignerError('KEYSTORE_MISSING', `keystore ${root} does not exist; ${initHint(dir)}`);
-    }
-    throw new SignerError('KEYSTORE_MISSING', `keystore ${root} cannot be read: ${(e as Error).message}`, { cause: e });
-  }
-  if (!info.isDirectory()) throw new SignerError('KEYSTORE_MISSING', `keystore ${root} is not a directory`);
-  if (!(await exists(join(root, IDENTITY_FILE)))) {
-    throw new SignerError('KEYSTORE_NOT_INITIALIZED', `keystore ${root} has no identity; ${initHint(dir)}`);
-  }
-  return root;
-}
-
-/** Derives the keystore key from the identity file's header and decrypts the identity with it. */
-async function unlock(root: string, passphrase: string): Promise<{ key: PassphraseKey; identity: IdentityKeyPair }> {
-  if (!passphrase) throw new SignerError('PASSPHRASE_MISSING', `a passphrase is required to open keystore ${root}`);
-  const path = join(root, IDENTITY_FILE);
-  const label = `identity (${path})`;
-  const file = readFileHeader(await readText(path, label), label);
-  const key = await PassphraseKey.derive(passphrase, file.kdf);
-  const record = parseRecord(openFile(file, key, { purpose: 'identity', what: label, firstUnlock: true }), IdentityRecord, 'IDENTITY_CORRUPT', label);
-  if (file.publicKey !== record.publicKey) {
-    throw new SignerError('KEYSTORE_TAMPERED', `${label}: the public key in its header is not the one inside`);
-  }
-  const probe = utf8('roundtable keystore self-check');
-  if (!identityVerify(record.publicKey, probe, identitySign(record.secretKey, probe))) {
-    throw new SignerError('IDENTITY_CORRUPT', `${label} is corrupt: its public and secret keys do not match`);
-  }
-  return { key, identity: { publicKey: record.publicKey, secretKey: record.secretKey } };
-}
-
-const sharePathIn = (root: string, keyId: string) => join(root, SHARES_DIR, `${keyId.toLowerCase()}.json`);
-const inboxPathIn = (root: string, keyId: string) => join(root, INBOX_DIR, `${keyId.toLowerCase()}${SEALED_SUFFIX}`);
-
-const toKeyShare = (record: ShareRecord): KeyShare => ({
-  keyId: record.keyId,
-  suite: record.suite,
-  identifier: record.identifier,
-  signingShare: record.signingShare,
-  publicPackage: record.publicPackage,
-});
-
-function assertUuid(keyId: string): void {
-  // The key id becomes a file name: anything but a UUID could escape the keystore's directories.
-  if (!UUID.test(keyId)) throw new SignerError('SHARE_INVALID', `key id ${JSON.stringify(keyId)} is not a UUID`);
-}
-
-function checkShare(share: KeyShare, what: string): void {
-  const pkg = share.publicPackage;
-  try {
-    if (share.suite !== pkg.suite) throw new Error(`suite ${share.suite} differs from the package's ${pkg.suite}`);
-    assertValidPublicPackage(pkg);
-    if (!(share.identifier in pkg.verifyingShares)) {
-      throw new Error(`identifier ${share.identifier} is not a participant of the key`);
-    }
-    assertShareMatchesPublic(pkg, share.identifier, share.signingShare);
-  } catch (e) {
-    throw new SignerError('SHARE_INVALID', `${what} is invalid: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
-
-async function listNames(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw new SignerError('KEYSTORE_CORRUPT', `${what} is unreadable: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** Checks a decrypted record's shape: an authentic file with a bad record was written by a buggy or other version. */
-function parseRecord<S extends z.ZodType>(
-  json: unknown,
-  schema: S,
-  code: Extract<SignerErrorCode, 'IDENTITY_CORRUPT' | 'SHARE_CORRUPT'>,
-  what: string,
-): z.infer<S> {
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'record';
-    throw new SignerError(code, `${what} is corrupt: ${where}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
 }

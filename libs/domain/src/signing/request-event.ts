@@ -1,0 +1,126 @@
+import type { EventEmitter } from 'node:events';
+import type { CoordinatorFrame, Outgoing } from '#protocol';
+import type { DeadlineTimers } from '../common/deadline-timers.js';
+import type { Outbox } from '../common/outbox.js';
+import type { Actor, DomainSettings, NodeLink } from '../common/tokens.js';
+import type { DomainError } from '../errors.js';
+import type { Repositories } from '../ports.js';
+import type { AuditAction, AuditEntryInput, SigningRequestRecord } from '../records.js';
+import { roastView, type RequestState } from './request-state.js';
+import type { RoastView } from './roast.js';
+
+type RequestPatch = Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>;
+
+/**
+ * Which node was asked for a commitment on which of its connections, per request, while its answer is
+ * not in: a node is asked at most once per connection, so an honest node never has two commitments to
+ * offer. Connections live in this process, so this lives here too.
+ */
+export class AskedRegistry {
+  private readonly byRequest = new Map<string, Map<string, number>>();
+
+  wasAsked(requestId: string, nodeId: string, connectionId: number): boolean {
+    return this.byRequest.get(requestId)?.get(nodeId) === connectionId;
+  }
+
+  mark(requestId: string, nodeId: string, connectionId: number): void {
+    let asked = this.byRequest.get(requestId);
+    if (!asked) this.byRequest.set(requestId, (asked = new Map<string, number>()));
+    asked.set(nodeId, connectionId);
+  }
+
+  clear(requestId: string, nodeId: string): void {
+    this.byRequest.get(requestId)?.delete(nodeId);
+  }
+
+  forget(requestId: string): void {
+    this.byRequest.delete(requestId);
+  }
+}
+
+/** What the steps of an event use besides the database: the process's connections, timers and settings. */
+export interface SessionContext {
+  readonly link: NodeLink;
+  readonly settings: DomainSettings;
+  readonly asked: AskedRegistry;
+  readonly timers: DeadlineTimers;
+  /** Emits a request's id once its final state has committed (long-polls listen). */
+  readonly settled: EventEmitter;
+  /** Runs an event of the request at `at` (ROAST's stagger). */
+  scheduleLook(requestId: string, at: Date): void;
+}
+
+/**
+ * One event of one signing request (a node frame, a deadline, a reconnect), inside one database
+ * transaction that holds the request's row lock. The steps change `state` and the database together;
+ * the audit entries and the request row's changes are written once, at the end (`flush`); frames and
+ * in-memory effects wait until the transaction has committed.
+ */
+export class RequestEvent {
+  readonly now = new Date();
+  readonly out: Outbox = [];
+  /** Set when the frame that caused the event is answered with an error although its effects commit. */
+  rejection: DomainError | undefined;
+  private readonly entries: AuditEntryInput[] = [];
+  private readonly effects: (() => void)[] = [];
+  private patch: RequestPatch = {};
+
+  constructor(
+    readonly tx: Repositories,
+    readonly state: RequestState,
+    readonly ctx: SessionContext,
+  ) {}
+
+  get requestId(): string {
+    return this.state.request.id;
+  }
+
+  /** Changes the request row (in `state` at once, in the database at `flush`). */
+  update(patch: RequestPatch): void {
+    Object.assign(this.state.request, patch, { updatedAt: this.now });
+    this.patch = { ...this.patch, ...patch, updatedAt: this.now };
+  }
+
+  audit(actor: Actor, action: AuditAction, outcome: 'success' | 'failure', details: Record<string, unknown>, refs: { attemptId?: string | null; nodeId?: string | null } = {}): void {
+    this.entries.push({
+      occurredAt: this.now,
+      actorKind: actor.kind,
+      actorId: actor.id,
+      action,
+      outcome,
+      keyId: this.state.request.keyId,
+      requestId: this.state.request.id,
+      attemptId: refs.attemptId ?? null,
+      nodeId: refs.nodeId ?? null,
+      details,
+    });
+  }
+
+  send(nodeId: string, frame: Outgoing<CoordinatorFrame>): void {
+    this.out.push([nodeId, frame]);
+  }
+
+  /** Runs once the transaction has committed (never if it fails). */
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+  }
+
+  reject(error: DomainError): void {
+    this.rejection ??= error;
+  }
+
+  view(): RoastView {
+    return roastView(this.state, (nodeId) => this.ctx.link.isConnected(nodeId), this.ctx.settings.attemptStaggerMs, this.now.getTime());
+  }
+
+  /** Writes the request row's changes, then every audit entry (last: the chain lock is taken last). */
+  async flush(): Promise<void> {
+    if (Object.keys(this.patch).length > 0) await this.tx.requests.update(this.requestId, this.patch);
+    this.patch = {};
+    if (this.entries.length > 0) await this.tx.audit.appendAll(this.entries.splice(0));
+  }
+
+  committed(): void {
+    for (const effect of this.effects.splice(0)) effect();
+  }
+}

@@ -1,0 +1,77 @@
+import type { Repositories } from '../ports.js';
+import type { AttemptRecord, CommitmentRecord, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
+import type { RoastView, SignerView } from './roast.js';
+
+/**
+ * Everything one event of a signing request works on, read once at its start under the request's row
+ * lock and kept up to date by the steps that change it (so nothing is read twice in one event).
+ */
+export interface RequestState {
+  request: SigningRequestRecord;
+  key: KeyRecord;
+  /** Labels of the key's member nodes, for the reasons people read. */
+  labels: ReadonlyMap<string, string>;
+  /** Every attempt, in seq order. */
+  attempts: AttemptRecord[];
+  /** The live (ready or assigned) commitments, oldest first. */
+  commitments: CommitmentRecord[];
+  /** Every share received, in arrival order. */
+  shares: ShareRecord[];
+}
+
+/** A key with its members' labels; keys never change once registered (but for status), so they are cached. */
+export interface KeyEntry {
+  key: KeyRecord;
+  labels: ReadonlyMap<string, string>;
+}
+
+/** Looks keys up through the repositories it is given (a transaction's, when inside one). */
+export interface KeyDirectory {
+  get(repos: Repositories, keyId: string): Promise<KeyEntry>;
+}
+
+/**
+ * Locks the request's row (SELECT ... FOR UPDATE, the first lock every event takes, so that events of one
+ * request are serialized across coordinator instances in one lock order) and reads its state.
+ */
+export async function loadRequestState(tx: Repositories, requestId: string, keys: KeyDirectory): Promise<RequestState | null> {
+  const request = await tx.requests.findByIdForUpdate(requestId);
+  if (!request) return null;
+  const { key, labels } = await keys.get(tx, request.keyId);
+  const attempts = await tx.attempts.listForRequest(requestId);
+  const commitments = await tx.commitments.listLiveForRequest(requestId);
+  const shares = await tx.shares.listForRequest(requestId);
+  return { request, key, labels, attempts, commitments, shares };
+}
+
+/** "ops-1 (3f2c…)": how reasons name a node. */
+export function describeNode(state: Pick<RequestState, 'labels'>, nodeId: string): string {
+  const label = state.labels.get(nodeId);
+  return label ? `${label} (${nodeId})` : nodeId;
+}
+
+/** The scheduler's view of the state (see roast.ts), given who is connected and the time. */
+export function roastView(state: RequestState, connected: (nodeId: string) => boolean, staggerMs: number, now: number): RoastView {
+  const excluded = new Set(state.request.culprits.map((c) => c.nodeId));
+  const signers = state.key.members.map((m): SignerView => {
+    const ready = state.commitments.find((c) => c.nodeId === m.nodeId && c.status === 'ready');
+    const owed = state.commitments.find((c) => c.nodeId === m.nodeId && c.status === 'assigned');
+    return {
+      nodeId: m.nodeId,
+      excluded: excluded.has(m.nodeId),
+      connected: connected(m.nodeId),
+      ...(ready ? { readySince: ready.receivedAt.getTime() } : {}),
+      ...(owed?.attemptId ? { owes: owed.attemptId } : {}),
+    };
+  });
+  const running = state.attempts
+    .filter((a) => a.status === 'signing')
+    .map((a) => ({
+      id: a.id,
+      startedAt: a.startedAt.getTime(),
+      lastProgress: Math.max(a.startedAt.getTime(), ...state.shares.filter((s) => s.attemptId === a.id).map((s) => s.receivedAt.getTime())),
+    }));
+  const unfinished = new Set(state.attempts.filter((a) => a.status !== 'completed').map((a) => a.id));
+  const unjudged = state.shares.filter((s) => s.valid === null && unfinished.has(s.attemptId)).map((s) => ({ attemptId: s.attemptId, nodeId: s.nodeId }));
+  return { threshold: state.key.threshold, signers, running, unjudged, staggerMs, now };
+}
