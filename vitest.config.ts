@@ -11,10 +11,13 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: '#protocol', replacement: here('./libs/protocol/src/index.ts') },
+      { find: '#api', replacement: here('./libs/api/src/index.ts') },
       { find: '#crypto', replacement: here('./libs/crypto/src/index.ts') },
+      { find: '#verify', replacement: here('./libs/verify/src/index.ts') },
       { find: '#audit', replacement: here('./libs/audit/src/index.ts') },
       { find: '#domain', replacement: here('./libs/domain/src/index.ts') },
       { find: '#persistence', replacement: here('./libs/persistence/src/index.ts') },
+      { find: '#store-lock', replacement: here('./libs/store-lock/src/index.ts') },
       { find: '#signer', replacement: here('./libs/signer/src/index.ts') },
       { find: '#harness', replacement: here('./libs/harness/src/index.ts') },
       { find: '#coordinator', replacement: here('./apps/coordinator/src/index.ts') },

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyIndependently } from '#crypto';
+import { verifyIndependently } from '#verify';
 import { COORDINATOR_MAIN, LocalCluster, waitFor } from '#harness';
 import { createTestDatabase } from './support/database.js';
 
@@ -57,7 +57,7 @@ describe('coordinator crash (SIGKILL) in the middle of signing', () => {
       let r = await cluster.api<Request>('GET', `/v1/signing-requests/${id}?waitMs=30000`);
       if (!['completed', 'failed', 'expired'].includes(r.status)) r = await cluster.api<Request>('GET', `/v1/signing-requests/${id}?waitMs=30000`);
       expect(r.status).toBe('completed');
-      expect(verifyIndependently('secp256k1', r.signature!, new TextEncoder().encode(messages[i]), key.groupPublicKey)).toBe(true);
+      expect(await verifyIndependently('secp256k1', r.signature!, new TextEncoder().encode(messages[i]), key.groupPublicKey)).toBe(true);
       // Exactly one attempt completed; any attempt running at the crash ended as aborted.
       expect(r.attempts.filter((a) => a.status === 'completed')).toHaveLength(1);
       expect(r.attempts.every((a) => ['completed', 'aborted', 'failed', 'timed_out'].includes(a.status))).toBe(true);
@@ -106,7 +106,7 @@ describe('coordinator crash (SIGKILL) in the middle of signing', () => {
     let r = await cluster.api<Request>('GET', `/v1/signing-requests/${id}?waitMs=30000`);
     if (r.status !== 'completed') r = await cluster.api<Request>('GET', `/v1/signing-requests/${id}?waitMs=30000`);
     expect(r.status).toBe('completed');
-    expect(verifyIndependently('secp256k1', r.signature!, new TextEncoder().encode(message), key.groupPublicKey)).toBe(true);
+    expect(await verifyIndependently('secp256k1', r.signature!, new TextEncoder().encode(message), key.groupPublicKey)).toBe(true);
     // The attempt the crash interrupted ended as aborted, and exactly one completed.
     expect(r.attempts[0]!.status).toBe('aborted');
     expect(r.attempts.filter((a) => a.status === 'completed')).toHaveLength(1);

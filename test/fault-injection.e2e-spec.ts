@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { utf8, verifyIndependently, type SuiteId } from '#crypto';
+import { utf8, type SuiteId } from '#crypto';
 import type { Fault } from '#harness';
+import { ready, verifyIndependentlySync } from '#verify';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { FaultCluster, type RequestView } from './support/fault-cluster.js';
 
@@ -21,6 +22,9 @@ const HONEST_DELAY_MS = 300;
 const slow: Fault = { kind: 'slow', delayMs: HONEST_DELAY_MS };
 
 type Culprit = [node: number, reason: string];
+
+// The independent verifiers are called synchronously in expectSigned: load libsodium (ristretto255) first.
+beforeAll(() => ready());
 
 /** Runs one case: faults by node index; every other node is honest and `slow` (its commitment is ready late). */
 async function runCase(cluster: FaultCluster, label: string, faults: Record<number, Fault>): Promise<RequestView> {
@@ -58,9 +62,9 @@ function expectSigned(cluster: FaultCluster, view: RequestView): void {
   expect(view.failure, JSON.stringify(view.failure)).toBeNull();
   expect(view.status).toBe('completed');
   const message = (view as RequestView & { message: string }).message;
-  expect(verifyIndependently(cluster.key.suite, view.signature!, utf8(message), cluster.key.groupPublicKey)).toBe(true);
+  expect(verifyIndependentlySync(cluster.key.suite, view.signature!, utf8(message), cluster.key.groupPublicKey)).toBe(true);
   // And it is a signature of this message only.
-  expect(verifyIndependently(cluster.key.suite, view.signature!, utf8(`${message}!`), cluster.key.groupPublicKey)).toBe(false);
+  expect(verifyIndependentlySync(cluster.key.suite, view.signature!, utf8(`${message}!`), cluster.key.groupPublicKey)).toBe(false);
 }
 
 function expectCulprits(cluster: FaultCluster, view: RequestView, expected: Culprit[]): void {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyIndependently } from '#crypto';
+import { verifyIndependently } from '#verify';
 import { ADMIN_MAIN, COORDINATOR_MAIN, LocalCluster, runToEnd, SIGNER_MAIN, signerEnv, startProcess } from '#harness';
 import { createTestDatabase } from './support/database.js';
 
@@ -46,7 +46,7 @@ describe('coordinator and signer processes', () => {
       signature: string;
     };
     expect(signed.status).toBe('completed');
-    expect(verifyIndependently('ed25519', signed.signature, new TextEncoder().encode('DKG key via the CLI'), key.groupPublicKey)).toBe(true);
+    expect(await verifyIndependently('ed25519', signed.signature, new TextEncoder().encode('DKG key via the CLI'), key.groupPublicKey)).toBe(true);
     const verdict = JSON.parse(await runToEnd('admin audit', ADMIN_MAIN, ['audit', 'verify'], env)) as { ok: boolean };
     expect(verdict.ok).toBe(true);
 
@@ -59,17 +59,17 @@ describe('coordinator and signer processes', () => {
     const key = await cluster.dealKey('secp256k1', 2);
     const done = await cluster.sign(key.id, 'process-level signing', 'ops');
     expect(done.status).toBe('completed');
-    expect(verifyIndependently('secp256k1', done.signature!, new TextEncoder().encode('process-level signing'), key.groupPublicKey)).toBe(true);
+    expect(await verifyIndependently('secp256k1', done.signature!, new TextEncoder().encode('process-level signing'), key.groupPublicKey)).toBe(true);
     const exits = await cluster.stop();
     expect(exits).toEqual(expect.arrayContaining([{ name: 'coordinator', code: 0 }]));
     expect(exits.every((e) => e.code === 0)).toBe(true);
   });
 
   it('refuses to boot on a bad setting and names the variable', async () => {
-    const child = startProcess('coordinator', COORDINATOR_MAIN, [], { ADMIN_TOKEN: 'short', PORT: 'eighty', DATABASE_URL: '' });
+    const child = startProcess('coordinator', COORDINATOR_MAIN, [], { ROUNDTABLE_ADMIN_TOKEN: 'short', PORT: 'eighty', DATABASE_URL: '' });
     expect(await child.exited).toBe(2);
     const text = child.output.join('\n');
-    expect(text).toMatch(/ADMIN_TOKEN/);
+    expect(text).toMatch(/ROUNDTABLE_ADMIN_TOKEN/);
     expect(text).toMatch(/PORT/);
   });
 

@@ -3,7 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SUITE_IDS, verifyIndependently, type SuiteId } from '#crypto';
+import { SUITE_IDS, type SuiteId } from '#crypto';
+import { verifyIndependently } from '#verify';
 import type { NonceCommitment } from '#protocol';
 import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
 import { decryptTestJournal } from '../libs/signer/src/testing/key-fixtures.js';
@@ -99,10 +100,10 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
     expect(result.status).toBe('completed');
     expect(result.groupPublicKey).toBe(key.groupPublicKey);
     if (suite === 'secp256k1-tr') expect(key.groupPublicKey).toMatch(/^[0-9a-f]{64}$/); // x-only
-    expect(verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
+    expect(await verifyIndependently(suite, result.signature!, bytes, key.groupPublicKey)).toBe(true);
     const tampered = Uint8Array.from(bytes);
     tampered[0] = tampered[0]! ^ 1;
-    expect(verifyIndependently(suite, result.signature!, tampered, key.groupPublicKey)).toBe(false);
+    expect(await verifyIndependently(suite, result.signature!, tampered, key.groupPublicKey)).toBe(false);
     expect(result.attempts).toHaveLength(1);
     expect(result.attempts[0]!.participants).toHaveLength(2);
   });

@@ -2,9 +2,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dealKey, utf8, verifyIndependently } from '#crypto';
+import { dealKey, utf8 } from '#crypto';
 import { LocalCluster, waitFor, type Fault } from '#harness';
 import { initKeystore, KDF_COSTS, runDealer, type KeyShare } from '#signer';
+import { verifyIndependently } from '#verify';
 import { coordinatorProfileArgs, percentile } from './common.js';
 
 /**
@@ -266,7 +267,7 @@ async function runConfig(config: RoastConfig, staggerMs: number, gateMs: number,
       while (!FINAL.includes(view.status));
       const ms = performance.now() - t0;
       if (view.status !== 'completed') throw new Error(`request ${view.id} ${view.status}: ${view.failure?.code ?? ''} ${view.failure?.reason ?? ''}`);
-      if (!verifyIndependently('secp256k1', view.signature!, utf8(message), key.groupPublicKey)) throw new Error(`request ${view.id}: the signature does not verify`);
+      if (!(await verifyIndependently('secp256k1', view.signature!, utf8(message), key.groupPublicKey))) throw new Error(`request ${view.id}: the signature does not verify`);
       const first = view.attempts.find((a) => a.seq === 1);
       const culprits: Record<string, number> = {};
       for (const c of view.culprits) culprits[c.reason] = (culprits[c.reason] ?? 0) + 1;

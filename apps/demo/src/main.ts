@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { SUITE_IDS, verifyIndependently, type SuiteId } from '#crypto';
+import { SUITE_IDS, type SuiteId } from '#crypto';
 import { LocalCluster } from '#harness';
+import { verifyIndependently } from '#verify';
 
 /**
  * `npm run demo`: a coordinator on the embedded database and three signer nodes, each a separate
@@ -14,13 +15,13 @@ const MESSAGE = 'Roundtable demo: transfer 1.00 USDC from treasury to payroll';
 const step = (text: string) => console.log(`\n▸ ${text}`);
 const info = (text: string) => console.log(`  ${text}`);
 
-/** The verifier `verifyIndependently` uses for each suite (none of them is noble's FROST code). */
+/** The verifier `verifyIndependently` (#verify) uses for each suite: none of them shares code with noble. */
 const VERIFIERS: Record<SuiteId, string> = {
-  secp256k1: 'the RFC 9591 verification equation, recomputed from the spec',
+  secp256k1: 'the RFC 9591 equation on elliptic (point arithmetic) and node:crypto (SHA-256)',
   ed25519: 'OpenSSL Ed25519 (node:crypto)',
   'secp256k1-tr': 'libsecp256k1 BIP340 (tiny-secp256k1)',
-  ristretto255: 'the RFC 9591 verification equation, recomputed from the spec',
-  p256: 'the RFC 9591 verification equation, recomputed from the spec',
+  ristretto255: 'the RFC 9591 equation on libsodium (ristretto255) and node:crypto (SHA-512)',
+  p256: 'the RFC 9591 equation on elliptic (point arithmetic) and node:crypto (SHA-256)',
   ed448: 'OpenSSL Ed448 (node:crypto)',
 };
 
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
       const signers = done.attempts.at(-1)?.participants.map((p) => `node-${cluster.nodeIds.indexOf(p) + 1}`) ?? [];
       info(`completed in ${Date.now() - t0} ms by ${signers.join(' + ')}, ${done.attempts.length} attempt(s)`);
       info(`signature ${done.signature}`);
-      const valid = verifyIndependently(suite, done.signature, bytes, key.groupPublicKey);
+      const valid = await verifyIndependently(suite, done.signature, bytes, key.groupPublicKey);
       ok &&= valid;
       info(`checked with ${VERIFIERS[suite]}: ${valid ? 'VALID' : 'INVALID'}`);
       const trail = await cluster.api<{ entries: { action: string }[] }>('GET', `/v1/audit?requestId=${done.id}&limit=200`);

@@ -6,6 +6,7 @@ import { SUITE_IDS } from './suites.js';
 import {
   CeremonyAbortFrame,
   CeremonyClosedFrame,
+  CeremonyQueryFrame,
   CeremonyResultFrame,
   CeremonyRound1AllFrame,
   CeremonyRound1Frame,
@@ -89,6 +90,7 @@ export const AckFrame = frame('ack', {
     'ceremony.round2',
     'ceremony.result',
     'ceremony.abort',
+    'ceremony.query',
   ]),
   requestId: Uuid.optional(),
   attemptId: Uuid.optional(),
@@ -167,6 +169,7 @@ export const NodeFrame = z.discriminatedUnion('type', [
   CeremonyRound2Frame,
   CeremonyResultFrame,
   CeremonyAbortFrame,
+  CeremonyQueryFrame,
 ]);
 export type NodeFrame = z.infer<typeof NodeFrame>;
 

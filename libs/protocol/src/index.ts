@@ -7,4 +7,3 @@ export * from './limits.js';
 export * from './primitives.js';
 export * from './suites.js';
 export * from './ceremony-frames.js';
-export * from './ceremony-transcripts.js';

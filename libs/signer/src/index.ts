@@ -1,7 +1,8 @@
 export * from './signer-error.js';
 export * from './logger.js';
 export * from './coordinator-url.js';
-export { Keystore, type InboxImport, type KeystoreInitOptions } from './keystore/keystore.js';
+export { Keystore, type ImportedShare, type InboxImport, type KeystoreInitOptions } from './keystore/keystore.js';
+export { lockKeystore, withKeystoreLock, type KeystoreLock, type KeystoreLockOptions } from './keystore/keystore-lock.js';
 export { KDF_COSTS, type KdfCost, type KdfCostName } from './keystore/passphrase-key.js';
 export { sealShareToIdentity } from './keystore/sealed-share.js';
 export type { KeyShare } from './keystore/keystore-records.js';
@@ -24,14 +25,15 @@ export {
 export * from './signer-node.js';
 export {
   CeremonyParticipant,
-  CeremonyAbortError,
   ROUND2_SEALING_INFO,
-  type CeremonyAbortCode,
   type CeremonyKeystore,
   type CeremonyPolicy,
   type CeremonyPhase,
   type CeremonyResult,
 } from './ceremonies/ceremony-participant.js';
+export { CeremonyAbortError, type CeremonyAbortCode } from './ceremonies/ceremony-abort.js';
+export { judgeCompletedClose, type CloseVerdict, type HeldCeremony } from './ceremonies/ceremony-close.js';
+export { NodeCeremonies, type CeremonyEvents } from './ceremonies/node-ceremonies.js';
 export * from './admin/init-keystore.js';
 export * from './admin/dealer.js';
 export * from './admin/share-backup.js';

@@ -330,12 +330,21 @@ describe('proposals', () => {
   });
 
   it('declines what its policy does not approve, and commits to what it does', async () => {
-    const { conn } = await startNode(0, { policy: { kind: 'match', description: /^payroll batch \d+$/, message: /^pay \d+ to bob$/ } });
+    const { conn } = await startNode(0, { policy: { kind: 'match', description: /^payroll batch \d+$/, message: { encoding: 'utf8', pattern: /^pay \d+ to bob$/ } } });
     conn.send(proposal({ description: 'drain the treasury' }));
     expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/description/) as unknown });
     conn.send(proposal({ message: bytesToHex(utf8('pay 5 to mallory')) }));
     expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/message/) as unknown });
+    // The same approved bytes, declared hex: the coordinator cannot choose how the rule matches them.
+    conn.send(proposal({ messageEncoding: 'hex' }));
+    expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/messageEncoding hex/) as unknown });
     await commitTo(conn, proposal());
+  });
+
+  it('declines a proposal for a key its policy is not bound to, even with approve-all', async () => {
+    const { conn } = await startNode(0, { policy: { kind: 'approve-all', keyIds: [randomUUID()] } });
+    conn.send(proposal());
+    expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/not one this node's policy approves/) as unknown });
   });
 
   it('declines a re-proposal of the same request with a different message', async () => {

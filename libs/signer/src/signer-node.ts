@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import {
   CloseCode,
@@ -10,11 +9,6 @@ import {
   type AckFrame,
   type AuthChallengeFrame,
   type AuthOkFrame,
-  type CeremonyAbortFrame,
-  type CeremonyClosedFrame,
-  type CeremonyRound1AllFrame,
-  type CeremonyRound2AllFrame,
-  type CeremonyStartFrame,
   type CoordinatorFrame,
   type ErrorFrame,
   type NodeFrame,
@@ -24,9 +18,10 @@ import {
   type RequestClosedFrame,
   type RequestProposeFrame,
 } from '#protocol';
-import { CeremonyAbortError, CeremonyParticipant, type CeremonyAbortCode } from './ceremonies/ceremony-participant.js';
-import { resolveCoordinatorWsUrl } from './coordinator-url.js';
+import { NodeCeremonies, type CeremonyEvents } from './ceremonies/node-ceremonies.js';
+import { NODE_WS_PATH, resolveCoordinatorWsUrl } from './coordinator-url.js';
 import { Keystore } from './keystore/keystore.js';
+import { lockKeystore, type KeystoreLock } from './keystore/keystore-lock.js';
 import { describeError, silentLogger, type SignerLogger } from './logger.js';
 import { NonceStore, type NonceLimits } from './nonces/nonce-store.js';
 import { describePolicy, type SigningPolicy } from './policy/signing-policy.js';
@@ -65,7 +60,7 @@ export interface SignerNodeOptions {
 /** What the coordinator proposed, as the node saw it before deciding. */
 export type ProposalEvent = Omit<RequestProposeFrame, 'v' | 'type'>;
 
-export interface SignerNodeEvents {
+export interface SignerNodeEvents extends CeremonyEvents {
   authenticated: [{ nodeId: string; label: string }];
   proposal: [ProposalEvent];
   committed: [{ requestId: string; commitment: NonceCommitment }];
@@ -75,10 +70,6 @@ export interface SignerNodeEvents {
   closed: [{ requestId: string; status: RequestClosedFrame['status'] }];
   ack: [AckFrame];
   'coordinator-error': [ErrorFrame];
-  'ceremony-started': [{ ceremonyId: string; keyId: string; suite: CeremonyStartFrame['suite']; threshold: number; participants: number }];
-  'ceremony-completed': [{ ceremonyId: string; keyId: string; groupPublicKey: string }];
-  'ceremony-failed': [{ ceremonyId: string; reason: string }];
-  'ceremony-aborted': [{ ceremonyId: string; code: CeremonyAbortCode; reason: string; culprit?: string }];
   disconnected: [{ code: number; reason: string }];
   fatal: [SignerError];
 }
@@ -93,6 +84,10 @@ interface Connection {
   /** Answered the last ping. */
   alive: boolean;
   lastError?: Error;
+  /** The HTTP status the server answered the upgrade with, when it did not switch protocols. */
+  upgradeStatus?: number;
+  /** Set when the upgrade's answer shows retrying cannot help (a wrong path): the close is then fatal. */
+  fatal?: SignerError;
   timers: NodeJS.Timeout[];
 }
 
@@ -130,11 +125,11 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private finished = false;
   private stopping?: Promise<void>;
   private teardownDone?: Promise<void>;
+  /** The keystore's exclusive lock, from start() until teardown: one process per keystore. */
+  private keystoreLock?: KeystoreLock;
   private currentNodeId?: string;
-  /** Ceremonies in progress, by ceremony id: in memory only. */
-  private readonly ceremonies = new Map<string, { participant: CeremonyParticipant; timer?: NodeJS.Timeout }>();
-  /** Keys whose ceremony has not been confirmed: their stored share is not used for signing. */
-  private readonly pendingKeys = new Set<string>();
+  /** Key generation ceremonies and the unconfirmed shares they stored. */
+  private ceremonies?: NodeCeremonies;
 
   private readonly options: Omit<SignerNodeOptions, 'passphrase'>;
   /** Held only until the keystore is open: from then on the node keeps the derived key, not the passphrase. */
@@ -166,15 +161,40 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   }
 
   /**
-   * Opens the keystore (checking every share) and the nonce journal, then connects. Resolves at the
-   * first successful authentication; keeps retrying through network failures; rejects with a
-   * SignerError when the coordinator refuses the node or the node refuses the coordinator.
+   * Takes the keystore's lock (KEYSTORE_IN_USE when another process holds it; held until stop, and
+   * its loss stops the node: KEYSTORE_LOCK_LOST), opens the keystore (checking every share) and the
+   * nonce journal, then connects. Resolves at the first successful authentication; keeps retrying
+   * through network failures; rejects with a SignerError when the coordinator refuses the node or the
+   * node refuses the coordinator.
    */
   async start(): Promise<void> {
     if (this.started) throw new Error('SignerNode.start() may be called once');
     this.started = true;
     const passphrase = this.passphrase ?? '';
     this.passphrase = undefined;
+    const lock = await lockKeystore(this.options.keystoreDir, { onLost: (error) => this.onKeystoreLockLost(error) });
+    this.keystoreLock = lock;
+    try {
+      await this.open(passphrase);
+    } catch (e) {
+      // Nothing is open that a teardown would close: the lock is ours to give back.
+      if (!this.nonces) await lock.release();
+      throw e;
+    }
+    if (this.finished) {
+      // stop() ran while the keystore was opening: its teardown found no journal to close.
+      await this.nonces?.close();
+      await lock.release();
+      throw new SignerError('STOPPED', 'the node was stopped before it connected');
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+      this.connect();
+    });
+  }
+
+  /** Opens the keystore (checking every share), imports the inbox and opens the nonce journal. */
+  private async open(passphrase: string): Promise<void> {
     const keystore = await Keystore.open(this.options.keystoreDir, { passphrase });
     const delivered = await keystore.importInbox();
     if (delivered.imported.length > 0) this.logger.info({ keys: delivered.imported }, 'imported sealed shares from the inbox');
@@ -188,36 +208,37 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     });
     this.keystore = keystore;
     this.nonces = nonces;
+    const ceremonies = new NodeCeremonies({
+      keystore,
+      logger: this.logger,
+      now: this.now,
+      acceptCeremonies: this.options.acceptCeremonies ?? true,
+      nodeId: () => this.currentNodeId,
+      currentReply: () => {
+        const connection = this.connection;
+        return connection?.phase === 'authenticated' ? (frame) => this.send(connection, frame) : undefined;
+      },
+      enqueue: (work) => {
+        this.inbox = this.inbox.then(work).catch((e: unknown) => this.logger.error({ err: describeError(e) }, 'a ceremony timer failed'));
+      },
+      emit: <K extends keyof CeremonyEvents>(event: K, ...args: CeremonyEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
+    });
+    this.ceremonies = ceremonies;
     this.service = new SigningService({
       shares: {
-        // A share from a ceremony the coordinator has not confirmed yet is not usable.
-        findShare: (keyId) => (this.pendingKeys.has(keyId.toLowerCase()) ? Promise.resolve(null) : keystore.findShare(keyId)),
+        // A share from a ceremony this node has not seen confirmed is not usable.
+        findShare: (keyId) => (ceremonies.isPending(keyId) ? Promise.resolve(null) : keystore.findShare(keyId)),
       },
       nonces,
       policy: this.options.policy,
       logger: this.logger,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
-    for (const keyId of await keystore.listPending()) {
-      this.pendingKeys.add(keyId);
-      this.logger.warn(
-        { keyId, marker: join(keystore.dir, 'pending', `${keyId}.pending`) },
-        'the share of this key comes from a ceremony the coordinator never confirmed to this node: it is not used; delete the marker once the coordinator lists the key as active',
-      );
-    }
+    await ceremonies.loadPending();
     this.logger.info(
       { publicKey: keystore.publicKey, keys: shares.map((s) => s.keyId), policy: describePolicy(this.options.policy) },
       'signer node ready',
     );
-    if (this.finished) {
-      // stop() ran while the keystore was opening: its teardown found no journal to close.
-      await nonces.close();
-      throw new SignerError('STOPPED', 'the node was stopped before it connected');
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.startWaiter = { resolve, reject };
-      this.connect();
-    });
   }
 
   /** Closes the connection, drops every live nonce and closes the journal; never reconnects after. */
@@ -256,6 +277,20 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       // A 'close' always follows; remember why for its log line.
       connection.lastError = error;
     });
+    ws.on('unexpected-response', (_req, res) => {
+      // An HTTP answer instead of 101. 404 or 400: this URL is not the node endpoint, and never will be.
+      const status = res.statusCode ?? 0;
+      res.resume();
+      connection.upgradeStatus = status;
+      if (status === 404 || status === 400) {
+        connection.fatal = new SignerError(
+          'INVALID_CONFIG',
+          `the coordinator answered the WebSocket upgrade at ${this.url} with HTTP ${status}: it is not the node endpoint; ` +
+            `signer nodes connect to ws(s)://<host>:<port>${NODE_WS_PATH} (check --coordinator)`,
+        );
+      }
+      ws.terminate();
+    });
     ws.on('close', (code, reason) => this.onClose(connection, code, reason.toString('utf8')));
   }
 
@@ -292,7 +327,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     this.safeEmit('disconnected', { code, reason });
     if (this.finished) return;
 
-    const fatal = this.fatalCloseError(code, reason);
+    const fatal = connection.fatal ?? this.fatalCloseError(code, reason);
     if (fatal) {
       this.fail(fatal);
       return;
@@ -300,7 +335,11 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     const delay = this.nextDelay();
     if (!connection.opened) {
       this.logger.warn(
-        { url: this.url, error: connection.lastError ? describeError(connection.lastError) : undefined, retryInMs: delay },
+        {
+          url: this.url,
+          error: connection.upgradeStatus !== undefined ? `HTTP ${connection.upgradeStatus} on upgrade` : connection.lastError ? describeError(connection.lastError) : undefined,
+          retryInMs: delay,
+        },
         'coordinator unreachable; retrying',
       );
     } else {
@@ -332,7 +371,9 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       case CloseCode.NODE_REVOKED:
         return new SignerError(
           'NODE_REVOKED',
-          `the coordinator revoked this node (public key ${publicKey}): ask an admin to enroll it again${said}`,
+          `the coordinator revoked this node (public key ${publicKey}); enrolling this key again is refused. Two ways back: ` +
+            'ask an admin to restore the node (`admin nodes restore <nodeId>`, POST /v1/nodes/<nodeId>/restore; GET /v1/nodes shows its id), ' +
+            `or create a new identity with \`signer init --keystore ${this.options.keystoreDir} --force\` and have its public key enrolled${said}`,
         );
       case CloseCode.AUTH_FAILED:
         return new SignerError('AUTH_FAILED', `the coordinator rejected this node's authentication${said}`);
@@ -359,6 +400,12 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     this.stopping ??= this.teardown();
   }
 
+  /** Another process may be writing the keystore now: not one more journal record or share from this one. */
+  private onKeystoreLockLost(error: SignerError): void {
+    this.nonces?.fence(error.message);
+    this.fail(error);
+  }
+
   private settleStart(error?: Error): void {
     const waiter = this.startWaiter;
     this.startWaiter = undefined;
@@ -371,7 +418,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private teardown(): Promise<void> {
     this.teardownDone ??= (async () => {
       await this.inbox;
-      this.endAllCeremonies();
+      this.ceremonies?.endAll();
       if (!this.nonces) return;
       try {
         const discarded = await this.nonces.discardAll('shutdown');
@@ -379,7 +426,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       } catch (e) {
         this.logger.error({ err: describeError(e) }, 'could not journal the shutdown discards; the next start will');
       }
-      await this.nonces.close();
+      await this.nonces.close().finally(() => this.keystoreLock?.release());
     })();
     return this.teardownDone;
   }
@@ -443,7 +490,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
           return;
         }
-        return this.onCeremonyFrame(connection, frame);
+        return this.ceremonies?.handle(frame, (f) => this.send(connection, f));
     }
   }
 
@@ -480,6 +527,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     this.logger.info({ nodeId: frame.nodeId, label: frame.label }, 'authenticated to the coordinator');
     this.settleStart();
     this.safeEmit('authenticated', { nodeId: frame.nodeId, label: frame.label });
+    this.ceremonies?.onAuthenticated((f) => this.send(connection, f));
   }
 
   private async onSigningFrame(
@@ -529,193 +577,6 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     }
   }
 
-  // ---------- key generation ceremonies ----------
-
-  private async onCeremonyFrame(
-    connection: Connection,
-    frame: CeremonyStartFrame | CeremonyRound1AllFrame | CeremonyRound2AllFrame | CeremonyClosedFrame,
-  ): Promise<void> {
-    const keystore = this.keystore;
-    if (!keystore) return;
-    const { ceremonyId } = frame;
-    const entry = this.ceremonies.get(ceremonyId);
-    if (frame.type === 'ceremony.closed') return this.onCeremonyClosed(frame);
-    if (entry) {
-      const repeated = entry.participant.repeatedAnswer(frame);
-      if (repeated) {
-        this.logger.debug({ ceremonyId, frameType: frame.type }, 'repeated ceremony frame: sent the same answer again');
-        this.send(connection, repeated);
-        return;
-      }
-    }
-    if (frame.type === 'ceremony.start') {
-      if (entry) {
-        this.logger.warn({ ceremonyId }, 'ignored a second, different ceremony.start');
-        return;
-      }
-      try {
-        if (this.pendingKeys.has(frame.keyId.toLowerCase())) {
-          throw new CeremonyAbortError('PARAMETERS_REFUSED', `another ceremony for key ${frame.keyId} is in progress on this node`);
-        }
-        const { participant, frame: round1 } = await CeremonyParticipant.start(frame, keystore, {
-          acceptCeremonies: this.options.acceptCeremonies ?? true,
-          now: this.now,
-          ...(this.currentNodeId !== undefined ? { nodeId: this.currentNodeId } : {}),
-        });
-        this.ceremonies.set(ceremonyId, { participant });
-        this.pendingKeys.add(frame.keyId.toLowerCase());
-        this.armDeadline(ceremonyId);
-        this.logger.info(
-          { ceremonyId, keyId: frame.keyId, suite: frame.suite, threshold: frame.threshold, participants: frame.participants.length },
-          'joined a key generation ceremony',
-        );
-        this.safeEmit('ceremony-started', {
-          ceremonyId,
-          keyId: frame.keyId,
-          suite: frame.suite,
-          threshold: frame.threshold,
-          participants: frame.participants.length,
-        });
-        this.send(connection, round1);
-      } catch (e) {
-        const error = asAbort(e);
-        this.sendCeremonyAbort(connection, ceremonyId, error);
-        this.safeEmit('ceremony-aborted', abortEvent(ceremonyId, error));
-      }
-      return;
-    }
-    if (!entry) {
-      this.logger.warn({ ceremonyId, frameType: frame.type }, 'ignored a frame for a ceremony this node is not in');
-      return;
-    }
-    const participant = entry.participant;
-    try {
-      if (frame.type === 'ceremony.round1.all') {
-        this.send(connection, participant.handleRound1All(frame));
-      } else {
-        const result = await participant.handleRound2All(frame);
-        this.logger.info({ ceremonyId, keyId: participant.keyId, groupPublicKey: result.groupPublicKey }, 'derived and stored a key share');
-        this.send(connection, result.frame);
-      }
-      this.armDeadline(ceremonyId);
-    } catch (e) {
-      await this.abortCeremony(connection, participant, asAbort(e));
-    }
-  }
-
-  private async onCeremonyClosed(frame: CeremonyClosedFrame): Promise<void> {
-    const entry = this.ceremonies.get(frame.ceremonyId);
-    if (!entry) {
-      this.logger.debug({ ceremonyId: frame.ceremonyId, status: frame.status }, 'ceremony closed (not one this node holds)');
-      return;
-    }
-    const participant = entry.participant;
-    if (frame.status === 'completed') {
-      if (participant.phase === 'awaiting-close' && participant.shareStored && (frame.keyId ?? participant.keyId) === participant.keyId) {
-        this.forgetCeremony(participant);
-        try {
-          await this.keystore?.clearPending(participant.keyId);
-        } catch (e) {
-          // The share stays unusable after a restart; the operator is told at start.
-          this.logger.error({ keyId: participant.keyId, err: describeError(e) }, 'could not clear the unconfirmed mark of a key');
-        }
-        this.pendingKeys.delete(participant.keyId.toLowerCase());
-        this.logger.info({ ceremonyId: frame.ceremonyId, keyId: participant.keyId }, 'key generation completed');
-        this.safeEmit('ceremony-completed', {
-          ceremonyId: frame.ceremonyId,
-          keyId: participant.keyId,
-          groupPublicKey: participant.groupPublicKey!,
-        });
-        return;
-      }
-      const reason = `the coordinator closed the ceremony as completed (key ${frame.keyId ?? 'unnamed'}) but this node holds no share of key ${participant.keyId} from it`;
-      this.logger.error({ ceremonyId: frame.ceremonyId }, reason);
-      await this.discardCeremony(participant);
-      this.safeEmit('ceremony-failed', { ceremonyId: frame.ceremonyId, reason });
-      return;
-    }
-    const reason = frame.reason ?? 'the coordinator closed the ceremony as failed';
-    await this.discardCeremony(participant);
-    this.logger.warn({ ceremonyId: frame.ceremonyId, reason }, 'key generation failed');
-    this.safeEmit('ceremony-failed', { ceremonyId: frame.ceremonyId, reason });
-  }
-
-  /** Stops a ceremony this node found wrong: tells the coordinator, discards the state and any stored share. */
-  private async abortCeremony(connection: Connection | undefined, participant: CeremonyParticipant, error: CeremonyAbortError): Promise<void> {
-    await this.discardCeremony(participant);
-    if (connection) this.sendCeremonyAbort(connection, participant.ceremonyId, error);
-    this.safeEmit('ceremony-aborted', abortEvent(participant.ceremonyId, error));
-  }
-
-  private sendCeremonyAbort(connection: Connection, ceremonyId: string, error: CeremonyAbortError): void {
-    this.logger.warn({ ceremonyId, code: error.code, culprit: error.culprit, reason: error.message }, 'aborted a key generation ceremony');
-    const frame: Outgoing<CeremonyAbortFrame> = {
-      type: 'ceremony.abort',
-      ceremonyId,
-      code: error.code,
-      reason: error.message,
-      ...(error.culprit !== undefined ? { culprit: error.culprit } : {}),
-    };
-    this.send(connection, frame);
-  }
-
-  /** Wipes the DKG state and removes the share if one was stored; the key is never usable. */
-  private async discardCeremony(participant: CeremonyParticipant): Promise<void> {
-    this.forgetCeremony(participant);
-    if (participant.shareStored && this.keystore) {
-      try {
-        await this.keystore.removeShare(participant.keyId);
-        participant.shareStored = false;
-        await this.keystore.clearPending(participant.keyId);
-      } catch (e) {
-        // Stays pending (unusable) for the life of this process.
-        this.logger.error({ keyId: participant.keyId, err: describeError(e) }, 'could not remove the share of a failed ceremony');
-        return;
-      }
-    }
-    this.pendingKeys.delete(participant.keyId.toLowerCase());
-  }
-
-  private forgetCeremony(participant: CeremonyParticipant): void {
-    participant.end();
-    participant.phase = 'ended';
-    const entry = this.ceremonies.get(participant.ceremonyId);
-    if (entry?.participant === participant) {
-      clearTimeout(entry.timer);
-      this.ceremonies.delete(participant.ceremonyId);
-    }
-  }
-
-  /** (Re)arms the timer for the deadline of the coordinator's next frame. */
-  private armDeadline(ceremonyId: string): void {
-    const entry = this.ceremonies.get(ceremonyId);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    const participant = entry.participant;
-    const delay = Math.max(0, participant.deadline - this.now()) + 1;
-    entry.timer = setTimeout(() => {
-      this.inbox = this.inbox
-        .then(async () => {
-          if (this.ceremonies.get(ceremonyId)?.participant !== participant || !participant.expired()) return;
-          const connection = this.connection?.phase === 'authenticated' ? this.connection : undefined;
-          const phase = participant.phase;
-          await this.abortCeremony(
-            connection,
-            participant,
-            new CeremonyAbortError('DEADLINE_PASSED', `the deadline passed in phase ${phase} without the coordinator's next frame`),
-          );
-        })
-        .catch((e: unknown) => this.logger.error({ ceremonyId, err: describeError(e) }, 'failed to expire a ceremony'));
-    }, Math.min(delay, 2 ** 31 - 1));
-    entry.timer.unref?.();
-  }
-
-  private endAllCeremonies(): void {
-    // The DKG state is wiped. A share already stored keeps its unconfirmed mark: unusable after a
-    // restart until the operator confirms the key (deleting it could lose a share of a live key).
-    for (const { participant } of [...this.ceremonies.values()]) this.forgetCeremony(participant);
-  }
-
   private get now(): () => number {
     return this.options.now ?? Date.now;
   }
@@ -741,16 +602,6 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     }
   }
 }
-
-const asAbort = (e: unknown): CeremonyAbortError =>
-  e instanceof CeremonyAbortError ? e : new CeremonyAbortError('INTERNAL', `internal error: ${describeError(e)}`.slice(0, 500));
-
-const abortEvent = (ceremonyId: string, e: CeremonyAbortError) => ({
-  ceremonyId,
-  code: e.code,
-  reason: e.message,
-  ...(e.culprit !== undefined ? { culprit: e.culprit } : {}),
-});
 
 function closeAndWait(ws: WebSocket, code: number, reason: string): Promise<void> {
   if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
