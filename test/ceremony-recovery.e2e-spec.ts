@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, type IdentityKeyPair } from '#crypto';
-import { initKeystore, KDF_COSTS, Keystore, SignerNode, silentLogger, type SignerNodeEvents } from '#signer';
+import { initKeystore, KDF_COSTS, Keystore, type SignerNode, type SignerNodeEvents } from '#signer';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
 import { ScriptedParticipant } from './support/scripted-ceremony.js';
+import { realSignerNode } from './support/signer-node.js';
 
 interface CeremonyDto {
   id: string;
@@ -35,15 +36,7 @@ describe('key ceremonies across signer restarts (real coordinator, real signer n
   const pace: { identity: IdentityKeyPair; nodeId: string; raw?: RawNode } = { identity: generateIdentity(), nodeId: '' };
 
   const startNode = async (i: number): Promise<SignerNode> => {
-    const node = new SignerNode({
-      keystoreDir: keystores[i]!,
-      passphrase: passphrase(i),
-      coordinatorUrl: coord.wsUrl,
-      coordinatorId: coord.config.coordinatorId,
-      policy: { kind: 'approve-all' },
-      logger: silentLogger,
-      reconnect: { initialMs: 50, maxMs: 500 },
-    });
+    const node = realSignerNode(coord, keystores[i]!, passphrase(i));
     for (const name of ['ceremony-completed', 'ceremony-failed', 'ceremony-aborted', 'ceremony-quarantined'] as const) {
       node.on(name, (payload: unknown) => events[i]!.push({ name, payload }));
     }

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, sha256Hex, SUITE_IDS, utf8, type SuiteId } from '#crypto';
 import { verifyIndependently } from '#verify';
-import { initKeystore, KDF_COSTS, SignerNode, silentLogger } from '#signer';
+import { initKeystore, KDF_COSTS, type SignerNode } from '#signer';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
 import { ScriptedParticipant } from './support/scripted-ceremony.js';
+import { realSignerNode } from './support/signer-node.js';
 
 describe('a key ceremony between real signer nodes and the real coordinator', () => {
   let coord: TestCoordinator;
@@ -24,15 +25,7 @@ describe('a key ceremony between real signer nodes and the real coordinator', ()
       nodeIds.push((await coord.api<{ id: string }>('POST', '/v1/nodes', { publicKey, label: `node-${i + 1}` })).body.id);
     }
     for (const [i, dir] of keystores.entries()) {
-      const node = new SignerNode({
-        keystoreDir: dir,
-        passphrase: passphrases[i]!,
-        coordinatorUrl: coord.wsUrl,
-        coordinatorId: coord.config.coordinatorId,
-        policy: { kind: 'approve-all' },
-        logger: silentLogger,
-        reconnect: { initialMs: 50, maxMs: 500 },
-      });
+      const node = realSignerNode(coord, dir, passphrases[i]!);
       await node.start();
       nodes.push(node);
     }

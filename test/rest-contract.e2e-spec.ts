@@ -18,11 +18,12 @@ import {
   SigningRequestResponse,
 } from '#api';
 import { generateIdentity } from '#crypto';
-import { initKeystore, KDF_COSTS, runDealer, SignerNode, silentLogger } from '#signer';
+import { initKeystore, KDF_COSTS, runDealer, type SignerNode } from '#signer';
 import { countQueries } from '../libs/persistence/src/testing/query-counter.js';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { dealtKeyRegistration } from './support/keys.js';
 import { RawNode } from './support/raw-node.js';
+import { realSignerNode } from './support/signer-node.js';
 
 type Answer = { status: number; body: unknown };
 
@@ -55,15 +56,7 @@ describe('REST contract: every endpoint answers what libs/api says', () => {
       nodeIds.push(conforms(NodeResponse, await coord.api('POST', '/v1/nodes', { publicKey, label: `signer-${i + 1}` }), 201).id);
     }
     for (const [i, dir] of keystores.entries()) {
-      const node = new SignerNode({
-        keystoreDir: dir,
-        passphrase: `contract ${i}`,
-        coordinatorUrl: coord.wsUrl,
-        coordinatorId: coord.config.coordinatorId,
-        policy: { kind: 'approve-all' },
-        logger: silentLogger,
-        reconnect: { initialMs: 50, maxMs: 500 },
-      });
+      const node = realSignerNode(coord, dir, `contract ${i}`);
       await node.start();
       signers.push(node);
     }

@@ -6,10 +6,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUITE_IDS, type SuiteId } from '#crypto';
 import { verifyIndependently } from '#verify';
 import type { NonceCommitment } from '#protocol';
-import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
+import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, type SignerNode, type SigningPolicy } from '#signer';
 import { decryptTestJournal } from '../libs/signer/src/testing/key-fixtures.js';
 import { scanForSecrets } from './support/secret-scan.js';
 import { startTestCoordinator, ADMIN_TOKEN, type TestCoordinator } from './support/coordinator.js';
+import { realSignerNode } from './support/signer-node.js';
 
 type Request = {
   id: string;
@@ -31,15 +32,7 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
   const running = new Set<SignerNode>();
 
   const startNode = async (i: number, policy: SigningPolicy = { kind: 'approve-all' }) => {
-    const node = new SignerNode({
-      keystoreDir: keystores[i]!,
-      passphrase: passphrases[i]!,
-      coordinatorUrl: coord.wsUrl,
-      coordinatorId: coord.config.coordinatorId,
-      policy,
-      logger: silentLogger,
-      reconnect: { initialMs: 50, maxMs: 500 },
-    });
+    const node = realSignerNode(coord, keystores[i]!, passphrases[i]!, { policy });
     await node.start();
     running.add(node);
     return node;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { CoordinatorConfig } from '#coordinator';
 import type { SuiteId } from '#crypto';
 import { AttemptBoard, FaultProxy, type CrashEvent, type Fault } from '#harness';
-import { initKeystore, KDF_COSTS, runDealer, SignerNode, silentLogger, type SigningPolicy } from '#signer';
+import { initKeystore, KDF_COSTS, runDealer, type SignerNode, type SigningPolicy } from '#signer';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './coordinator.js';
+import { realSignerNode } from './signer-node.js';
 
 /** `GET /v1/signing-requests/:id` as the fault suite reads it. */
 export interface RequestView {
@@ -116,14 +117,9 @@ export class FaultCluster {
   }
 
   private async startNode(i: number): Promise<SignerNode> {
-    const node = new SignerNode({
-      keystoreDir: this.keystores[i]!,
-      passphrase: this.passphrases[i]!,
+    const node = realSignerNode(this.coord, this.keystores[i]!, this.passphrases[i]!, {
       coordinatorUrl: this.proxies[i]!.url,
-      coordinatorId: this.coord.config.coordinatorId,
-      policy: this.options.policy ?? { kind: 'approve-all' },
-      logger: silentLogger,
-      reconnect: { initialMs: 50, maxMs: 500 },
+      ...(this.options.policy ? { policy: this.options.policy } : {}),
     });
     this.nodes[i] = node;
     await node.start();

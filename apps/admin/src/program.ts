@@ -14,6 +14,7 @@ import {
   NodeListResponse,
   NodeResponse,
   REQUEST_STATUSES,
+  TERMINAL_REQUEST_STATUSES,
   SigningRequestListResponse,
   SigningRequestResponse,
 } from '#api';
@@ -30,7 +31,7 @@ export interface AdminIo {
 
 /** The longest wait one GET may ask for (`waitMs`); longer waits are several of them. */
 const MAX_WAIT_MS = 60_000;
-const FINAL_REQUEST_STATUSES: readonly string[] = ['completed', 'failed', 'expired'];
+const FINAL_REQUEST_STATUSES: readonly string[] = TERMINAL_REQUEST_STATUSES;
 
 const integer = (min: number, what: string) => (value: string) => {
   const n = Number(value);

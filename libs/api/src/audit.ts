@@ -1,48 +1,12 @@
 import { z } from 'zod';
-import { Uuid, hexBytes } from '#protocol';
+import { ACTOR_KINDS, AUDIT_ACTIONS, LEGACY_AUDIT_ACTIONS, Uuid, hexBytes } from '#protocol';
 import { IdParam, Timestamp, TimestampInput } from './common.js';
 
-/**
- * The audit actions, as the API names them. The domain's list (`AUDIT_ACTIONS` in
- * libs/domain/src/records.ts) must be the same: the coordinator's audit mapper and query do not compile
- * while the two differ, in either direction.
- */
-export const AUDIT_ACTIONS = [
-  'node.enrolled',
-  'node.revoked',
-  'node.restored',
-  'node.connected',
-  'node.disconnected',
-  'node.refused',
-  'key.registered',
-  'key.retired',
-  'ceremony.started',
-  'ceremony.round1_received',
-  'ceremony.round2_received',
-  'ceremony.result_received',
-  'ceremony.completed',
-  'ceremony.failed',
-  'request.created',
-  'request.proposed',
-  'request.declined',
-  'commitment.received',
-  'attempt.started',
-  'attempt.refused',
-  'attempt.failed',
-  'share.received',
-  'share.rejected',
-  'signer.excluded',
-  'signature.produced',
-  'request.failed',
-  'request.expired',
-] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-/** Actions no longer written whose entries stay in the chain (from before ROAST): readable, not filterable. */
-export const LEGACY_AUDIT_ACTIONS = ['commitment.rejected', 'attempt.timed_out'] as const;
 
-export const ActorKind = z.enum(['admin', 'node', 'system']);
+export const ActorKind = z.enum(ACTOR_KINDS);
 
 /** `GET /v1/audit?...`: filters, and keyset paging with `after` (a `seq`). */
 export const AuditQuery = z.strictObject({

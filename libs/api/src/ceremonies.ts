@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { CeremonyParticipant, Identifier, MAX_CEREMONY_PARTICIPANTS, SuiteId, Uuid, hexBytes } from '#protocol';
+import { CEREMONY_ROUND_MS, CEREMONY_STATUSES, CeremonyParticipant, Identifier, MAX_CEREMONY_PARTICIPANTS, SuiteId, Uuid, hexBytes } from '#protocol';
 import { Timestamp, pageQuery } from './common.js';
 
-export const CEREMONY_STATUSES = ['round1', 'round2', 'round3', 'completed', 'failed'] as const;
 export const CeremonyStatus = z.enum(CEREMONY_STATUSES);
 export type CeremonyStatus = z.infer<typeof CeremonyStatus>;
 
-/** How long one round of a ceremony may be given, in ms. */
-export const CEREMONY_ROUND_MS = { min: 1_000, max: 600_000 } as const;
 
 /** `POST /v1/ceremonies`. Distinct nodes and threshold <= participants are the service's checks. */
 export const StartCeremonyBody = z.strictObject({

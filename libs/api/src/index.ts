@@ -11,3 +11,17 @@ export * from './health.js';
 export * from './keys.js';
 export * from './nodes.js';
 export * from './signing-requests.js';
+// The vocabulary (statuses, culprit reasons, audit actions) is defined once, in #protocol, for every side.
+export {
+  ACTOR_KINDS,
+  ATTEMPT_STATUSES,
+  AUDIT_ACTIONS,
+  CEREMONY_ROUND_MS,
+  CEREMONY_STATUSES,
+  CULPRIT_REASONS,
+  KEY_STATUSES,
+  LEGACY_AUDIT_ACTIONS,
+  NODE_STATUSES,
+  REQUEST_STATUSES,
+  TERMINAL_REQUEST_STATUSES,
+} from '#protocol';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { Element, Identifier, SuiteId, Uuid, hexRange } from '#protocol';
+import { Element, Identifier, KEY_STATUSES, SuiteId, Uuid, hexRange } from '#protocol';
 import { Timestamp } from './common.js';
 
-export const KEY_STATUSES = ['active', 'retired'] as const;
 export const KeyStatus = z.enum(KEY_STATUSES);
 export type KeyStatus = z.infer<typeof KeyStatus>;
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { Text, Uuid, hexBytes } from '#protocol';
+import { NODE_STATUSES, Text, Uuid, hexBytes } from '#protocol';
 import { Timestamp } from './common.js';
 
-export const NODE_STATUSES = ['active', 'revoked'] as const;
 export const NodeStatus = z.enum(NODE_STATUSES);
 export type NodeStatus = z.infer<typeof NodeStatus>;
 

@@ -1,28 +1,16 @@
 import { z } from 'zod';
-import { MAX_MESSAGE_BYTES, NonceCommitment, SuiteId, Text, Uuid, hexRange, hexUpTo } from '#protocol';
+import { ATTEMPT_STATUSES, CULPRIT_REASONS, MAX_MESSAGE_BYTES, NonceCommitment, REQUEST_STATUSES, SuiteId, Text, Uuid, hexRange, hexUpTo } from '#protocol';
 import { IdParam, Timestamp, TimestampInput, pageQuery } from './common.js';
 
-export const REQUEST_STATUSES = ['pending', 'committing', 'signing', 'completed', 'failed', 'expired'] as const;
 export const RequestStatus = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof RequestStatus>;
 
 export const MessageEncoding = z.enum(['hex', 'utf8']);
 export type MessageEncoding = z.infer<typeof MessageEncoding>;
 
-export const ATTEMPT_STATUSES = ['signing', 'completed', 'failed', 'timed_out', 'aborted'] as const;
 export const AttemptStatus = z.enum(ATTEMPT_STATUSES);
 export type AttemptStatus = z.infer<typeof AttemptStatus>;
 
-export const CULPRIT_REASONS = [
-  'malformed_share',
-  'invalid_share',
-  'unresponsive',
-  'refused_package',
-  'declined',
-  'invalid_commitment',
-  'reused_commitment',
-  'unsolicited_frame',
-] as const;
 export const CulpritReason = z.enum(CULPRIT_REASONS);
 export type CulpritReason = z.infer<typeof CulpritReason>;
 

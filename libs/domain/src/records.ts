@@ -1,7 +1,23 @@
 import type { CommitmentHex, PublicKeyPackage, SuiteId } from '#crypto';
-import type { CeremonyParticipant, SealedRound2, SignedRound1 } from '#protocol';
+import {
+  AUDIT_ACTIONS,
+  CEREMONY_STATUSES,
+  REQUEST_STATUSES,
+  TERMINAL_REQUEST_STATUSES,
+  type ACTOR_KINDS,
+  type ATTEMPT_STATUSES,
+  type CULPRIT_REASONS,
+  type CeremonyParticipant,
+  type KEY_STATUSES,
+  type NODE_STATUSES,
+  type SealedRound2,
+  type SignedRound1,
+} from '#protocol';
 
-export type NodeStatus = 'active' | 'revoked';
+// The vocabulary is defined once, in libs/protocol/src/vocabulary.ts, for every side.
+export { AUDIT_ACTIONS, CEREMONY_STATUSES, REQUEST_STATUSES, TERMINAL_REQUEST_STATUSES };
+
+export type NodeStatus = (typeof NODE_STATUSES)[number];
 export interface NodeRecord {
   id: string;
   label: string;
@@ -13,7 +29,7 @@ export interface NodeRecord {
   lastSeenAt: Date | null;
 }
 
-export type KeyStatus = 'active' | 'retired';
+export type KeyStatus = (typeof KEY_STATUSES)[number];
 export interface KeyMember {
   nodeId: string;
   /** FROST identifier (hex) the node holds in this key. */
@@ -34,20 +50,10 @@ export interface KeyRecord {
   createdAt: Date;
 }
 
-export const REQUEST_STATUSES = ['pending', 'committing', 'signing', 'completed', 'failed', 'expired'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
-export const TERMINAL_REQUEST_STATUSES: readonly RequestStatus[] = ['completed', 'failed', 'expired'];
-export const isTerminalRequest = (s: RequestStatus): boolean => TERMINAL_REQUEST_STATUSES.includes(s);
+export const isTerminalRequest = (s: RequestStatus): boolean => (TERMINAL_REQUEST_STATUSES as readonly RequestStatus[]).includes(s);
 
-export type CulpritReason =
-  | 'malformed_share'
-  | 'invalid_share'
-  | 'unresponsive'
-  | 'refused_package'
-  | 'declined'
-  | 'invalid_commitment'
-  | 'reused_commitment'
-  | 'unsolicited_frame';
+export type CulpritReason = (typeof CULPRIT_REASONS)[number];
 export interface Culprit {
   nodeId: string;
   reason: CulpritReason;
@@ -85,7 +91,7 @@ export interface SigningRequestRecord {
   blamelessRefusals: Record<string, number>;
 }
 
-export type AttemptStatus = 'signing' | 'completed' | 'failed' | 'timed_out' | 'aborted';
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 export interface AttemptRecord {
   id: string;
   requestId: string;
@@ -128,7 +134,6 @@ export interface ShareRecord {
   receivedAt: Date;
 }
 
-export const CEREMONY_STATUSES = ['round1', 'round2', 'round3', 'completed', 'failed'] as const;
 export type CeremonyStatus = (typeof CEREMONY_STATUSES)[number];
 export const isTerminalCeremony = (s: CeremonyStatus): boolean => s === 'completed' || s === 'failed';
 
@@ -188,36 +193,7 @@ export interface CeremonyResultRecord {
   receivedAt: Date;
 }
 
-export type ActorKind = 'admin' | 'node' | 'system';
-export const AUDIT_ACTIONS = [
-  'node.enrolled',
-  'node.revoked',
-  'node.restored',
-  'node.connected',
-  'node.disconnected',
-  'node.refused',
-  'key.registered',
-  'key.retired',
-  'ceremony.started',
-  'ceremony.round1_received',
-  'ceremony.round2_received',
-  'ceremony.result_received',
-  'ceremony.completed',
-  'ceremony.failed',
-  'request.created',
-  'request.proposed',
-  'request.declined',
-  'commitment.received',
-  'attempt.started',
-  'attempt.refused',
-  'attempt.failed',
-  'share.received',
-  'share.rejected',
-  'signer.excluded',
-  'signature.produced',
-  'request.failed',
-  'request.expired',
-] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** What a service asks to append; the repository assigns seq, id, recordedAt and the hashes. */

@@ -6,4 +6,5 @@ export * from './frames.js';
 export * from './limits.js';
 export * from './primitives.js';
 export * from './suites.js';
+export * from './vocabulary.js';
 export * from './ceremony-frames.js';

@@ -8,7 +8,8 @@ import { holdStoreLockInChild } from '../../store-lock/src/testing/store-lock-ho
 import { SignerError } from './signer-error.js';
 import { SignerNode, type SignerNodeOptions } from './signer-node.js';
 import { FakeCoordinator } from './testing/fake-coordinator.js';
-import { TEST_PASSPHRASE, dealTestKey, readTestJournal, tempDir, type DealtTestKey } from './testing/key-fixtures.js';
+import { testNodeOptions } from './testing/test-node.js';
+import { dealTestKey, readTestJournal, tempDir, type DealtTestKey } from './testing/key-fixtures.js';
 
 /** One process per keystore: the node holds the keystore's lock from start to stop. */
 describe('SignerNode keystore lock', () => {
@@ -32,15 +33,7 @@ describe('SignerNode keystore lock', () => {
   });
 
   const makeNode = (overrides: Partial<SignerNodeOptions> = {}) => {
-    const node = new SignerNode({
-      keystoreDir: keystore,
-      passphrase: TEST_PASSPHRASE,
-      coordinatorUrl: fake.url,
-      policy: { kind: 'approve-all' },
-      reconnect: { initialMs: 20, maxMs: 100 },
-      heartbeatMs: 0,
-      ...overrides,
-    });
+    const node = new SignerNode(testNodeOptions(keystore, fake.url, overrides));
     nodes.push(node);
     return node;
   };

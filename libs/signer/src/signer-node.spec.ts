@@ -29,8 +29,8 @@ import { NonceStore, nonceIdOf } from './nonces/nonce-store.js';
 import { SignerError } from './signer-error.js';
 import { SignerNode, type SignerNodeOptions } from './signer-node.js';
 import { FakeCoordinator, type FakeCoordinatorOptions, type FakeNodeConnection } from './testing/fake-coordinator.js';
+import { testNodeOptions } from './testing/test-node.js';
 import {
-  TEST_PASSPHRASE,
   commitAs,
   initTestKeystore,
   dealTestKey,
@@ -82,15 +82,7 @@ afterEach(async () => {
 });
 
 function makeNode(index = 0, overrides: Partial<SignerNodeOptions> = {}): SignerNode {
-  const node = new SignerNode({
-    keystoreDir: key.keystores[index]!,
-    passphrase: TEST_PASSPHRASE,
-    coordinatorUrl: fake.url,
-    policy: { kind: 'approve-all' },
-    reconnect: { initialMs: 20, maxMs: 100 },
-    heartbeatMs: 0,
-    ...overrides,
-  });
+  const node = new SignerNode(testNodeOptions(key.keystores[index]!, fake.url, overrides));
   nodes.push(node);
   return node;
 }

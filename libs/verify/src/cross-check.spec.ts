@@ -2,21 +2,13 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aggregateOrBlame, commit, dealKey, groupPublicKey, signShare, sortCommitments, SUITE_IDS, type SuiteId } from '#crypto';
 import { ready, verifyIndependently, verifyIndependentlySync } from './index.js';
-import { expectTamperingRejected, type SignatureLayout } from './verify-test-support.js';
+import { LAYOUTS, expectTamperingRejected } from './verify-test-support.js';
 
 /**
  * Signatures made by our own FROST stack (#crypto, on noble) verify with the independent verifiers, and
  * tampered ones do not.
  */
 
-const LAYOUTS: Record<SuiteId, SignatureLayout> = {
-  ed25519: { rBytes: 32, zBytes: 32, littleEndian: true },
-  ed448: { rBytes: 57, zBytes: 57, littleEndian: true },
-  ristretto255: { rBytes: 32, zBytes: 32, littleEndian: true },
-  p256: { rBytes: 33, zBytes: 32, littleEndian: false },
-  secp256k1: { rBytes: 33, zBytes: 32, littleEndian: false },
-  'secp256k1-tr': { rBytes: 32, zBytes: 32, littleEndian: false },
-};
 
 /** A 32-byte message, so that BIP340 (secp256k1-tr) can be checked too. */
 const digest = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());

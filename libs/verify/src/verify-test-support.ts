@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { SuiteId } from './index.js';
 
 /** How a suite lays out its signature R || z, for the tampering checks. */
 export interface SignatureLayout {
@@ -8,6 +9,16 @@ export interface SignatureLayout {
   /** True when z is serialized little-endian. */
   readonly littleEndian: boolean;
 }
+
+/** Where R and z sit in each suite's signature. */
+export const LAYOUTS: Record<SuiteId, SignatureLayout> = {
+  ed25519: { rBytes: 32, zBytes: 32, littleEndian: true },
+  ed448: { rBytes: 57, zBytes: 57, littleEndian: true },
+  ristretto255: { rBytes: 32, zBytes: 32, littleEndian: true },
+  p256: { rBytes: 33, zBytes: 32, littleEndian: false },
+  secp256k1: { rBytes: 33, zBytes: 32, littleEndian: false },
+  'secp256k1-tr': { rBytes: 32, zBytes: 32, littleEndian: false },
+};
 
 export type Verifier = (signatureHex: string, message: Uint8Array, publicKeyHex: string) => boolean;
 

@@ -15,7 +15,7 @@ import {
   type SuiteId,
 } from './index.js';
 import { challenge as ristrettoChallenge, isCanonicalScalar, loadLibsodium, ristretto255Equation, type Libsodium } from './ristretto255.js';
-import { expectTamperingRejected, flipBit, type SignatureLayout, type Verifier } from './verify-test-support.js';
+import { LAYOUTS, expectTamperingRejected, flipBit, type Verifier } from './verify-test-support.js';
 import { decodeElement, decodeScalar, weierstrassSuite } from './weierstrass.js';
 
 /** Hex as the RFC prints it, wrapped over lines: whitespace is dropped. */
@@ -102,14 +102,6 @@ const BIP340: readonly { index: number; publicKey: string; message: string; sign
   comment: comment as string,
 }));
 
-const LAYOUTS: Record<SuiteId, SignatureLayout> = {
-  ed25519: { rBytes: 32, zBytes: 32, littleEndian: true },
-  ed448: { rBytes: 57, zBytes: 57, littleEndian: true },
-  ristretto255: { rBytes: 32, zBytes: 32, littleEndian: true },
-  p256: { rBytes: 33, zBytes: 32, littleEndian: false },
-  secp256k1: { rBytes: 33, zBytes: 32, littleEndian: false },
-  'secp256k1-tr': { rBytes: 32, zBytes: 32, littleEndian: false },
-};
 const VERIFIERS: Record<SuiteId, Verifier> = {
   ed25519: verifyEd25519,
   ed448: verifyEd448,

@@ -1,9 +1,5 @@
-import type { AuditAction as ApiAuditAction, AuditEntryResponse, AuditPageResponse } from '#api';
-import type { AuditAction, AuditEntry } from '#domain';
-import type { Assert, Same } from '../common/contract.js';
-
-/** A new audit action does not compile until libs/api lists it too (and the other way round). */
-export type _AuditActionsAgree = Assert<Same<AuditAction, ApiAuditAction>>;
+import type { AuditEntryResponse, AuditPageResponse } from '#api';
+import type { AuditEntry } from '#domain';
 
 export const toAuditDto = (e: AuditEntry): AuditEntryResponse => ({
   seq: e.seq,

@@ -1,8 +1,5 @@
-import type { KeyResponse, KeyStatus as ApiKeyStatus } from '#api';
-import type { KeyRecord, KeyStatus } from '#domain';
-import type { Assert, Same } from '../common/contract.js';
-
-export type _KeyStatusesAgree = Assert<Same<KeyStatus, ApiKeyStatus>>;
+import type { KeyResponse } from '#api';
+import type { KeyRecord } from '#domain';
 
 export const toKeyDto = (key: KeyRecord): KeyResponse => ({
   id: key.id,

@@ -1,8 +1,5 @@
-import type { NodeResponse, NodeStatus as ApiNodeStatus } from '#api';
-import type { NodeRecord, NodeStatus } from '#domain';
-import type { Assert, Same } from '../common/contract.js';
-
-export type _NodeStatusesAgree = Assert<Same<NodeStatus, ApiNodeStatus>>;
+import type { NodeResponse } from '#api';
+import type { NodeRecord } from '#domain';
 
 export const toNodeDto = (node: NodeRecord, connected: boolean): NodeResponse => ({
   id: node.id,

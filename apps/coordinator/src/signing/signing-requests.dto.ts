@@ -1,17 +1,6 @@
-import {
-  type AttemptStatus as ApiAttemptStatus,
-  type CulpritReason as ApiCulpritReason,
-  type RequestStatus as ApiRequestStatus,
-  type SigningRequestResponse,
-} from '#api';
+import type { SigningRequestResponse } from '#api';
 import { SuiteId } from '#protocol';
-import { messageTextOf, type AttemptStatus, type CulpritReason, type RequestStatus, type RequestView } from '#domain';
-import type { Assert, Same } from '../common/contract.js';
-
-export type _RequestStatusesAgree = Assert<Same<RequestStatus, ApiRequestStatus>>;
-export type _AttemptStatusesAgree = Assert<Same<AttemptStatus, ApiAttemptStatus>>;
-export type _CulpritReasonsAgree = Assert<Same<CulpritReason, ApiCulpritReason>>;
-
+import { messageTextOf, type RequestView } from '#domain';
 export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite }: RequestView): SigningRequestResponse => ({
   id: request.id,
   keyId: request.keyId,

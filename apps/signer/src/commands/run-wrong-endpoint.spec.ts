@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '#signer';
-import { TEST_PASSPHRASE, initTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
+import { initTestKeystore } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
-import { captureIo } from './cli-test-support.js';
+import { captureIo, useCommandSandbox } from './cli-test-support.js';
 import { runSignerNode } from './run.command.js';
 
 /** An HTTP server that answers every WebSocket upgrade with `status`, counting them. */
@@ -27,20 +27,16 @@ async function refusingServer(status: number): Promise<{ url: string; upgrades: 
 }
 
 describe('run command against a URL that is not the node endpoint', () => {
-  let dir: { path: string; cleanup: () => Promise<void> };
+  const sandbox = useCommandSandbox();
   let keystore: string;
   let server: Awaited<ReturnType<typeof refusingServer>> | undefined;
   beforeEach(async () => {
-    dir = await tempDir();
-    keystore = join(dir.path, 'ks');
+    keystore = join(sandbox.dir.path, 'ks');
     await initTestKeystore(keystore);
-    vi.stubEnv('ROUNDTABLE_PASSPHRASE', TEST_PASSPHRASE);
   });
   afterEach(async () => {
-    vi.unstubAllEnvs();
     await server?.close();
     server = undefined;
-    await dir.cleanup();
   });
 
   const run = (coordinator: string, signal?: AbortSignal) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { getSuite, type SuiteId } from '#crypto';
-import { MAX_CEREMONY_PARTICIPANTS, packageFits, type CeremonyParticipant } from '#protocol';
+import { CEREMONY_ROUND_MS, MAX_CEREMONY_PARTICIPANTS, packageFits, type CeremonyParticipant } from '#protocol';
 import { NODE_LINK, type Actor, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
@@ -29,9 +29,6 @@ export interface CeremonyView {
   resultsReceived: string[];
 }
 
-export const DEFAULT_CEREMONY_ROUND_MS = 60_000;
-export const MIN_CEREMONY_ROUND_MS = 1_000;
-export const MAX_CEREMONY_ROUND_MS = 600_000;
 
 /**
  * Distributed key generations (noble's DKG.round1/2/3) relayed between participants: the admin's use
@@ -55,9 +52,9 @@ export class CeremonyService {
       throw new DomainError('VALIDATION_FAILED', `need 2 <= threshold <= participants <= ${MAX_CEREMONY_PARTICIPANTS}; got threshold ${t} of ${n}`);
     }
     if (new Set(input.nodeIds).size !== n) throw new DomainError('VALIDATION_FAILED', 'the participants must be distinct nodes');
-    const roundMs = input.deadlineMs ?? DEFAULT_CEREMONY_ROUND_MS;
-    if (!Number.isInteger(roundMs) || roundMs < MIN_CEREMONY_ROUND_MS || roundMs > MAX_CEREMONY_ROUND_MS) {
-      throw new DomainError('VALIDATION_FAILED', `deadlineMs must be an integer in [${MIN_CEREMONY_ROUND_MS}, ${MAX_CEREMONY_ROUND_MS}]`);
+    const roundMs = input.deadlineMs ?? CEREMONY_ROUND_MS.default;
+    if (!Number.isInteger(roundMs) || roundMs < CEREMONY_ROUND_MS.min || roundMs > CEREMONY_ROUND_MS.max) {
+      throw new DomainError('VALIDATION_FAILED', `deadlineMs must be an integer in [${CEREMONY_ROUND_MS.min}, ${CEREMONY_ROUND_MS.max}]`);
     }
     const suite = getSuite(input.suite);
     if (!packageFits(1, t, suite)) {

@@ -1,33 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { CeremonyRecord, CeremonyShareRecord } from '#domain';
-import { aNode, at } from '../testing/fixtures.js';
+import type { CeremonyShareRecord } from '#domain';
+import { aCeremony, aNode, at } from '../testing/fixtures.js';
 import { useMigratedStore } from '../testing/migrated-store.js';
 
 describe('ceremony repository', () => {
   const t = useMigratedStore();
 
-  const aCeremony = (overrides: Partial<CeremonyRecord> = {}): CeremonyRecord => ({
-    id: randomUUID(),
-    keyId: randomUUID(),
-    suite: 'secp256k1',
-    threshold: 2,
-    status: 'round1',
-    participants: [1, 2].map((i) => ({ nodeId: randomUUID(), identifier: String(i).padStart(64, '0'), identityKey: 'ab'.repeat(32) })),
-    round1: {},
-    transcriptHash: null,
-    failureCode: null,
-    failureReason: null,
-    culpritNodeId: null,
-    culprits: [],
-    deadline: at('2026-03-01T10:01:00.000Z'),
-    roundTimeoutMs: 60_000,
-    createdBy: 'admin-token',
-    createdAt: at('2026-03-01T10:00:00.000Z'),
-    updatedAt: at('2026-03-01T10:00:00.000Z'),
-    completedAt: null,
-    ...overrides,
-  });
 
   it('round-trips ceremonies, updates them and lists the open ones', async () => {
     const open = aCeremony();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DomainError, type CeremonyRecord, type CeremonyShareRecord } from '#domain';
-import { aKey, aNode, anAttempt, aRequest, at } from '../testing/fixtures.js';
+import { aCeremony, aKey, aNode, anAttempt, aRequest, at } from '../testing/fixtures.js';
 import { useMigratedStore } from '../testing/migrated-store.js';
 
 /** Reads that serve a whole page of a list endpoint at once, node restore, and unique violations typed. */
@@ -45,26 +45,8 @@ describe('repositories: page reads, restore, typed unique violations', () => {
 
   it("lists the round-2 senders and the result senders of several ceremonies in one call each", async () => {
     const node = aNode();
-    const ceremony = (): CeremonyRecord => ({
-      id: randomUUID(),
-      keyId: randomUUID(),
-      suite: 'secp256k1',
-      threshold: 2,
-      status: 'round2',
-      participants: [1, 2, 3].map((i) => ({ nodeId: randomUUID(), identifier: String(i).padStart(64, '0'), identityKey: 'ab'.repeat(32) })),
-      round1: {},
-      transcriptHash: null,
-      failureCode: null,
-      failureReason: null,
-      culpritNodeId: null,
-      culprits: [],
-      deadline: at('2026-03-01T10:01:00.000Z'),
-      roundTimeoutMs: 60_000,
-      createdBy: 'admin-token',
-      createdAt: at('2026-03-01T10:00:00.000Z'),
-      updatedAt: at('2026-03-01T10:00:00.000Z'),
-      completedAt: null,
-    });
+    const ceremony = (): CeremonyRecord =>
+      aCeremony({ status: 'round2', participants: [1, 2, 3].map((i) => ({ nodeId: randomUUID(), identifier: String(i).padStart(64, '0'), identityKey: 'ab'.repeat(32) })) });
     const [c1, c2, c3] = [ceremony(), ceremony(), ceremony()];
     const id = (i: number) => String(i).padStart(64, '0');
     const share = (c: CeremonyRecord, from: number, to: number): CeremonyShareRecord => ({

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type {
   AttemptRecord,
   AuditEntryInput,
+  CeremonyRecord,
   CommitmentRecord,
   KeyRecord,
   NodeRecord,
@@ -142,6 +143,31 @@ export function anAuditInput(overrides: Partial<AuditEntryInput> = {}): AuditEnt
     action: 'request.created',
     outcome: 'success',
     details: { note: 'fixture', count: 1, nested: { z: true, a: [1, 'two', null] } },
+    ...overrides,
+  };
+}
+
+/** A ceremony in round 1 with two participants (identity keys are placeholders: nothing here verifies them). */
+export function aCeremony(overrides: Partial<CeremonyRecord> = {}): CeremonyRecord {
+  return {
+    id: randomUUID(),
+    keyId: randomUUID(),
+    suite: 'secp256k1',
+    threshold: 2,
+    status: 'round1',
+    participants: [1, 2].map((i) => ({ nodeId: randomUUID(), identifier: String(i).padStart(64, '0'), identityKey: 'ab'.repeat(32) })),
+    round1: {},
+    transcriptHash: null,
+    failureCode: null,
+    failureReason: null,
+    culpritNodeId: null,
+    culprits: [],
+    deadline: at('2026-03-01T10:01:00.000Z'),
+    roundTimeoutMs: 60_000,
+    createdBy: 'admin-token',
+    createdAt: at('2026-03-01T10:00:00.000Z'),
+    updatedAt: at('2026-03-01T10:00:00.000Z'),
+    completedAt: null,
     ...overrides,
   };
 }

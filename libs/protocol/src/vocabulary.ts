@@ -1,0 +1,63 @@
+/**
+ * The names every side uses for the states and events of the system, defined once: the domain's records,
+ * the REST contract (libs/api), the audit log and the CLIs all take them from here, so no list can drift
+ * from another. Pure data: no zod, no logic.
+ */
+
+export const NODE_STATUSES = ['active', 'revoked'] as const;
+export const KEY_STATUSES = ['active', 'retired'] as const;
+export const REQUEST_STATUSES = ['pending', 'committing', 'signing', 'completed', 'failed', 'expired'] as const;
+export const TERMINAL_REQUEST_STATUSES = ['completed', 'failed', 'expired'] as const;
+export const ATTEMPT_STATUSES = ['signing', 'completed', 'failed', 'timed_out', 'aborted'] as const;
+export const CEREMONY_STATUSES = ['round1', 'round2', 'round3', 'completed', 'failed'] as const;
+
+/** Why a node was excluded from a request (docs/protocol.md §5). */
+export const CULPRIT_REASONS = [
+  'malformed_share',
+  'invalid_share',
+  'unresponsive',
+  'refused_package',
+  'declined',
+  'invalid_commitment',
+  'reused_commitment',
+  'unsolicited_frame',
+] as const;
+
+export const ACTOR_KINDS = ['admin', 'node', 'system'] as const;
+
+/** Every action the audit log records (docs/protocol.md §11, Audit). */
+export const AUDIT_ACTIONS = [
+  'node.enrolled',
+  'node.revoked',
+  'node.restored',
+  'node.connected',
+  'node.disconnected',
+  'node.refused',
+  'key.registered',
+  'key.retired',
+  'ceremony.started',
+  'ceremony.round1_received',
+  'ceremony.round2_received',
+  'ceremony.result_received',
+  'ceremony.completed',
+  'ceremony.failed',
+  'request.created',
+  'request.proposed',
+  'request.declined',
+  'commitment.received',
+  'attempt.started',
+  'attempt.refused',
+  'attempt.failed',
+  'share.received',
+  'share.rejected',
+  'signer.excluded',
+  'signature.produced',
+  'request.failed',
+  'request.expired',
+] as const;
+
+/** Actions no longer written whose entries stay in a chain written before ROAST: readable, not filterable. */
+export const LEGACY_AUDIT_ACTIONS = ['commitment.rejected', 'attempt.timed_out'] as const;
+
+/** How long one round of a key ceremony may be given, in ms. */
+export const CEREMONY_ROUND_MS = { min: 1_000, default: 60_000, max: 600_000 } as const;
