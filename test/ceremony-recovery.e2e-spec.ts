@@ -128,7 +128,7 @@ describe('key ceremonies across signer restarts (real coordinator, real signer n
     expect(closed.status).toBe('failed');
     const failed = await ceremony(c.id);
     expect(failed.failureCode).toBe('STATE_LOST');
-    expect(failed.failureReason).toMatch(new RegExp(`node ${nodeIds[0]} aborted the ceremony: STATE_LOST: .*restarted`));
+    expect(failed.failureReason).toMatch(new RegExp(`node \\S+ \\(${nodeIds[0]}\\) aborted the ceremony: STATE_LOST: .*restarted`));
     expect(failed.culprits).toEqual([]);
     const keystore = await Keystore.open(keystores[0]!, { passphrase: passphrase(0) });
     expect(await keystore.findShare(c.keyId)).toBeNull();

@@ -163,6 +163,7 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
     const failed = await ceremony(c.id);
     expect(failed.status).toBe('failed');
     expect(failed.failureCode).toBe('TRANSCRIPT_MISMATCH');
+    expect(failed.failureReason).toContain(`inconsistent: node-3 (${three[2]!.nodeId})`);
     expect(failed.culprits).toEqual([three[2]!.nodeId]);
     expect(failed.culpritNodeId).toBe(three[2]!.nodeId);
     // Asked afterwards, the coordinator tells the same failure.
@@ -224,6 +225,8 @@ describe('key ceremonies (DKG) against scripted nodes (real app, real ws, real d
     expect(closed.reason).toContain(three[2]!.nodeId);
     const failed = await ceremony(c.id);
     expect(failed.failureCode).toBe('DEADLINE_PASSED');
+    // Named by label as well as id.
+    expect(failed.failureReason).toMatch(new RegExp(`in time from node-\\d \\(${three[2]!.nodeId}\\)$`));
     expect(failed.culprits).toEqual([three[2]!.nodeId]);
   });
 

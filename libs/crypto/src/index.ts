@@ -1,6 +1,7 @@
 export * from './ceremony-transcripts.js';
 export * from './dkg.js';
 export * from './encoding.js';
+export * from './faults.js';
 export * from './frost.js';
 export * from './hashing.js';
 export * from './identifiers.js';

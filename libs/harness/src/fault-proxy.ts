@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { bytesToHex, getSuite, hexToBytes, type SuiteId } from '#crypto';
+import { getSuite, offByOneShare, randomGroupElement, randomScalarHex, type SuiteId } from '#crypto';
 import { MAX_FRAME_BYTES } from '#protocol';
 
 /**
@@ -475,24 +474,13 @@ export class FaultProxy extends EventEmitter<{ frame: [RecordedFrame]; crash: [C
     const suiteId = this.suiteOf(requestId);
     const suite = getSuite(suiteId ?? (share.length === 114 ? 'ed448' : 'secp256k1'));
     if (kind === 'malformed-share') return 'ff'.repeat(suite.scalarBytes);
-    const Fn = suite.frost.utils.Fn;
-    return bytesToHex(Fn.toBytes(Fn.add(Fn.fromBytes(hexToBytes(share)), Fn.ONE)));
-  }
-
-  private randomScalar(suiteId: SuiteId): bigint {
-    const Fn = getSuite(suiteId).frost.utils.Fn;
-    for (;;) {
-      const x = Fn.create(BigInt(`0x${randomBytes(Fn.BYTES + 16).toString('hex')}`));
-      if (!Fn.is0(x)) return x;
-    }
+    return offByOneShare(suite.id, share);
   }
 
   private randomCommitment(requestId: string, identifier: string): { identifier: string; hiding: string; binding: string } | undefined {
     const suiteId = this.suiteOf(requestId);
     if (!suiteId) return undefined;
-    const { Point } = getSuite(suiteId);
-    const point = () => bytesToHex(Point.BASE.multiply(this.randomScalar(suiteId)).toBytes(true));
-    return { identifier, hiding: point(), binding: point() };
+    return { identifier, hiding: randomGroupElement(suiteId), binding: randomGroupElement(suiteId) };
   }
 
   private replayOlder(link: Link, requestId: string, attemptId: string, from: 'same-request' | 'older-request' | 'older-request-retargeted'): void {
@@ -525,8 +513,7 @@ export class FaultProxy extends EventEmitter<{ frame: [RecordedFrame]; crash: [C
     const suiteId = this.suiteOf(requestId);
     if (!suiteId) return;
     this.foreignSent.add(requestId);
-    const Fn = getSuite(suiteId).frost.utils.Fn;
-    const share = bytesToHex(Fn.toBytes(this.randomScalar(suiteId)));
+    const share = randomScalarHex(suiteId);
     this.relay(link, { v: 1, type: 'attempt.share', requestId, attemptId: pkg.attemptId, share }, 0, { injected: true });
   }
 }

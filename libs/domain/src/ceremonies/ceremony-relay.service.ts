@@ -210,7 +210,8 @@ export class CeremonyRelay {
     return this.transitions.withCeremony(frame.ceremonyId, async (out): Promise<CeremonyFrameOutcome> => {
       const { ceremony } = await this.open(frame.ceremonyId, nodeId);
       const culprit = frame.culprit === undefined ? undefined : ceremony.participants.find((p) => p.identifier === frame.culprit);
-      const reason = `node ${nodeId} aborted the ceremony: ${frame.code}: ${frame.reason}` + (culprit ? ` (culprit ${culprit.nodeId})` : '');
+      const name = await this.transitions.nodeNames(ceremony);
+      const reason = `node ${name(nodeId)} aborted the ceremony: ${frame.code}: ${frame.reason}` + (culprit ? ` (culprit ${name(culprit.nodeId)})` : '');
       await this.transitions.fail(ceremony, frame.code, reason, culprit ? [culprit.nodeId] : [], { kind: 'node', id: nodeId }, out);
       return 'accepted';
     });
@@ -242,7 +243,8 @@ export class CeremonyRelay {
     const expected = expectedTranscriptHash(ceremony);
     const bad = dissenters(reports, expected);
     if (bad.length > 0) {
-      const reason = `participants saw different round-1 sets (transcript hash mismatch); inconsistent: ${bad.join(', ')}`;
+      const name = await this.transitions.nodeNames(ceremony);
+      const reason = `participants saw different round-1 sets (transcript hash mismatch); inconsistent: ${bad.map(name).join(', ')}`;
       await this.transitions.fail(ceremony, 'TRANSCRIPT_MISMATCH', reason, bad, SYSTEM_ACTOR, out);
       return;
     }

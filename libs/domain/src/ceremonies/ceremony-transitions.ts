@@ -60,12 +60,20 @@ export class CeremonyTransitions implements OnModuleDestroy {
     this.timers.schedule(ceremony.id, ceremony.deadline, () => this.onDeadline(ceremony.id));
   }
 
+  /** How reasons name the ceremony's participants: "ops-1 (3f2c…)". */
+  async nodeNames(ceremony: Pick<CeremonyRecord, 'participants'>): Promise<(nodeId: string) => string> {
+    const nodes = await this.store.read.nodes.listByIds(ceremony.participants.map((p) => p.nodeId));
+    const labels = new Map(nodes.map((n) => [n.id, n.label]));
+    return (nodeId) => (labels.has(nodeId) ? `${labels.get(nodeId)} (${nodeId})` : nodeId);
+  }
+
   /** Every result is in: register the key if all agree (in the transaction that completes the ceremony), else fail. */
   async conclude(ceremony: CeremonyRecord, results: CeremonyResultRecord[], out: Outbox): Promise<void> {
     const reports = ceremony.participants.map((p) => ({ nodeId: p.nodeId, value: resultDigest(results.find((r) => r.nodeId === p.nodeId)!.result) }));
     const bad = dissenters(reports);
     if (bad.length > 0) {
-      await this.fail(ceremony, 'RESULT_MISMATCH', `participants derived different keys; disagreeing: ${bad.join(', ')}`, bad, SYSTEM_ACTOR, out);
+      const name = await this.nodeNames(ceremony);
+      await this.fail(ceremony, 'RESULT_MISMATCH', `participants derived different keys; disagreeing: ${bad.map(name).join(', ')}`, bad, SYSTEM_ACTOR, out);
       return;
     }
     const agreed = results[0]!.result;
@@ -145,7 +153,8 @@ export class CeremonyTransitions implements OnModuleDestroy {
         answered = new Set((await this.store.read.ceremonies.listResults(ceremonyId)).map((r) => r.nodeId));
       }
       const silent = ceremony.participants.map((p) => p.nodeId).filter((id) => !answered.has(id));
-      const reason = `no ${ROUND_OF[ceremony.status as keyof typeof ROUND_OF]} in time from ${silent.join(', ')}`;
+      const name = await this.nodeNames(ceremony);
+      const reason = `no ${ROUND_OF[ceremony.status as keyof typeof ROUND_OF]} in time from ${silent.map(name).join(', ')}`;
       await this.fail(ceremony, 'DEADLINE_PASSED', reason, silent, SYSTEM_ACTOR, out);
     });
   }
