@@ -5,8 +5,8 @@ import { CEREMONY_ROUND_MS, MAX_CEREMONY_PARTICIPANTS, packageFits, type Ceremon
 import { NODE_LINK, type Actor, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
-import type { CeremonyRecord, CeremonyStatus } from '../records.js';
-import { listCeremonyViews, type CeremonyListFilter } from './ceremony-views.js';
+import type { CeremonyRecord } from '../records.js';
+import { listCeremonyViews, loadCeremonyView, type CeremonyListFilter } from './ceremony-views.js';
 import { startFrame } from './ceremony-outgoing.js';
 import { CeremonyTransitions, ceremonyEvent } from './ceremony-transitions.js';
 
@@ -111,23 +111,8 @@ export class CeremonyService {
     return ceremony;
   }
 
-  async view(ceremonyId: string): Promise<CeremonyView> {
-    const ceremony = await this.store.read.ceremonies.findById(ceremonyId);
-    if (!ceremony) throw new DomainError('CEREMONY_NOT_FOUND', `ceremony ${ceremonyId} not found`);
-    const [shares, results] = await Promise.all([
-      this.store.read.ceremonies.listShares(ceremonyId),
-      this.store.read.ceremonies.listResults(ceremonyId),
-    ]);
-    return {
-      ceremony,
-      round1Received: Object.keys(ceremony.round1),
-      round2Received: [...new Set(shares.map((s) => s.fromIdentifier))],
-      resultsReceived: results.map((r) => r.nodeId),
-    };
-  }
-
-  list(filter: { status?: CeremonyStatus; limit: number; offset: number }): Promise<CeremonyRecord[]> {
-    return this.store.read.ceremonies.list(filter);
+  view(ceremonyId: string): Promise<CeremonyView> {
+    return loadCeremonyView(this.store.read, ceremonyId);
   }
 
   /** A page of ceremony views in a constant number of reads (ceremony-views.ts). */
