@@ -121,7 +121,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return;
       }
       this.logger.error(`${frame.type} from ${conn.nodeId}: ${(e as Error).stack ?? String(e)}`);
-      this.sendError(conn, 'INTERNAL', 'internal error: the frame may be only partly applied; sending it again is safe', { inReplyTo: frame.type, ...ids });
+      this.sendError(conn, 'INTERNAL', 'internal error: sending the frame again is safe', { inReplyTo: frame.type, ...ids });
     }
   }
 
