@@ -157,12 +157,21 @@ export interface Repositories {
   readonly ceremonies: CeremonyRepository;
 }
 
+export interface TransactionOptions {
+  /**
+   * How many times to run `work` again, in a new transaction, when the database aborted it as a deadlock
+   * or a serialization failure (default 0). Only for a `work` that keeps nothing outside the database
+   * from a run that failed: it reads what it needs inside the transaction.
+   */
+  retries?: number;
+}
+
 /**
  * The unit of work. State that must survive a crash changes inside `transaction`, together with the
  * audit entries that record it; the callback must use only the repositories it is given.
  */
 export interface Store {
-  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Repositories) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Repositories outside any transaction, for reads. */
   readonly read: Repositories;
   /** Cheap round trip; throws when the database is unreachable. */

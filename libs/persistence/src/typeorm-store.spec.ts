@@ -27,6 +27,36 @@ describe('TypeOrmStore', () => {
     expect(await t.store.read.nodes.findById(dropped.id)).toBeNull();
   });
 
+  it('runs the work again after a deadlock or serialization failure when asked to, and only then', async () => {
+    const conflict = (code: string) => Object.assign(new Error(`conflict ${code}`), { code });
+    let runs = 0;
+    const node = aNode();
+    const flaky = async (tx: Parameters<Parameters<typeof t.store.transaction>[0]>[0]) => {
+      runs++;
+      await tx.nodes.insert(runs === 1 ? aNode({ publicKey: node.publicKey }) : node);
+      if (runs < 3) throw conflict(runs === 1 ? '40P01' : '40001');
+      return runs;
+    };
+    await expect(t.store.transaction(flaky, { retries: 2 })).resolves.toBe(3);
+    // Each failed run was rolled back: only the third run's node is there.
+    expect(await t.store.read.nodes.findByPublicKey(node.publicKey)).toEqual(node);
+    runs = 0;
+    await expect(t.store.transaction(() => {
+      runs++;
+      return Promise.reject(conflict('40P01'));
+    })).rejects.toThrow('conflict 40P01');
+    expect(runs).toBe(1);
+    runs = 0;
+    await expect(t.store.transaction(
+      () => {
+        runs++;
+        return Promise.reject(new Error('not a conflict'));
+      },
+      { retries: 2 },
+    )).rejects.toThrow('not a conflict');
+    expect(runs).toBe(1);
+  });
+
   it('keeps concurrent transactions apart: no shared statements, no dirty reads, independent rollback', async () => {
     const rolledBack = aNode();
     const committed = aNode();

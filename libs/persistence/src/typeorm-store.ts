@@ -1,7 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
-import type { Repositories, Store } from '#domain';
+import type { Repositories, Store, TransactionOptions } from '#domain';
 import { repositoriesFor } from './repositories/index.js';
+import { databaseErrorOf } from './repositories/repository-support.js';
+
+/** SQLSTATEs of a transaction PostgreSQL aborted to break a deadlock or keep transactions serializable. */
+const TRANSACTION_CONFLICTS = new Set(['40P01', '40001']);
 
 /** Thrown when a transaction's callback reaches for `store.read`, `ping` or a nested transaction. */
 export class TransactionMisuseError extends Error {
@@ -28,15 +32,20 @@ export class TypeOrmStore implements Store {
     this.read = guarded(repositoriesFor(dataSource.manager), () => this.misuse('store.read'));
   }
 
-  async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Repositories) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const misuse = this.misuse('store.transaction');
     if (misuse) throw misuse;
-    const scope = { open: true };
-    try {
-      return await this.openTransaction.run(scope, () => this.dataSource.transaction((manager) => work(repositoriesFor(manager))));
-    } finally {
-      // Work the callback left running may use the store once the transaction is over.
-      scope.open = false;
+    for (let retriesLeft = options.retries ?? 0; ; retriesLeft--) {
+      const scope = { open: true };
+      try {
+        return await this.openTransaction.run(scope, () => this.dataSource.transaction((manager) => work(repositoriesFor(manager))));
+      } catch (error) {
+        if (retriesLeft > 0 && TRANSACTION_CONFLICTS.has(databaseErrorOf(error).code ?? '')) continue;
+        throw error;
+      } finally {
+        // Work the callback left running may use the store once the transaction is over.
+        scope.open = false;
+      }
     }
   }
 

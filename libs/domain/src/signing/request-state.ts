@@ -50,20 +50,22 @@ export function describeNode(state: Pick<RequestState, 'labels'>, nodeId: string
   return label ? `${label} (${nodeId})` : nodeId;
 }
 
+/** One member as the scheduler sees it: excluded, connected, ready since when, owing which attempt. */
+export function signerView(state: RequestState, nodeId: string, connected: boolean): SignerView {
+  const ready = state.commitments.find((c) => c.nodeId === nodeId && c.status === 'ready');
+  const owed = state.commitments.find((c) => c.nodeId === nodeId && c.status === 'assigned');
+  return {
+    nodeId,
+    excluded: state.request.culprits.some((c) => c.nodeId === nodeId),
+    connected,
+    ...(ready ? { readySince: ready.receivedAt.getTime() } : {}),
+    ...(owed?.attemptId ? { owes: owed.attemptId } : {}),
+  };
+}
+
 /** The scheduler's view of the state (see roast.ts), given who is connected and the time. */
 export function roastView(state: RequestState, connected: (nodeId: string) => boolean, staggerMs: number, now: number): RoastView {
-  const excluded = new Set(state.request.culprits.map((c) => c.nodeId));
-  const signers = state.key.members.map((m): SignerView => {
-    const ready = state.commitments.find((c) => c.nodeId === m.nodeId && c.status === 'ready');
-    const owed = state.commitments.find((c) => c.nodeId === m.nodeId && c.status === 'assigned');
-    return {
-      nodeId: m.nodeId,
-      excluded: excluded.has(m.nodeId),
-      connected: connected(m.nodeId),
-      ...(ready ? { readySince: ready.receivedAt.getTime() } : {}),
-      ...(owed?.attemptId ? { owes: owed.attemptId } : {}),
-    };
-  });
+  const signers = state.key.members.map((m) => signerView(state, m.nodeId, connected(m.nodeId)));
   const running = state.attempts
     .filter((a) => a.status === 'signing')
     .map((a) => ({

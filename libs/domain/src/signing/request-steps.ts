@@ -7,7 +7,7 @@ import { CommitmentReusedError } from '../ports.js';
 import { isTerminalRequest, type CommitmentRecord, type Culprit } from '../records.js';
 import { closeRequest, endAttempt, finishAttempt, judgeShares, sharesOf, startAttempt } from './attempt-steps.js';
 import type { RequestEvent } from './request-event.js';
-import { describeNode } from './request-state.js';
+import { describeNode, signerView } from './request-state.js';
 import { attemptsEndedBy, judgeCommitment, neverAnswered, nextStep, proposeTargets, type Misbehaviour } from './roast.js';
 
 /**
@@ -25,7 +25,7 @@ export const commitmentHash = (c: { hiding: string; binding: string }): string =
 export async function offerCommitment(ev: RequestEvent, nodeId: string, c: NonceCommitment): Promise<'accepted' | 'duplicate' | Misbehaviour> {
   const { state } = ev;
   const member = state.key.members.find((m) => m.nodeId === nodeId)!;
-  const signer = ev.view().signers.find((s) => s.nodeId === nodeId)!;
+  const signer = signerView(state, nodeId, ev.ctx.link.isConnected(nodeId));
   const ready = state.commitments.find((x) => x.nodeId === nodeId && x.status === 'ready');
   const judged = judgeCommitment({ ...signer, identifier: member.identifier, ...(ready ? { ready } : {}) }, c);
   if (judged.kind !== 'accept') return judged.kind === 'duplicate' ? 'duplicate' : judged;

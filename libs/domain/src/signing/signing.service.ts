@@ -20,17 +20,6 @@ export type FrameOutcome = 'accepted' | 'duplicate';
 const always = () => true;
 const node = (id: string) => ({ kind: 'node' as const, id });
 
-/** Deadlocks and serialization failures: the event is run again from a fresh read (nothing of it was kept). */
-const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
-function isTransient(e: unknown): boolean {
-  for (let current = e, depth = 0; current && depth < 3; depth++) {
-    const err = current as { code?: unknown; driverError?: unknown };
-    if (typeof err.code === 'string' && TRANSIENT_SQLSTATES.has(err.code)) return true;
-    current = err.driverError;
-  }
-  return false;
-}
-
 /** Keys (public packages, members) never change once registered, but for their status: cached with their members' labels. */
 class KeyCache implements KeyDirectory {
   private readonly entries = new Map<string, KeyEntry>();
@@ -215,29 +204,26 @@ export class SigningService implements OnModuleDestroy {
    * been replaced is dropped, since the coordinator has already asked again on the new connection.
    */
   private async event<T>(requestId: string, work: (ev: RequestEvent) => Promise<T>, current: () => boolean = always): Promise<T> {
-    for (let round = 1; ; round++) {
-      try {
-        return await this.mutex.run(requestId, async () => {
-          if (!current()) throw new DomainError('UNEXPECTED_FRAME', 'the connection this frame came on has closed; it is dropped');
-          let ev: RequestEvent | undefined;
-          const result = await this.store.transaction(async (tx) => {
-            const state = await loadRequestState(tx, requestId, this.keys);
-            if (!state) throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
-            ev = new RequestEvent(tx, state, this.ctx);
-            const value = await work(ev);
-            await ev.flush();
-            return value;
-          });
-          ev!.committed();
-          for (const [nodeId, frame] of ev!.out) this.link.send(nodeId, frame);
-          if (ev!.rejection) throw ev!.rejection;
-          return result;
-        });
-      } catch (e) {
-        if (round < 3 && isTransient(e)) continue;
-        throw e;
-      }
-    }
+    return this.mutex.run(requestId, async () => {
+      if (!current()) throw new DomainError('UNEXPECTED_FRAME', 'the connection this frame came on has closed; it is dropped');
+      let ev: RequestEvent | undefined;
+      // A deadlock or serialization failure runs the event again from a fresh read: nothing of it was kept.
+      const result = await this.store.transaction(
+        async (tx) => {
+          const state = await loadRequestState(tx, requestId, this.keys);
+          if (!state) throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
+          ev = new RequestEvent(tx, state, this.ctx);
+          const value = await work(ev);
+          await ev.flush();
+          return value;
+        },
+        { retries: 2 },
+      );
+      ev!.committed();
+      for (const [nodeId, frame] of ev!.out) this.link.send(nodeId, frame);
+      if (ev!.rejection) throw ev!.rejection;
+      return result;
+    });
   }
 
   private scheduleExpiry(request: Pick<SigningRequestRecord, 'id' | 'deadline'>): void {
