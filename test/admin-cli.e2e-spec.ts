@@ -159,6 +159,10 @@ describe('admin CLI against a coordinator', () => {
     expect([shown.id, shown.messageText]).toEqual([ids[0], 'first']);
     const waited = SigningRequestResponse.parse(json(await admin(['requests', 'show', ids[2]!.toUpperCase(), '--wait', '20000'], coord.httpUrl)));
     expect(waited.status).toBe('expired');
+    // Each request expires on its own deadline timer: waiting for one says nothing of the others.
+    for (const id of ids.slice(0, 2)) {
+      expect(SigningRequestResponse.parse(json(await admin(['requests', 'show', id, '--wait', '20000'], coord.httpUrl))).status).toBe('expired');
+    }
     const expired = SigningRequestListResponse.parse(json(await admin(['requests', 'list', '--status', 'expired'], coord.httpUrl)));
     expect(expired.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
     const bad = await admin(['requests', 'list', '--status', 'done'], coord.httpUrl);
