@@ -13,6 +13,7 @@ export default defineConfig({
       { find: '#protocol', replacement: here('./libs/protocol/src/index.ts') },
       { find: '#api', replacement: here('./libs/api/src/index.ts') },
       { find: '#crypto', replacement: here('./libs/crypto/src/index.ts') },
+      { find: '#intent', replacement: here('./libs/intent/src/index.ts') },
       { find: '#verify', replacement: here('./libs/verify/src/index.ts') },
       { find: '#audit', replacement: here('./libs/audit/src/index.ts') },
       { find: '#domain', replacement: here('./libs/domain/src/index.ts') },

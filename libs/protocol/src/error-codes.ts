@@ -32,6 +32,17 @@ export const ErrorCodes = [
   'ATTEMPT_FINISHED',
   'NOT_IN_SIGNER_SET',
   'NOT_PROPOSED',
+  'REQUEST_CANCELLED',
+  'REJECTED',
+  'INVALID_PAYLOAD',
+  'CHAIN_ID_REQUIRED',
+  'CHAIN_ID_MISMATCH',
+  'DEADLINE_PASSED',
+  'INTENT_ALREADY_SIGNED',
+  'SEQUENCE_USED',
+  'DECISION_INVALID',
+  'FORBIDDEN',
+  'PRINCIPAL_NOT_FOUND',
   // commitments and shares
   'COMMITMENT_REUSED',
   'COMMITMENT_INVALID',
@@ -68,6 +79,9 @@ export type ErrorCode = (typeof ErrorCodes)[number];
  */
 export const RefusalCodes = [
   'POLICY_DENIED',
+  'OPERATOR_REJECTED',
+  'INTENT_MISMATCH',
+  'INTENT_INVALID',
   'KEY_NOT_HELD',
   'SUITE_MISMATCH',
   'DEADLINE_PASSED',

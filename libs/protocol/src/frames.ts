@@ -3,6 +3,7 @@ import { ErrorCodes, RefusalCodes } from './error-codes.js';
 import { MAX_MESSAGE_BYTES, MAX_SIGNERS } from './limits.js';
 import { EpochMs, Element, Identifier, Scalar, Text, Uuid, hexBytes, hexUpTo } from './primitives.js';
 import { SUITE_IDS } from './suites.js';
+import { Intent, SignedDecision } from './intent.js';
 import {
   CeremonyAbortFrame,
   CeremonyClosedFrame,
@@ -45,23 +46,25 @@ export const AuthOkFrame = frame('auth.ok', {
   nodeId: Uuid,
   label: Text(200),
 });
-/** A signing request the node may take part in. The node answers `request.commit` or `request.decline`. */
+/**
+ * A signing request the node may take part in: the whole intent, from which the node derives the bytes
+ * it would sign (libs/intent `signedBytes`) and recomputes `intentHash` itself. The node answers
+ * `request.commit` (approved), `request.decline`, or `request.awaiting` (its operator decides).
+ */
 export const RequestProposeFrame = frame('request.propose', {
   requestId: Uuid,
-  keyId: Uuid,
   suite: SuiteId,
   threshold: z.number().int().min(1).max(MAX_SIGNERS),
-  /** The exact bytes to sign, hex. */
-  message: hexUpTo(MAX_MESSAGE_BYTES),
-  messageEncoding: z.enum(['hex', 'utf8']),
-  description: Text(2000),
-  deadline: EpochMs,
+  intent: Intent,
+  /** The coordinator's hash of `intent`; a node that computes another one refuses (INTENT_MISMATCH). */
+  intentHash: hexBytes(32),
 });
 /** Round two: sign `message` with the nonce behind your commitment in `commitments`. */
 export const AttemptPackageFrame = frame('attempt.package', {
   requestId: Uuid,
   attemptId: Uuid,
   keyId: Uuid,
+  /** The bytes to sign, hex: the digest the intent's payload derives; a node refuses any other. */
   message: hexUpTo(MAX_MESSAGE_BYTES),
   /** Sorted ascending by identifier value (RFC 9591 §4.3). */
   commitments: z.array(NonceCommitment).min(1).max(MAX_SIGNERS),
@@ -76,7 +79,7 @@ export const AttemptAbortFrame = frame('attempt.abort', {
 /** The request is over; the node discards every nonce it still holds for it. */
 export const RequestClosedFrame = frame('request.closed', {
   requestId: Uuid,
-  status: z.enum(['completed', 'failed', 'expired']),
+  status: z.enum(['completed', 'failed', 'expired', 'cancelled']),
   reason: Text(500).optional(),
 });
 /** A node frame was accepted (also sent again, unchanged, for an exact duplicate). */
@@ -84,6 +87,7 @@ export const AckFrame = frame('ack', {
   of: z.enum([
     'request.commit',
     'request.decline',
+    'request.awaiting',
     'attempt.share',
     'attempt.refuse',
     'ceremony.round1',
@@ -121,11 +125,26 @@ export const AuthResponseFrame = frame('auth.response', {
 export const RequestCommitFrame = frame('request.commit', {
   requestId: Uuid,
   commitment: NonceCommitment,
+  /** The node's signed approval of the intent (verdict `approve`); the coordinator verifies it first. */
+  decision: SignedDecision,
 });
-/** The node will not sign this request (its operator's rule said no, it does not hold the key, ...). */
+/**
+ * The node will not sign this request. A decline its policy or operator decided (POLICY_DENIED,
+ * OPERATOR_REJECTED) carries the signed decision (verdict `decline`); a technical one (KEY_NOT_HELD,
+ * INTENT_MISMATCH, ...) carries none.
+ */
 export const RequestDeclineFrame = frame('request.decline', {
   requestId: Uuid,
   code: z.enum(RefusalCodes),
+  reason: Text(500),
+  decision: SignedDecision.optional(),
+});
+/** The node's policy answered `ask`: the proposal waits for its operator. No nonce is committed meanwhile. */
+export const RequestAwaitingFrame = frame('request.awaiting', {
+  requestId: Uuid,
+  intentHash: hexBytes(32),
+  policyHash: hexBytes(32),
+  rule: Text(200).nullable(),
   reason: Text(500),
 });
 /** The node's signature share for an attempt, plus optionally a fresh commitment for a later attempt. */
@@ -163,6 +182,7 @@ export const NodeFrame = z.discriminatedUnion('type', [
   AuthResponseFrame,
   RequestCommitFrame,
   RequestDeclineFrame,
+  RequestAwaitingFrame,
   AttemptShareFrame,
   AttemptRefuseFrame,
   CeremonyRound1Frame,
@@ -184,6 +204,7 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export type AuthResponseFrame = z.infer<typeof AuthResponseFrame>;
 export type RequestCommitFrame = z.infer<typeof RequestCommitFrame>;
 export type RequestDeclineFrame = z.infer<typeof RequestDeclineFrame>;
+export type RequestAwaitingFrame = z.infer<typeof RequestAwaitingFrame>;
 export type AttemptShareFrame = z.infer<typeof AttemptShareFrame>;
 export type AttemptRefuseFrame = z.infer<typeof AttemptRefuseFrame>;
 

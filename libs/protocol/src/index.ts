@@ -8,3 +8,4 @@ export * from './primitives.js';
 export * from './suites.js';
 export * from './vocabulary.js';
 export * from './ceremony-frames.js';
+export * from './intent.js';

@@ -6,8 +6,14 @@
 
 export const NODE_STATUSES = ['active', 'revoked'] as const;
 export const KEY_STATUSES = ['active', 'retired'] as const;
-export const REQUEST_STATUSES = ['pending', 'committing', 'signing', 'completed', 'failed', 'expired'] as const;
-export const TERMINAL_REQUEST_STATUSES = ['completed', 'failed', 'expired'] as const;
+export const REQUEST_STATUSES = ['pending', 'committing', 'signing', 'completed', 'failed', 'expired', 'cancelled'] as const;
+export const TERMINAL_REQUEST_STATUSES = ['completed', 'failed', 'expired', 'cancelled'] as const;
+/**
+ * Where each node stands on a request, as the coordinator knows it: not asked yet (`pending`), asked
+ * and silent (`proposed`), waiting for its operator (`awaiting_operator`), `approved` or `declined`
+ * (with its signed decision when it made one), or `excluded` after misbehaving.
+ */
+export const NODE_DECISION_STATES = ['pending', 'proposed', 'awaiting_operator', 'approved', 'declined', 'excluded'] as const;
 export const ATTEMPT_STATUSES = ['signing', 'completed', 'failed', 'timed_out', 'aborted'] as const;
 export const CEREMONY_STATUSES = ['round1', 'round2', 'round3', 'completed', 'failed'] as const;
 
@@ -23,7 +29,10 @@ export const CULPRIT_REASONS = [
   'unsolicited_frame',
 ] as const;
 
-export const ACTOR_KINDS = ['admin', 'node', 'system'] as const;
+/** Who caused an audit entry: the bootstrap admin token, an API principal, a node, or the system. */
+export const ACTOR_KINDS = ['admin', 'principal', 'node', 'system'] as const;
+/** API roles (docs/protocol.md, Roles). Approving is not a role: it happens on the nodes. */
+export const PRINCIPAL_ROLES = ['admin', 'proposer', 'auditor'] as const;
 
 /** Every action the audit log records (docs/protocol.md §11, Audit). */
 export const AUDIT_ACTIONS = [
@@ -44,6 +53,12 @@ export const AUDIT_ACTIONS = [
   'request.created',
   'request.proposed',
   'request.declined',
+  'request.awaiting_operator',
+  'request.approved',
+  'request.cancelled',
+  'request.rejected',
+  'principal.created',
+  'principal.revoked',
   'commitment.received',
   'attempt.started',
   'attempt.refused',

@@ -1,0 +1,4 @@
+export * from './intent.js';
+export * from './intent-error.js';
+export * from './summary.js';
+export * from './typed-data.js';
