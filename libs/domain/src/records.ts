@@ -8,6 +8,7 @@ import {
   type ATTEMPT_STATUSES,
   type CULPRIT_REASONS,
   type CeremonyParticipant,
+  type Intent,
   type KEY_STATUSES,
   type NODE_STATUSES,
   type SealedRound2,
@@ -64,8 +65,18 @@ export interface Culprit {
 export interface SigningRequestRecord {
   id: string;
   keyId: string;
-  /** The exact bytes signed, hex. */
+  /**
+   * The intent in canonical form (libs/protocol `Intent`): what nodes are proposed and recompute.
+   * Requests made before intents existed carry one rebuilt from their message (migration 0005).
+   */
+  intent: Intent;
+  /** `intentHash(intent)`, hex; null only for requests made before intents existed (never proposed again). */
+  intentHash: string | null;
+  /** Who proposed it: `admin` (the bootstrap token) or `principal:<id>`. */
+  proposer: string;
+  /** The exact bytes signed, hex: the digest derived from `intent.payload`. */
   message: string;
+  /** Legacy short form's encoding: `utf8` for text payloads, `hex` for every other kind. */
   messageEncoding: 'hex' | 'utf8';
   description: string;
   status: RequestStatus;
