@@ -13,7 +13,8 @@ export const processIo: CliIo = {
 
 /**
  * Exit codes, so that a supervisor can tell "retrying will not help" from a crash:
- * 1 any error (bad arguments, keystore, coordinator refused a REST call), 3 the coordinator does not
+ * 1 any error (bad arguments, keystore, coordinator refused a REST call), 2 the policy file is invalid
+ * (the message names the line or field), 3 the coordinator does not
  * accept this node (unknown or revoked: an admin must enroll it), 4 the node or the coordinator
  * refused the authentication (wrong coordinator id, bad signature, another node with this identity),
  * 5 another process holds the keystore (or took it over while the node ran): stop it first.
@@ -21,6 +22,7 @@ export const processIo: CliIo = {
 export const ExitCode = {
   OK: 0,
   ERROR: 1,
+  POLICY_INVALID: 2,
   NOT_ENROLLED: 3,
   AUTH_REFUSED: 4,
   KEYSTORE_IN_USE: 5,
@@ -35,6 +37,8 @@ export function exitCodeFor(error: unknown): ExitCode {
       case 'COORDINATOR_MISMATCH':
       case 'REPLACED':
         return ExitCode.AUTH_REFUSED;
+      case 'POLICY_INVALID':
+        return ExitCode.POLICY_INVALID;
       case 'KEYSTORE_IN_USE':
       case 'KEYSTORE_LOCK_LOST':
         return ExitCode.KEYSTORE_IN_USE;

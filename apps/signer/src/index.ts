@@ -2,7 +2,8 @@ export { buildProgram } from './program.js';
 export { ExitCode, exitCodeFor, processIo, type CliIo } from './cli-io.js';
 export { runInitCommand, type InitCommandOptions } from './commands/init.command.js';
 export { runIdentityCommand, type IdentityCommandOptions } from './commands/identity.command.js';
-export { runSignerNode, policyFromOptions, type RunCommandOptions, type RunContext } from './commands/run.command.js';
+export { runSignerNode, nodePolicyFromOptions, type RunCommandOptions, type RunContext } from './commands/run.command.js';
+export { runApprovalsCommand, type ApprovalsCommandOptions } from './commands/approvals.command.js';
 export { runDealerCommand, type DealerCommandOptions } from './commands/dealer.command.js';
 export {
   runExportShareCommand,

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { approvalsCommand } from './commands/approvals.command.js';
 import { dealerCommand } from './commands/dealer.command.js';
 import { identityCommand } from './commands/identity.command.js';
 import { initCommand } from './commands/init.command.js';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .addCommand(initCommand())
     .addCommand(identityCommand())
     .addCommand(runCommand())
+    .addCommand(approvalsCommand())
     .addCommand(dealerCommand())
     .addCommand(exportShareCommand())
     .addCommand(importShareCommand());

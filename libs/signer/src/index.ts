@@ -14,15 +14,22 @@ export {
   type JournalReplay,
 } from './nonces/nonce-journal.js';
 export { NonceStore, nonceIdOf, DEFAULT_NONCE_LIMITS, type NonceLimits, type NonceStatus } from './nonces/nonce-store.js';
-export * from './policy/signing-policy.js';
 export {
   SigningService,
   type ShareSource,
+  type DecisionSigner,
   type SigningServiceOptions,
   type ProposeOutcome,
   type PackageOutcome,
 } from './signing/signing-service.js';
 export * from './signer-node.js';
+export type * from './policy/policy-types.js';
+export { loadNodePolicy, type LoadedNodePolicy, type NodePolicyOptions } from './policy/node-policy.js';
+export { policyFromFlags, type ApprovalFlags, type PolicyDocumentInput } from './policy/policy-flags.js';
+export * from './approvals/approvals-protocol.js';
+export { ApprovalQueue, approvalItem, approvalDetail, approvalState, type ApprovalRecordStore } from './approvals/approval-queue.js';
+export { callApprovals } from './approvals/approvals-client.js';
+export { approvalsSocketPath, MAX_SOCKET_PATH_BYTES } from './approvals/socket-path.js';
 export {
   CeremonyParticipant,
   ROUND2_SEALING_INFO,

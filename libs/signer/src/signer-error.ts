@@ -27,6 +27,11 @@ export const SignerErrorCodes = [
   'SEALED_SHARE_REJECTED',
   'JOURNAL_CORRUPT',
   'JOURNAL_UNAVAILABLE',
+  // node policy (libs/signer/src/policy)
+  /** The policy document does not parse or does not validate: the message names the line or field. */
+  'POLICY_INVALID',
+  /** The velocity ledger or policy log in the state directory cannot be read or written. */
+  'POLICY_STATE_CORRUPT',
   // refusals by the coordinator (fatal: retrying cannot help without an operator)
   'NODE_UNKNOWN',
   'NODE_REVOKED',
@@ -35,6 +40,15 @@ export const SignerErrorCodes = [
   'REPLACED',
   // node lifecycle
   'STOPPED',
+  // the operator's approvals channel (a UNIX socket in the keystore directory)
+  /** The socket's path is longer than a UNIX socket address allows. */
+  'APPROVALS_SOCKET_PATH_TOO_LONG',
+  /** The keystore directory is open to other users, or the socket path is taken by something else. */
+  'APPROVALS_CHANNEL_INSECURE',
+  /** No node is listening on the keystore's approvals socket (or it did not answer). */
+  'APPROVALS_UNAVAILABLE',
+  /** The node refused the operator's request (not found, closed, expired, already decided). */
+  'APPROVALS_REFUSED',
   // dealer / admin REST
   'COORDINATOR_UNREACHABLE',
   'COORDINATOR_REJECTED',

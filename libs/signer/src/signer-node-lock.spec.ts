@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bytesToHex, utf8 } from '#crypto';
 import { STORE_LOCK_NAME } from '#store-lock';
 import { holdStoreLockInChild } from '../../store-lock/src/testing/store-lock-holder.js';
 import { SignerError } from './signer-error.js';
 import { SignerNode, type SignerNodeOptions } from './signer-node.js';
 import { FakeCoordinator } from './testing/fake-coordinator.js';
+import { proposeFrame, testIntent } from './testing/intent-fixtures.js';
 import { testNodeOptions } from './testing/test-node.js';
 import { dealTestKey, readTestJournal, tempDir, type DealtTestKey } from './testing/key-fixtures.js';
 
@@ -84,17 +84,8 @@ describe('SignerNode keystore lock', () => {
     const fatal = vi.fn<(e: SignerError) => void>();
     node.on('fatal', fatal);
     const requestId = randomUUID();
-    conn.send({
-      type: 'request.propose',
-      requestId,
-      keyId: key.keyId,
-      suite: 'secp256k1',
-      threshold: 2,
-      message: bytesToHex(utf8('pay 5 to bob')),
-      messageEncoding: 'utf8',
-      description: 'payroll',
-      deadline: Date.now() + 60_000,
-    });
+    const { v: _v, ...frame } = proposeFrame(testIntent(key.keyId, Date.now()), { suite: 'secp256k1', threshold: 2, requestId });
+    conn.send(frame);
     await conn.next('request.commit');
     const journalText = await readFile(join(keystore, 'nonces.jsonl'), 'utf8');
     // Another process takes the keystore over (here: the lock is simply gone).

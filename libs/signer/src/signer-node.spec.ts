@@ -15,11 +15,13 @@ import {
   utf8,
   type CommitmentHex,
 } from '#crypto';
+import { verifyDecision } from '#intent';
 import {
   MAX_FRAME_BYTES,
   authTranscript,
   encodeFrame,
   type AttemptPackageFrame,
+  type Intent,
   type Outgoing,
   type RequestProposeFrame,
 } from '#protocol';
@@ -27,9 +29,12 @@ import { Keystore } from './keystore/keystore.js';
 import { sealShareToIdentity } from './keystore/sealed-share.js';
 import { NonceStore, nonceIdOf } from './nonces/nonce-store.js';
 import { SignerError } from './signer-error.js';
+import { callApprovals } from './approvals/approvals-client.js';
 import { SignerNode, type SignerNodeOptions } from './signer-node.js';
 import { FakeCoordinator, type FakeCoordinatorOptions, type FakeNodeConnection } from './testing/fake-coordinator.js';
+import { intentDigest, proposeFrame, testIntent } from './testing/intent-fixtures.js';
 import { testNodeOptions } from './testing/test-node.js';
+import { testPolicy } from './testing/test-policy.js';
 import {
   commitAs,
   initTestKeystore,
@@ -101,25 +106,18 @@ async function restartFake(options: FakeCoordinatorOptions): Promise<void> {
   fake = await FakeCoordinator.start(options);
 }
 
-const proposal = (overrides: Partial<Proposal> = {}): Proposal => ({
-  type: 'request.propose',
-  requestId: randomUUID(),
-  keyId: key.keyId,
-  suite: 'secp256k1',
-  threshold: 2,
-  message: MESSAGE,
-  messageEncoding: 'utf8',
-  description: 'payroll batch 7',
-  deadline: Date.now() + 60_000,
-  ...overrides,
-});
+/** An honest proposal of the test intent (text 'pay 5 to bob'), with intent and frame overrides. */
+const proposal = (intent: Partial<Intent> = {}, overrides: Partial<Proposal> = {}): Proposal => {
+  const { v: _v, ...frame } = proposeFrame(testIntent(key.keyId, Date.now(), intent), { suite: 'secp256k1', threshold: 2 });
+  return { ...frame, ...overrides };
+};
 
 const signingPackage = (p: Proposal, commitments: CommitmentHex[], overrides: Partial<Package> = {}): Package => ({
   type: 'attempt.package',
   requestId: p.requestId,
   attemptId: randomUUID(),
-  keyId: p.keyId,
-  message: p.message,
+  keyId: p.intent.keyId,
+  message: intentDigest(p.intent),
   commitments: sortCommitments(key.suite, commitments),
   deadline: Date.now() + 30_000,
   ...overrides,
@@ -297,7 +295,7 @@ describe('proposals', () => {
     getSuite(key.suite).assertElement(first.hiding, 'hiding');
     getSuite(key.suite).assertElement(first.binding, 'binding');
     expect(committed).toHaveBeenCalledWith({ requestId: p.requestId, commitment: first });
-    expect(proposed).toHaveBeenCalledWith(expect.objectContaining({ requestId: p.requestId, description: p.description }));
+    expect(proposed).toHaveBeenCalledWith(expect.objectContaining({ requestId: p.requestId, intent: p.intent, intentHash: p.intentHash }));
     // re-proposed (after a coordinator-side reconnect): a new commitment, never the old one again
     const second = await commitTo(conn, p);
     expect(second).not.toEqual(first);
@@ -306,8 +304,10 @@ describe('proposals', () => {
 
   it.each([
     ['KEY_NOT_HELD', () => proposal({ keyId: randomUUID() })],
-    ['SUITE_MISMATCH', () => proposal({ suite: 'ed25519' })],
-    ['SUITE_MISMATCH', () => proposal({ threshold: 3 })],
+    ['SUITE_MISMATCH', () => proposal({}, { suite: 'ed25519' })],
+    ['SUITE_MISMATCH', () => proposal({}, { threshold: 3 })],
+    ['INTENT_MISMATCH', () => proposal({}, { intentHash: 'ab'.repeat(32) })],
+    ['INTENT_INVALID', () => proposal({ payload: { kind: 'eip712', typedData: { domain: {}, types: {}, primaryType: 'Missing', message: {} } } })],
     ['DEADLINE_PASSED', () => proposal({ deadline: Date.now() - 1 })],
   ] as const)('declines with %s', async (code, make) => {
     const { node, conn } = await startNode();
@@ -321,30 +321,45 @@ describe('proposals', () => {
     expect(await journal()).toEqual([]);
   });
 
-  it('declines what its policy does not approve, and commits to what it does', async () => {
-    const { conn } = await startNode(0, { policy: { kind: 'match', description: /^payroll batch \d+$/, message: { encoding: 'utf8', pattern: /^pay \d+ to bob$/ } } });
+  it('declines with a signed decision what its policy denies, and commits with a signed approval what it allows', async () => {
+    const policy = testPolicy((subject) => (subject.intent.description.startsWith('payroll') ? 'allow' : 'deny'));
+    const { node, conn } = await startNode(0, { policy });
     conn.send(proposal({ description: 'drain the treasury' }));
-    expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/description/) as unknown });
-    conn.send(proposal({ message: bytesToHex(utf8('pay 5 to mallory')) }));
-    expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/message/) as unknown });
-    // The same approved bytes, declared hex: the coordinator cannot choose how the rule matches them.
-    conn.send(proposal({ messageEncoding: 'hex' }));
-    expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/messageEncoding hex/) as unknown });
-    await commitTo(conn, proposal());
+    const declined = await conn.next('request.decline');
+    expect(declined).toMatchObject({ code: 'POLICY_DENIED', decision: { verdict: 'decline', by: 'policy', rule: 'deny-rule', policyHash: policy.policyHash } });
+    expect(verifyDecision(node.publicKey!, declined.decision!)).toBe(true);
+    const p = proposal();
+    conn.send(p);
+    const committed = await conn.next('request.commit');
+    expect(committed.decision).toMatchObject({ requestId: p.requestId, intentHash: p.intentHash, verdict: 'approve', by: 'policy', rule: 'allow-rule' });
+    expect(verifyDecision(node.publicKey!, committed.decision)).toBe(true);
+    // A decision does not verify under another identity, nor once altered.
+    expect(verifyDecision(node.publicKey!, { ...committed.decision, verdict: 'decline' })).toBe(false);
   });
 
-  it('declines a proposal for a key its policy is not bound to, even with approve-all', async () => {
-    const { conn } = await startNode(0, { policy: { kind: 'approve-all', keyIds: [randomUUID()] } });
-    conn.send(proposal());
-    expect(await conn.next('request.decline')).toMatchObject({ code: 'POLICY_DENIED', reason: expect.stringMatching(/not one this node's policy approves/) as unknown });
+  it('answers request.awaiting on ask, commits no nonce, and sends the commitment once the operator approves', async () => {
+    const { node, conn } = await startNode(0, { policy: testPolicy('ask') });
+    const p = proposal();
+    conn.send(p);
+    expect(await conn.next('request.awaiting')).toMatchObject({ requestId: p.requestId, intentHash: p.intentHash, rule: 'ask-rule' });
+    expect(await journal()).toEqual([]);
+    const approved = await callApprovals(key.keystores[0]!, { op: 'approve', id: p.requestId });
+    expect(approved).toMatchObject({ sent: true, approval: { state: 'approved' }, decision: { verdict: 'approve', by: 'operator' } });
+    const commit = await conn.next('request.commit');
+    expect(commit.decision).toEqual(approved.decision);
+    expect(verifyDecision(node.publicKey!, commit.decision)).toBe(true);
+    // The package of the approved intent signs.
+    conn.send(signingPackage(p, [commit.commitment, commitAs(key, 1)]));
+    expect(await conn.next('attempt.share')).toMatchObject({ requestId: p.requestId });
   });
 
-  it('declines a re-proposal of the same request with a different message', async () => {
+  it('declines a re-proposal of the same request with a different intent', async () => {
     const { conn } = await startNode();
     const p = proposal();
     await commitTo(conn, p);
-    conn.send({ ...p, message: bytesToHex(utf8('pay 500 to bob')) });
-    expect(await conn.next('request.decline')).toMatchObject({ code: 'MESSAGE_MISMATCH' });
+    const other = proposal({ payload: { kind: 'text', text: 'pay 500 to bob' } }, { requestId: p.requestId });
+    conn.send(other);
+    expect(await conn.next('request.decline')).toMatchObject({ code: 'INTENT_MISMATCH' });
   });
 });
 
@@ -394,7 +409,7 @@ describe('signing', () => {
     }
     const a = await startNode(0);
     const b = await startNode(1);
-    const p = proposal({ suite });
+    const p = proposal({}, { suite });
     const pkg = signingPackage(p, [await commitTo(a.conn, p), await commitTo(b.conn, p)]);
     a.conn.send(pkg);
     b.conn.send(pkg);
@@ -435,8 +450,8 @@ describe('signing', () => {
   type Case = [string, (p: Proposal, own: CommitmentHex) => Package];
   const refusals: Case[] = [
     ['NOT_PROPOSED', (p, own) => signingPackage({ ...p, requestId: randomUUID() }, [own, commitAs(key, 1)])],
-    ['NOT_PROPOSED', (p, own) => signingPackage({ ...p, keyId: randomUUID() }, [own, commitAs(key, 1)])],
-    ['MESSAGE_MISMATCH', (p, own) => signingPackage({ ...p, message: bytesToHex(utf8('pay 500 to bob')) }, [own, commitAs(key, 1)])],
+    ['NOT_PROPOSED', (p, own) => signingPackage(p, [own, commitAs(key, 1)], { keyId: randomUUID() })],
+    ['MESSAGE_MISMATCH', (p, own) => signingPackage(p, [own, commitAs(key, 1)], { message: bytesToHex(utf8('pay 500 to bob')) })],
     ['DEADLINE_PASSED', (p, own) => signingPackage(p, [own, commitAs(key, 1)], { deadline: Date.now() - 1 })],
     ['SIGNER_SET_SIZE', (p, own) => signingPackage(p, [own])],
     ['SIGNER_SET_SIZE', (p, own) => signingPackage(p, [own, commitAs(key, 1), commitAs(key, 2), commitAs(key, 2)])],
@@ -591,8 +606,8 @@ describe('robustness', () => {
     conn.sendRaw('this is not json');
     conn.sendRaw(JSON.stringify({ ...good, v: 2 }));
     conn.sendRaw(JSON.stringify({ v: 1, type: 'request.nonsense', requestId: good.requestId }));
-    conn.sendRaw(encodeFrame({ ...good, keyId: 'not-a-uuid' }));
-    conn.sendRaw(encodeFrame({ ...good, message: 'XYZ' }));
+    conn.sendRaw(encodeFrame({ ...good, requestId: 'not-a-uuid' }));
+    conn.sendRaw(encodeFrame({ ...good, intent: { ...good.intent, keyId: 'not-a-uuid' } }));
     conn.sendRaw(Buffer.from(encodeFrame(good)), true);
     conn.sendRaw('null');
     // the only answer is to the valid proposal

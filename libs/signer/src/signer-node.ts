@@ -1,5 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { AckFrame, CoordinatorFrame, ErrorFrame } from '#protocol';
+import { ApprovalQueue } from './approvals/approval-queue.js';
+import { approvalsHandler } from './approvals/approvals-handler.js';
+import type { ApprovalDecided } from './approvals/approvals-protocol.js';
+import { ApprovalsServer } from './approvals/approvals-server.js';
+import type { AckFrame, CoordinatorFrame, ErrorFrame, NodeFrame, Outgoing } from '#protocol';
 import { NodeCeremonies, type CeremonyEvents } from './ceremonies/node-ceremonies.js';
 import { CoordinatorLink, DEFAULT_RECONNECT, type Connection, type ReconnectOptions } from './connection/coordinator-link.js';
 import { answerChallenge, fatalCloseError } from './connection/handshake.js';
@@ -8,7 +12,7 @@ import { Keystore } from './keystore/keystore.js';
 import { lockKeystore, type KeystoreLock } from './keystore/keystore-lock.js';
 import { describeError, silentLogger, type SignerLogger } from './logger.js';
 import { NonceStore, type NonceLimits } from './nonces/nonce-store.js';
-import { describePolicy, type SigningPolicy } from './policy/signing-policy.js';
+import type { NodePolicy } from './policy/policy-types.js';
 import { SignerError } from './signer-error.js';
 import { NodeSigning, type SigningEvents } from './signing/node-signing.js';
 import { SigningService } from './signing/signing-service.js';
@@ -24,7 +28,11 @@ export interface SignerNodeOptions {
   coordinatorUrl: string;
   /** When set, the node refuses to authenticate to a coordinator that names itself otherwise. */
   coordinatorId?: string;
-  policy: SigningPolicy;
+  /**
+   * What the node signs (libs/signer/src/policy: `loadNodePolicy`, `policyFromFlags`): `allow` commits,
+   * `deny` declines, `ask` queues the proposal for the operator (`signer approvals`).
+   */
+  policy: NodePolicy;
   logger?: SignerLogger;
   reconnect?: ReconnectOptions;
   /** Time allowed from the socket opening to `auth.ok`; the connection is dropped and retried after it. */
@@ -79,6 +87,8 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private currentNodeId?: string;
   /** Key generation ceremonies and the unconfirmed shares they stored. */
   private ceremonies?: NodeCeremonies;
+  /** The operator's approvals channel (a UNIX socket in the keystore directory). */
+  private approvalsServer?: ApprovalsServer;
 
   private readonly options: Omit<SignerNodeOptions, 'passphrase'>;
   /** Held only until the keystore is open: from then on the node keeps the derived key, not the passphrase. */
@@ -158,11 +168,22 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     // A refused share concerns one key only: the node still serves the others.
     for (const rejected of delivered.rejected) this.logger.error({ code: rejected.code }, rejected.message);
     const shares = await keystore.listShares();
+    const approvals = await ApprovalQueue.open(keystore.approvalRecords, this.logger);
     const nonces = await NonceStore.open(keystore.nonceJournal, {
       logger: this.logger,
       ...(this.options.nonceLimits ? { limits: this.options.nonceLimits } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),
     });
+    try {
+      this.approvalsServer = await ApprovalsServer.listen(
+        this.options.keystoreDir,
+        approvalsHandler({ queue: approvals, now: this.now, decide: (requestId, decision) => this.decideByOperator(requestId, decision) }),
+        this.logger,
+      );
+    } catch (e) {
+      await nonces.close();
+      throw e;
+    }
     this.keystore = keystore;
     this.nonces = nonces;
     const ceremonies = new NodeCeremonies({
@@ -188,6 +209,8 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       },
       nonces,
       policy: this.options.policy,
+      decisions: keystore,
+      approvals,
       logger: this.logger,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
@@ -196,7 +219,13 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     );
     await ceremonies.loadPending();
     this.logger.info(
-      { publicKey: keystore.publicKey, keys: shares.map((s) => s.keyId), policy: describePolicy(this.options.policy) },
+      {
+        publicKey: keystore.publicKey,
+        keys: shares.map((s) => s.keyId),
+        policyHash: this.options.policy.policyHash,
+        awaitingOperator: approvals.list(this.now()).filter((a) => a.state === 'awaiting').length,
+        approvalsSocket: this.approvalsServer.path,
+      },
       'signer node ready',
     );
   }
@@ -242,6 +271,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private teardown(): Promise<void> {
     this.teardownDone ??= (async () => {
       await this.inbox;
+      await this.approvalsServer?.close().catch((e: unknown) => this.logger.warn({ err: describeError(e) }, 'could not close the approvals socket'));
       this.ceremonies?.endAll();
       if (!this.nonces) return;
       try {
@@ -313,6 +343,26 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
         }
         return this.ceremonies?.handle(frame, (f) => this.link.send(connection, f));
     }
+  }
+
+  /**
+   * The operator's approve / reject from the approvals channel, run in the inbox like a frame (so that
+   * it cannot race the coordinator's frames for the same request), answered on the current connection.
+   */
+  private decideByOperator(requestId: string, decision: { verdict: 'approve' } | { verdict: 'decline'; reason: string }): Promise<ApprovalDecided> {
+    return new Promise<ApprovalDecided>((resolve, reject) => {
+      this.inbox = this.inbox.then(async () => {
+        try {
+          if (this.finished || !this.signing) throw new SignerError('STOPPED', 'the node is stopping');
+          const connection = this.link.authenticated;
+          const reply = connection ? (frame: Outgoing<NodeFrame>) => this.link.send(connection, frame) : undefined;
+          const outcome = await this.signing.operatorDecision(requestId, decision, reply);
+          resolve({ approval: outcome.approval, decision: outcome.decision, sent: outcome.sent });
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      });
+    });
   }
 
   private get now(): () => number {

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '#signer';
 import { FakeCoordinator } from '../../../../libs/signer/src/testing/fake-coordinator.js';
+import { testIntent } from '../../../../libs/signer/src/testing/intent-fixtures.js';
 import { TEST_PASSPHRASE, initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { holdStoreLockInChild } from '../../../../libs/store-lock/src/testing/store-lock-holder.js';
 import { ExitCode } from '../cli-io.js';
 import { captureIo } from './cli-test-support.js';
-import { policyFromOptions, runCommand, runSignerNode, type RunCommandOptions } from './run.command.js';
+import { nodePolicyFromOptions, runCommand, runSignerNode, type RunCommandOptions } from './run.command.js';
 
 
 describe('run command', () => {
@@ -141,46 +143,66 @@ describe('run command', () => {
     expect(wrong.err.join('\n')).toMatch(/wrong passphrase/);
   });
 
-  it('builds the policy from the options', () => {
-    expect(policyFromOptions({ keystore, coordinator: '', approveAll: true })).toEqual({ kind: 'approve-all' });
-    const policy = policyFromOptions({ keystore, coordinator: '', approveDescription: '^Demo' });
-    expect(policy.kind === 'match' && policy.description?.test('Demo payment signed with ed25519')).toBe(true);
-    expect(policy.kind === 'match' && policy.description?.test('Not a Demo')).toBe(false);
-    expect(policyFromOptions({ keystore, coordinator: '', approveMessageText: '^pay' })).toEqual({
-      kind: 'match',
-      message: { encoding: 'utf8', pattern: /^pay/ },
-    });
-    expect(policyFromOptions({ keystore, coordinator: '', approveMessageHex: '^dead' })).toEqual({
-      kind: 'match',
-      message: { encoding: 'hex', pattern: /^dead/ },
-    });
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessageText: '(' })).toThrow(/--approve-message-text: invalid regular expression/);
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessageHex: '(' })).toThrow(/--approve-message-hex: invalid regular expression/);
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessageText: 'x' })).toThrow(/cannot be combined/);
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessageHex: 'x' })).toThrow(/cannot be combined/);
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveMessageText: 'x', approveMessageHex: 'x' })).toThrow(
-      /--approve-message-text and --approve-message-hex cannot be combined/,
-    );
+  const subject = (description: string) => ({
+    requestId: randomUUID(),
+    intent: testIntent('3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41', Date.now(), { description }),
+    intentHash: 'ab'.repeat(32),
+  });
+  const outcomeOf = async (options: Partial<RunCommandOptions>, description = 'Demo payment') =>
+    (await (await nodePolicyFromOptions({ keystore, coordinator: '', ...options })).evaluate(subject(description), Date.now())).outcome;
+
+  it('builds the node policy from the --approve-* shorthands, and approves nothing without any (fail closed)', async () => {
+    expect(await outcomeOf({ approveAll: true })).toBe('allow');
+    expect(await outcomeOf({ approveDescription: '^Demo' })).toBe('allow');
+    expect(await outcomeOf({ approveDescription: '^Demo' }, 'Not a Demo')).toBe('deny');
+    expect(await outcomeOf({})).toBe('deny');
+    await expect(nodePolicyFromOptions({ keystore, coordinator: '', approveMessageText: '(' })).rejects.toThrow(/--approve-message-text: invalid regular expression/);
+    await expect(nodePolicyFromOptions({ keystore, coordinator: '', approveAll: true, approveMessageText: 'x' })).rejects.toThrow(/cannot be combined/);
   });
 
-  it('--approve-message is refused, naming the two flags that replace it', () => {
+  it('--policy loads the file; it cannot be combined with the shorthands', async () => {
+    const file = join(dir.path, 'policy.yaml');
+    await writeFile(file, 'version: 1\nrules:\n  - id: demo\n    outcome: ask\n    match:\n      description: "^Demo"\n');
+    expect(await outcomeOf({ policy: file })).toBe('ask');
+    expect(await outcomeOf({ policy: file }, 'payroll')).toBe('deny');
+    await expect(nodePolicyFromOptions({ keystore, coordinator: '', policy: file, approveAll: true })).rejects.toThrow(/--policy cannot be combined/);
+  });
+
+  it('exits 2 naming the field when the policy file is invalid, before connecting', async () => {
+    const file = join(dir.path, 'policy.yaml');
+    await writeFile(file, 'version: 1\nrules:\n  - id: demo\n    outcome: maybe\n');
+    const { exit, err } = run({ approveAll: undefined, policy: file });
+    expect(await exit).toBe(ExitCode.POLICY_INVALID);
+    expect(err.join('\n')).toMatch(/line 4/);
+    expect(err.join('\n')).toMatch(/outcome/);
+  });
+
+  it('warns at start that it approves nothing when given no policy', async () => {
+    fake = await FakeCoordinator.start({ authenticate: () => ({ nodeId: randomUUID() }) });
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_f: object, message?: string) => void warnings.push(message ?? '') };
+    const controller = new AbortController();
+    const connecting = fake.nextConnection();
+    const exit = runSignerNode({ keystore, coordinator: fake.url }, { io: captureIo().io, logger, signal: controller.signal });
+    await (await connecting).authenticated();
+    controller.abort();
+    expect(await exit).toBe(ExitCode.OK);
+    expect(warnings.join('\n')).toMatch(/no policy given .*this node will decline every request/);
+  });
+
+  it('--approve-message is refused, naming the two flags that replace it', async () => {
     for (const options of [{ approveMessage: '^pay' }, { approveMessage: '^pay', approveAll: true }]) {
-      expect(() => policyFromOptions({ keystore, coordinator: '', ...options })).toThrow(
+      await expect(nodePolicyFromOptions({ keystore, coordinator: '', ...options })).rejects.toThrow(
         /--approve-message is no longer accepted: use --approve-message-text <regex> .* or --approve-message-hex <regex>/,
       );
     }
   });
 
-  it('--approve-key limits every rule to its keys, in canonical lower case, and refuses what is not a key id', () => {
-    const a = '3F2C1A6E-8B1D-4C1E-9A57-0D6F3B2E9C41';
-    const b = '0d9e7c1a-5b3f-4a2e-8c6d-2f1b4e7a9c30';
-    expect(policyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: [a, b, a.toLowerCase()] })).toEqual({
-      kind: 'approve-all',
-      keyIds: [a.toLowerCase(), b],
-    });
-    expect(policyFromOptions({ keystore, coordinator: '', approveDescription: '^x', approveKey: [b] })).toMatchObject({ kind: 'match', keyIds: [b] });
-    expect(policyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: [] })).toEqual({ kind: 'approve-all' });
-    expect(() => policyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: ['payroll'] })).toThrow(/--approve-key "payroll" is not a key id/);
+  it('--approve-key limits every rule to its keys and refuses what is not a key id', async () => {
+    const other = '0d9e7c1a-5b3f-4a2e-8c6d-2f1b4e7a9c30';
+    expect(await outcomeOf({ approveAll: true, approveKey: [other] })).toBe('deny');
+    expect(await outcomeOf({ approveAll: true, approveKey: ['3F2C1A6E-8B1D-4C1E-9A57-0D6F3B2E9C41'] })).toBe('allow');
+    await expect(nodePolicyFromOptions({ keystore, coordinator: '', approveAll: true, approveKey: ['payroll'] })).rejects.toThrow(/--approve-key "payroll" is not a key id/);
   });
 
   it('the command line: the text and hex flags exclude each other and --approve-all; --approve-key repeats', async () => {

@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
-import { Uuid } from '#protocol';
 import {
+  Keystore,
   SignerError,
   SignerNode,
-  compilePattern,
-  type MessageRule,
+  loadNodePolicy,
+  policyFromFlags,
+  type ApprovalFlags,
+  type LoadedNodePolicy,
   type ReconnectOptions,
   type SignerLogger,
-  type SigningPolicy,
 } from '#signer';
 import { ExitCode, processIo, reportError, type CliIo } from '../cli-io.js';
 import { LOG_LEVELS, createLogger, type LogLevel } from '../logger.js';
@@ -17,6 +18,8 @@ export interface RunCommandOptions {
   keystore: string;
   coordinator: string;
   coordinatorId?: string;
+  /** The node's policy file (YAML or JSON); without it and without --approve-* flags the node approves nothing. */
+  policy?: string;
   approveAll?: boolean;
   approveDescription?: string;
   /** Match the message as UTF-8 text (the proposal must declare it utf8). */
@@ -42,55 +45,33 @@ export interface RunContext {
 }
 
 /**
- * The signing policy the run options describe. Patterns match anywhere unless anchored with ^ and $.
- * The operator's flag says how the message is matched (text or hex), never the coordinator's proposal.
+ * The node's policy: the `--policy` file (YAML or JSON, validated: POLICY_INVALID names the line or
+ * field), or the document the `--approve-*` shorthands stand for (libs/signer `policyFromFlags`), or,
+ * with neither, a policy with no rule: the node approves nothing (fail closed). Its velocity ledger
+ * and evaluation log live in the keystore directory.
  */
-export function policyFromOptions(options: RunCommandOptions): SigningPolicy {
+export async function nodePolicyFromOptions(options: RunCommandOptions): Promise<LoadedNodePolicy> {
   if (options.approveMessage !== undefined) {
     throw new SignerError(
       'INVALID_CONFIG',
-      '--approve-message is no longer accepted: use --approve-message-text <regex> to match the message as UTF-8 text, ' +
-        'or --approve-message-hex <regex> to match its hex (a proposal declaring the other encoding is declined)',
+      '--approve-message is no longer accepted: use --approve-message-text <regex> to match a text message, ' +
+        'or --approve-message-hex <regex> to match the hex of a bytes message',
     );
   }
-  if (options.approveMessageText !== undefined && options.approveMessageHex !== undefined) {
-    throw new SignerError('INVALID_CONFIG', '--approve-message-text and --approve-message-hex cannot be combined: give one message rule');
-  }
-  const keyIds = approvedKeys(options.approveKey);
-  const limit = keyIds ? { keyIds } : {};
-  if (options.approveAll) {
-    if (options.approveDescription !== undefined || options.approveMessageText !== undefined || options.approveMessageHex !== undefined) {
-      throw new SignerError(
-        'INVALID_CONFIG',
-        '--approve-all cannot be combined with --approve-description, --approve-message-text or --approve-message-hex',
-      );
-    }
-    return { kind: 'approve-all', ...limit };
-  }
-  const compile = (flag: string, source: string | undefined): RegExp | undefined => {
-    if (source === undefined) return undefined;
-    try {
-      return compilePattern(source);
-    } catch (e) {
-      throw new SignerError('INVALID_CONFIG', `${flag}: invalid regular expression: ${(e as Error).message}`);
-    }
+  const flags: ApprovalFlags = {
+    ...(options.approveAll ? { approveAll: true } : {}),
+    ...(options.approveDescription !== undefined ? { approveDescription: options.approveDescription } : {}),
+    ...(options.approveMessageText !== undefined ? { approveMessageText: options.approveMessageText } : {}),
+    ...(options.approveMessageHex !== undefined ? { approveMessageHex: options.approveMessageHex } : {}),
+    ...(options.approveKey !== undefined ? { approveKey: options.approveKey } : {}),
   };
-  const description = compile('--approve-description', options.approveDescription);
-  const text = compile('--approve-message-text', options.approveMessageText);
-  const hex = compile('--approve-message-hex', options.approveMessageHex);
-  const message: MessageRule | undefined = text ? { encoding: 'utf8', pattern: text } : hex ? { encoding: 'hex', pattern: hex } : undefined;
-  return { kind: 'match', ...(description ? { description } : {}), ...(message ? { message } : {}), ...limit };
-}
-
-/** The --approve-key ids in canonical (lower-case) form, without duplicates; undefined when none is given. */
-function approvedKeys(values: string[] | undefined): string[] | undefined {
-  if (values === undefined || values.length === 0) return undefined;
-  const ids = values.map((value) => {
-    const parsed = Uuid.safeParse(value);
-    if (!parsed.success) throw new SignerError('INVALID_CONFIG', `--approve-key ${JSON.stringify(value)} is not a key id (a UUID)`);
-    return parsed.data;
-  });
-  return [...new Set(ids)];
+  if (options.policy !== undefined && Object.keys(flags).length > 0) {
+    throw new SignerError('INVALID_CONFIG', '--policy cannot be combined with the --approve-* flags: put every rule in the policy file');
+  }
+  const document = options.policy === undefined ? policyFromFlags(flags) : undefined;
+  // The policy's ledger and log live in the keystore: it must exist (the loader would create the directory).
+  await Keystore.readPublicKey(options.keystore);
+  return loadNodePolicy(document === undefined ? { file: options.policy!, stateDir: options.keystore } : { document, stateDir: options.keystore });
 }
 
 /**
@@ -102,7 +83,9 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
   const logger = context.logger ?? createLogger(options.logLevel ?? 'info', 'signer');
   let node: SignerNode;
   try {
-    const policy = policyFromOptions(options);
+    const policy = await nodePolicyFromOptions(options);
+    logger.info({ policyHash: policy.policyHash }, policy.describe());
+    for (const warning of policy.warnings) logger.warn({ policyHash: policy.policyHash }, warning);
     node = new SignerNode({
       keystoreDir: options.keystore,
       passphrase: await keystorePassphrase(options.passphraseFile),
@@ -113,10 +96,10 @@ export async function runSignerNode(options: RunCommandOptions, context: RunCont
       logger,
       ...(context.reconnect ? { reconnect: context.reconnect } : {}),
     });
-    if (policy.kind === 'match' && !policy.description && !policy.message) {
+    if (options.policy === undefined && policy.document.rules.length === 0) {
       logger.warn(
         {},
-        'no approval rule given (--approve-all, --approve-description, --approve-message-text or --approve-message-hex): this node will decline every request',
+        'no policy given (--policy FILE, or --approve-all, --approve-description, --approve-message-text, --approve-message-hex): this node will decline every request',
       );
     }
   } catch (e) {
@@ -165,11 +148,23 @@ const isFatalRefusal = (e: SignerError): boolean =>
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('run the signer node: connect to the coordinator and sign what the policy approves')
+    .description(
+      'run the signer node: connect to the coordinator and sign what the policy approves (without --policy or --approve-*, nothing); ' +
+        'proposals the policy asks about wait for `signer approvals`',
+    )
     .requiredOption('--keystore <dir>', 'keystore directory')
     .requiredOption('--coordinator <ws-url>', 'coordinator WebSocket URL, e.g. ws://localhost:3000/v1/nodes/ws')
     .addOption(passphraseFileOption())
     .option('--coordinator-id <id>', 'refuse to authenticate to a coordinator with another id')
+    .addOption(
+      new Option('--policy <file>', 'the node policy (YAML or JSON): rules that allow, deny or ask the operator; validated at start').conflicts([
+        'approveAll',
+        'approveDescription',
+        'approveMessageText',
+        'approveMessageHex',
+        'approveKey',
+      ]),
+    )
     .addOption(
       new Option('--approve-all', 'sign every request the coordinator proposes').conflicts([
         'approveDescription',

@@ -2,6 +2,8 @@ import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { generateIdentity, identitySign, isValidIdentityKey, type IdentityKeyPair } from '#crypto';
+import { signDecision } from '#intent';
+import type { SignedDecision, UnsignedDecision } from '#protocol';
 import type { JournalLocation } from '../nonces/nonce-journal.js';
 import { SignerError, isSignerError, type SignerErrorCode } from '../signer-error.js';
 import { SECRET_DIR_MODE, fsyncDirectory, isTempFile, writeFileAtomic } from './atomic-file.js';
@@ -9,7 +11,9 @@ import { openFile, readFileHeader, sealFile } from './encrypted-file.js';
 import { KeystoreJournalCipher } from './journal-cipher.js';
 import { KEYSTORE_FORMAT_VERSION, PendingRecord, ShareExportRecord, ShareRecord, type IdentityRecord, type KeyShare, type PendingCeremony } from './keystore-records.js';
 import { KDF_COSTS, PassphraseKey, type KdfCost } from './passphrase-key.js';
+import { RecordFiles } from './record-files.js';
 import {
+  APPROVALS_DIR,
   EXPORT_PURPOSE_PREFIX,
   IDENTITY_FILE,
   INBOX_DIR,
@@ -73,6 +77,8 @@ export interface InboxImport {
  *   pending/<keyId>.pending   marker: the share of keyId comes from a key generation ceremony the node has
  *                             not seen confirmed; the node does not sign with it. Holds the ceremony (id,
  *                             participants), encrypted; empty when written by an older version
+ *   approvals/<requestId>.json a proposal awaiting (or decided by) the operator, encrypted (see ApprovalQueue)
+ *   approvals.sock            the operator's approvals channel while the node runs (mode 0600)
  * ```
  *
  * Every file is read and written through this class only. The key is derived once, when the
@@ -166,6 +172,16 @@ export class Keystore {
   /** Signs with the identity key (the authentication transcript and the ceremony transcripts). */
   signWithIdentity(message: Uint8Array): string {
     return identitySign(this.identity.secretKey, message);
+  }
+
+  /** Signs a decision on an intent with the identity key (see libs/intent `decisionTranscript`). */
+  signDecision(decision: UnsignedDecision): SignedDecision {
+    return signDecision(this.identity.secretKey, decision);
+  }
+
+  /** The approvals queue's records (approvals/), sealed under the keystore key. */
+  get approvalRecords(): RecordFiles {
+    return new RecordFiles(join(this.dir, APPROVALS_DIR), 'approval', this.key);
   }
 
   /** Seals bytes from this node's identity to another node's (see sealBetweenIdentities). */

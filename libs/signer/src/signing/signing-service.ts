@@ -1,13 +1,4 @@
-import {
-  assertValidSignerSet,
-  canonicalJson,
-  commit,
-  hexToBytes,
-  sha256Hex,
-  signShare,
-  type CommitmentHex,
-  type SuiteId,
-} from '#crypto';
+import { canonicalJson, commit, hexToBytes, sha256Hex, signShare, type CommitmentHex, type SuiteId } from '#crypto';
 import type {
   AttemptAbortFrame,
   AttemptPackageFrame,
@@ -15,25 +6,40 @@ import type {
   AttemptShareFrame,
   Outgoing,
   RefusalCode,
+  RequestAwaitingFrame,
   RequestClosedFrame,
   RequestCommitFrame,
   RequestDeclineFrame,
   RequestProposeFrame,
+  SignedDecision,
+  UnsignedDecision,
 } from '#protocol';
+import type { ApprovalQueue } from '../approvals/approval-queue.js';
 import type { KeyShare } from '../keystore/keystore-records.js';
 import { describeError, silentLogger, type SignerLogger } from '../logger.js';
 import type { NonceStore } from '../nonces/nonce-store.js';
-import { evaluatePolicy, type SigningPolicy } from '../policy/signing-policy.js';
+import type { NodePolicy, PolicyEvaluation, PolicySubject } from '../policy/policy-types.js';
+import { deriveIntent, type DerivedIntent } from './intent-checks.js';
+import { OperatorDecisions } from './operator-decisions.js';
+import { checkPackage } from './package-checks.js';
 
 /** Where the service finds this node's key shares (the keystore, in production). */
 export interface ShareSource {
   findShare(keyId: string): Promise<KeyShare | null>;
 }
 
+/** Signs the node's decisions with its identity key (the keystore, in production). */
+export interface DecisionSigner {
+  signDecision(decision: UnsignedDecision): SignedDecision;
+}
+
 export interface SigningServiceOptions {
   shares: ShareSource;
   nonces: NonceStore;
-  policy: SigningPolicy;
+  policy: NodePolicy;
+  decisions: DecisionSigner;
+  /** Proposals the policy answered `ask`, waiting for the operator (durable). */
+  approvals: ApprovalQueue;
   logger?: SignerLogger;
   now?: () => number;
   /** How long after its deadline an accepted proposal (and its attempts) is still remembered. */
@@ -44,22 +50,21 @@ export interface SigningServiceOptions {
 
 export type ProposeOutcome =
   | { kind: 'committed'; frame: Outgoing<RequestCommitFrame> }
-  | { kind: 'declined'; frame: Outgoing<RequestDeclineFrame> };
+  | { kind: 'declined'; frame: Outgoing<RequestDeclineFrame> }
+  | { kind: 'awaiting'; frame: Outgoing<RequestAwaitingFrame> };
 
 export type PackageOutcome =
   | { kind: 'signed'; frame: Outgoing<AttemptShareFrame>; replayed: boolean }
   | { kind: 'refused'; frame: Outgoing<AttemptRefuseFrame>; replayed: boolean };
 
-/** A proposal this node approved: what it agreed to sign, compared byte for byte with every package. */
-interface AcceptedProposal {
+/** A proposal this node approved: the intent, what it derived from it, and who approved it. */
+export interface AcceptedProposal {
   requestId: string;
-  keyId: string;
   suite: SuiteId;
   threshold: number;
-  message: string;
-  messageEncoding: RequestProposeFrame['messageEncoding'];
-  description: string;
-  deadline: number;
+  derived: DerivedIntent;
+  decision: SignedDecision;
+  approvedBy: PolicyEvaluation | 'operator';
 }
 
 interface AnsweredAttempt {
@@ -71,14 +76,20 @@ interface AnsweredAttempt {
   ownCommitment?: CommitmentHex;
 }
 
-const MAX_REASON = 500;
+export const MAX_REASON = 500;
 const DEFAULT_RETAIN_MS = 10 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 4096;
 
 /**
  * The signer's decisions, independent of the transport: whether to commit to a proposal and whether
  * to sign a package (RFC 9591 §5.2 and the signer rules in the FROST guide). Callers must hand it
- * frames one at a time, in arrival order.
+ * frames (and operator decisions) one at a time, in arrival order.
+ *
+ * On a proposal the node recomputes the intent's hash and digest itself (intent-checks.ts), then asks
+ * its policy: `allow` commits with a signed approval, `deny` declines with a signed decline, `ask`
+ * queues the proposal for the operator (no nonce) and answers `request.awaiting`. On a package it
+ * signs only the digest of the intent it approved (package-checks.ts), after the policy counted the
+ * request against its velocity limits.
  */
 export class SigningService {
   private readonly proposals = new Map<string, AcceptedProposal>();
@@ -86,62 +97,127 @@ export class SigningService {
   private readonly attempts = new Map<string, AnsweredAttempt>();
   private readonly shareCache = new Map<string, KeyShare>();
   private readonly logger: SignerLogger;
-  private readonly now: () => number;
+  readonly now: () => number;
   private readonly retainMs: number;
   private readonly maxAttempts: number;
+  /** The operator's approve / reject on queued proposals. */
+  readonly operator: OperatorDecisions;
 
   constructor(private readonly options: SigningServiceOptions) {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.retainMs = options.retainMs ?? DEFAULT_RETAIN_MS;
     this.maxAttempts = options.maxRememberedAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.operator = new OperatorDecisions({
+      approvals: options.approvals,
+      decisions: options.decisions,
+      logger: this.logger,
+      now: this.now,
+      shareFor: (keyId) => this.shareFor(keyId),
+      accept: (proposal) => this.proposals.set(proposal.requestId, proposal),
+      freshCommitment: (requestId, share) => this.freshCommitment(requestId, share),
+    });
   }
 
   async handlePropose(p: RequestProposeFrame): Promise<ProposeOutcome> {
     await this.forgetExpired();
-    const decline = (code: RefusalCode, reason: string): ProposeOutcome => ({
+    const decline = (code: RefusalCode, reason: string, decision?: SignedDecision): ProposeOutcome => ({
       kind: 'declined',
-      frame: { type: 'request.decline', requestId: p.requestId, code, reason: reason.slice(0, MAX_REASON) },
+      frame: { type: 'request.decline', requestId: p.requestId, code, reason: reason.slice(0, MAX_REASON), ...(decision ? { decision } : {}) },
     });
-    const share = await this.shareFor(p.keyId);
-    if (!share) return decline('KEY_NOT_HELD', `this node holds no share of key ${p.keyId}`);
+    const checked = deriveIntent(p);
+    if (!checked.ok) return decline(checked.code, checked.reason);
+    const { derived } = checked;
+    const keyId = derived.intent.keyId;
+    const share = await this.shareFor(keyId);
+    if (!share) return decline('KEY_NOT_HELD', `this node holds no share of key ${keyId}`);
     const pkg = share.publicPackage;
     if (share.suite !== p.suite || pkg.threshold !== p.threshold) {
       return decline(
         'SUITE_MISMATCH',
-        `key ${p.keyId} is ${share.suite} ${pkg.threshold}-of-${pkg.maxSigners} on this node; ` +
+        `key ${keyId} is ${share.suite} ${pkg.threshold}-of-${pkg.maxSigners} on this node; ` +
           `the proposal says ${p.suite} with threshold ${p.threshold}`,
       );
     }
-    if (p.deadline <= this.now()) return decline('DEADLINE_PASSED', `the request's deadline ${p.deadline} has passed`);
-    const earlier = this.proposals.get(p.requestId);
-    if (earlier && !sameProposal(earlier, p)) {
-      // A request is an immutable intent: what was approved once cannot be swapped under the same id.
-      return decline('MESSAGE_MISMATCH', `request ${p.requestId} was proposed earlier with different content`);
-    }
-    const decision = evaluatePolicy(this.options.policy, p);
-    if (!decision.approved) return decline('POLICY_DENIED', decision.reason);
+    const now = this.now();
+    if (derived.intent.deadline <= now) return decline('DEADLINE_PASSED', `the intent's deadline ${derived.intent.deadline} has passed`);
 
-    let commitment: CommitmentHex;
-    try {
-      commitment = await this.freshCommitment(p.requestId, share);
-    } catch (e) {
-      this.logger.error({ requestId: p.requestId, err: describeError(e) }, 'cannot record a new nonce; declining');
-      return decline('SIGNING_FAILED', `cannot record a new nonce: ${describeError(e)}`);
+    // A request is an immutable intent: what was decided once cannot be swapped under the same id.
+    const earlier = this.proposals.get(p.requestId);
+    const queued = this.options.approvals.get(p.requestId);
+    const seen = earlier ?? queued;
+    if (seen && (seen.suite !== p.suite || seen.threshold !== p.threshold || intentHashOf(seen) !== derived.intentHash)) {
+      return decline('INTENT_MISMATCH', `request ${p.requestId} was proposed earlier with a different intent`);
     }
-    if (!earlier) {
-      this.proposals.set(p.requestId, {
+    const commitWith = async (decision: SignedDecision, approvedBy: AcceptedProposal['approvedBy']): Promise<ProposeOutcome> => {
+      let commitment: CommitmentHex;
+      try {
+        commitment = await this.freshCommitment(p.requestId, share);
+      } catch (e) {
+        this.logger.error({ requestId: p.requestId, err: describeError(e) }, 'cannot record a new nonce; declining');
+        return decline('SIGNING_FAILED', `cannot record a new nonce: ${describeError(e)}`);
+      }
+      this.proposals.set(p.requestId, { requestId: p.requestId, suite: p.suite, threshold: p.threshold, derived, decision, approvedBy });
+      return { kind: 'committed', frame: { type: 'request.commit', requestId: p.requestId, commitment, decision } };
+    };
+    // Proposed again (a reconnect, a new round): the same decision, a fresh commitment.
+    if (earlier) return commitWith(earlier.decision, earlier.approvedBy);
+    if (queued) {
+      if (!queued.decision) return { kind: 'awaiting', frame: awaitingFrame(p.requestId, derived.intentHash, queued.evaluation) };
+      if (queued.decision.verdict === 'approve') return commitWith(queued.decision, 'operator');
+      return decline('OPERATOR_REJECTED', queued.decision.reason, queued.decision);
+    }
+
+    const subject: PolicySubject = { requestId: p.requestId, intent: derived.intent, intentHash: derived.intentHash };
+    const evaluation = await this.evaluate(subject, now);
+    const decide = (verdict: UnsignedDecision['verdict']): SignedDecision =>
+      this.options.decisions.signDecision({
         requestId: p.requestId,
-        keyId: p.keyId,
-        suite: p.suite,
-        threshold: p.threshold,
-        message: p.message,
-        messageEncoding: p.messageEncoding,
-        description: p.description,
-        deadline: p.deadline,
+        intentHash: derived.intentHash,
+        verdict,
+        by: 'policy',
+        policyHash: evaluation.policyHash,
+        rule: evaluation.rule,
+        reason: evaluation.reason.slice(0, MAX_REASON),
+        decidedAt: now,
       });
+    switch (evaluation.outcome) {
+      case 'allow':
+        return commitWith(decide('approve'), evaluation);
+      case 'deny':
+        return decline('POLICY_DENIED', evaluation.reason, decide('decline'));
+      case 'ask': {
+        const asked = { outcome: 'ask' as const, rule: evaluation.rule, reason: evaluation.reason.slice(0, MAX_REASON), policyHash: evaluation.policyHash };
+        try {
+          await this.options.approvals.add({
+            version: 1,
+            requestId: p.requestId,
+            suite: p.suite,
+            threshold: p.threshold,
+            intent: derived.intent,
+            intentHash: derived.intentHash,
+            digest: derived.digest,
+            evaluation: asked,
+            receivedAt: now,
+            decision: null,
+          });
+        } catch (e) {
+          this.logger.error({ requestId: p.requestId, err: describeError(e) }, 'cannot record the proposal for the operator; declining');
+          return decline('SIGNING_FAILED', `cannot record the proposal for the operator: ${describeError(e)}`);
+        }
+        return { kind: 'awaiting', frame: awaitingFrame(p.requestId, derived.intentHash, asked) };
+      }
     }
-    return { kind: 'committed', frame: { type: 'request.commit', requestId: p.requestId, commitment } };
+  }
+
+  /** The policy's evaluation; one that throws is a deny (fail closed). */
+  private async evaluate(subject: PolicySubject, now: number): Promise<PolicyEvaluation> {
+    try {
+      return await this.options.policy.evaluate(subject, now);
+    } catch (e) {
+      this.logger.error({ requestId: subject.requestId, err: describeError(e) }, 'the policy failed to evaluate; denying');
+      return { outcome: 'deny', rule: null, reason: `the policy could not evaluate the intent: ${describeError(e)}`, policyHash: this.options.policy.policyHash };
+    }
   }
 
   async handlePackage(pkg: AttemptPackageFrame): Promise<PackageOutcome> {
@@ -173,16 +249,19 @@ export class SigningService {
     }
   }
 
-  /** The request is over: discard its nonces and forget it. Returns how many nonces were discarded. */
-  async handleClosed(c: RequestClosedFrame): Promise<number> {
-    return this.forgetRequest(c.requestId, `request ${c.status}`);
+  /**
+   * The request is over (completed, failed, expired, or cancelled by its proposer): discard its nonces,
+   * remove its awaiting approval, forget it. Returns how many nonces were discarded.
+   */
+  async handleClosed(c: RequestClosedFrame): Promise<{ discarded: number; approvalRemoved: boolean }> {
+    const approvalRemoved = await this.options.approvals.close(c.requestId, c.status);
+    return { discarded: await this.forgetRequest(c.requestId, `request ${c.status}`), approvalRemoved };
   }
 
-  private async evaluatePackage(
-    pkg: AttemptPackageFrame,
-  ): Promise<{ outcome: PackageOutcome; ownCommitment?: CommitmentHex }> {
+  private async evaluatePackage(pkg: AttemptPackageFrame): Promise<{ outcome: PackageOutcome; ownCommitment?: CommitmentHex }> {
     const proposal = this.proposals.get(pkg.requestId);
-    const share = proposal && pkg.keyId === proposal.keyId ? await this.shareFor(proposal.keyId) : null;
+    const keyId = proposal?.derived.intent.keyId;
+    const share = proposal && pkg.keyId.toLowerCase() === keyId ? await this.shareFor(proposal.derived.intent.keyId) : null;
     const own = share ? pkg.commitments.find((c) => c.identifier === share.identifier) : undefined;
 
     const refuse = async (code: RefusalCode, reason: string) => {
@@ -195,45 +274,32 @@ export class SigningService {
     };
 
     if (!proposal) return refuse(...(await this.unproposedRefusal(pkg)));
-    if (pkg.keyId !== proposal.keyId) {
-      return refuse('NOT_PROPOSED', `request ${pkg.requestId} was proposed for key ${proposal.keyId}, not ${pkg.keyId}`);
-    }
-    if (!share) return refuse('KEY_NOT_HELD', `this node no longer holds a share of key ${proposal.keyId}`);
-    if (pkg.message !== proposal.message) {
-      return refuse('MESSAGE_MISMATCH', 'the package message differs from the proposed message');
-    }
     const now = this.now();
-    if (now >= pkg.deadline) return refuse('DEADLINE_PASSED', `the attempt's deadline ${pkg.deadline} has passed`);
-    if (now >= proposal.deadline) return refuse('DEADLINE_PASSED', `the request's deadline ${proposal.deadline} has passed`);
-    const keyPackage = share.publicPackage;
-    if (pkg.commitments.length < keyPackage.threshold || pkg.commitments.length > keyPackage.maxSigners) {
-      return refuse(
-        'SIGNER_SET_SIZE',
-        `the signer set has ${pkg.commitments.length} entries, outside [${keyPackage.threshold}, ${keyPackage.maxSigners}]`,
-      );
-    }
-    try {
-      assertValidSignerSet(keyPackage, pkg.commitments);
-    } catch (e) {
-      return refuse('SIGNER_SET_INVALID', describeError(e));
-    }
-    if (!own) return refuse('COMMITMENT_MISSING', `the signer set has no commitment for this node (${share.identifier})`);
-    switch (this.options.nonces.status(pkg.requestId, own)) {
-      case 'live':
-        break;
-      case 'consumed':
-        return refuse('NONCE_CONSUMED', 'this node already used or discarded the nonce behind its commitment');
-      case 'altered':
-        return refuse('COMMITMENT_ALTERED', 'this node never issued its commitment as listed for this request');
-      case 'unknown':
-        return refuse('NONCE_UNKNOWN', 'this node has no record of the commitment listed for it');
-    }
+    const verdict = checkPackage(pkg, {
+      approved: { keyId: proposal.derived.intent.keyId, digest: proposal.derived.digest, deadline: proposal.derived.intent.deadline },
+      share,
+      own,
+      nonceStatus: (commitment) => this.options.nonces.status(pkg.requestId, commitment),
+      now,
+    });
+    if (!verdict.ok) return refuse(verdict.code, verdict.reason);
 
+    // Velocity limits are counted just before the share leaves; a refusal burns the nonce.
+    const subject: PolicySubject = { requestId: pkg.requestId, intent: proposal.derived.intent, intentHash: proposal.derived.intentHash };
+    let usage;
+    try {
+      usage = await this.options.policy.commitUsage(subject, now, proposal.approvedBy);
+    } catch (e) {
+      usage = { ok: false as const, reason: `the policy could not record the usage: ${describeError(e)}` };
+    }
+    if (!usage.ok) return refuse('POLICY_DENIED', usage.reason);
+
+    const { share: held, own: mine } = verdict;
     let signatureShare: string;
     try {
-      const message = hexToBytes(pkg.message);
-      signatureShare = await this.options.nonces.consume(pkg.requestId, own, pkg.attemptId, (nonces) =>
-        signShare(keyPackage, share.identifier, share.signingShare, nonces, pkg.commitments, message),
+      const message = hexToBytes(proposal.derived.digest);
+      signatureShare = await this.options.nonces.consume(pkg.requestId, mine, pkg.attemptId, (nonces) =>
+        signShare(held.publicPackage, held.identifier, held.signingShare, nonces, pkg.commitments, message),
       );
     } catch (e) {
       this.logger.error({ requestId: pkg.requestId, attemptId: pkg.attemptId, err: describeError(e) }, 'signing failed');
@@ -242,7 +308,7 @@ export class SigningService {
     // The next attempt of this request (ROAST) needs a commitment the coordinator has not seen yet.
     let nextCommitment: CommitmentHex | undefined;
     try {
-      nextCommitment = await this.freshCommitment(pkg.requestId, share);
+      nextCommitment = await this.freshCommitment(pkg.requestId, held);
     } catch (e) {
       this.logger.error({ requestId: pkg.requestId, err: describeError(e) }, 'cannot record the next nonce; sending the share alone');
     }
@@ -253,7 +319,7 @@ export class SigningService {
       share: signatureShare,
       ...(nextCommitment ? { nextCommitment } : {}),
     };
-    return { outcome: { kind: 'signed', frame, replayed: false }, ownCommitment: own };
+    return { outcome: { kind: 'signed', frame, replayed: false }, ownCommitment: mine };
   }
 
   /**
@@ -267,7 +333,7 @@ export class SigningService {
     const mine = share ? pkg.commitments.find((c) => c.identifier === share.identifier) : undefined;
     switch (mine ? this.options.nonces.status(pkg.requestId, mine) : undefined) {
       case 'consumed':
-        return ['NONCE_CONSUMED', 'the nonce behind this node\'s commitment was already used or discarded (the node may have restarted)'];
+        return ['NONCE_CONSUMED', "the nonce behind this node's commitment was already used or discarded (the node may have restarted)"];
       case 'unknown':
         return ['NONCE_UNKNOWN', 'this node has no record of the commitment listed for it (the node may have restarted)'];
       default:
@@ -313,20 +379,18 @@ export class SigningService {
   private async forgetExpired(): Promise<void> {
     const cutoff = this.now() - this.retainMs;
     for (const p of [...this.proposals.values()]) {
-      if (p.deadline < cutoff) await this.forgetRequest(p.requestId, 'request expired');
+      if (p.derived.intent.deadline < cutoff) await this.forgetRequest(p.requestId, 'request expired');
     }
+    for (const id of await this.options.approvals.pruneBefore(cutoff)) await this.forgetRequest(id, 'request expired');
   }
+}
+
+const intentHashOf = (seen: AcceptedProposal | { intentHash: string }): string => ('derived' in seen ? seen.derived.intentHash : seen.intentHash);
+
+function awaitingFrame(requestId: string, intentHash: string, asked: Omit<PolicyEvaluation, 'outcome'>): Outgoing<RequestAwaitingFrame> {
+  return { type: 'request.awaiting', requestId, intentHash, policyHash: asked.policyHash, rule: asked.rule, reason: asked.reason };
 }
 
 function refusal(pkg: AttemptPackageFrame, code: RefusalCode, reason: string): Outgoing<AttemptRefuseFrame> {
   return { type: 'attempt.refuse', requestId: pkg.requestId, attemptId: pkg.attemptId, code, reason: reason.slice(0, MAX_REASON) };
 }
-
-const sameProposal = (a: AcceptedProposal, p: RequestProposeFrame): boolean =>
-  a.keyId === p.keyId &&
-  a.suite === p.suite &&
-  a.threshold === p.threshold &&
-  a.message === p.message &&
-  a.messageEncoding === p.messageEncoding &&
-  a.description === p.description &&
-  a.deadline === p.deadline;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { bytesToHex, compareIdentifiers, getSuite, utf8, type SuiteId } from '#crypto';
+import { compareIdentifiers, getSuite, type SuiteId } from '#crypto';
 import type {
   CeremonyClosedFrame,
   CeremonyParticipant,
@@ -17,7 +17,9 @@ import type {
 } from '#protocol';
 import { SignerNode, type SignerNodeEvents } from '../signer-node.js';
 import { FakeCoordinator, type FakeNodeConnection } from './fake-coordinator.js';
+import { proposeFrame, testIntent } from './intent-fixtures.js';
 import { TEST_PASSPHRASE, initTestKeystore, tempDir } from './key-fixtures.js';
+import { allowAllPolicy } from './test-policy.js';
 
 /**
  * Real signer nodes against a fake coordinator that the test drives frame by frame: an honest relay by
@@ -76,7 +78,7 @@ export class CeremonyTestbed {
       keystoreDir: dir,
       passphrase: TEST_PASSPHRASE,
       coordinatorUrl: this.fake.url,
-      policy: { kind: 'approve-all' },
+      policy: allowAllPolicy(),
       reconnect: { initialMs: 20, maxMs: 100 },
       heartbeatMs: 0,
       ...extra,
@@ -184,17 +186,11 @@ export function completedClose(start: Start, res: Outgoing<CeremonyResultFrame>[
 
 /** A signing proposal for `keyId`: answered `request.commit` when the share is usable, `request.decline` otherwise. */
 export function proposal(start: Start, text = 'a message'): Outgoing<RequestProposeFrame> {
-  return {
-    type: 'request.propose',
-    requestId: randomUUID(),
-    keyId: start.keyId,
+  const { v: _v, ...frame } = proposeFrame(testIntent(start.keyId, Date.now(), { payload: { kind: 'text', text }, description: text }), {
     suite: start.suite,
     threshold: start.threshold,
-    message: bytesToHex(utf8(text)),
-    messageEncoding: 'utf8',
-    description: text,
-    deadline: Date.now() + 30_000,
-  };
+  });
+  return frame;
 }
 
 export const waitFor = async (predicate: () => boolean, ms = 5_000) => {
