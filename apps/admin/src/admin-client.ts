@@ -35,7 +35,7 @@ export class AdminClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new AdminApiError(0, 'INVALID_CONFIG', `the coordinator URL must be http(s)://, got ${url.protocol}`);
     }
-    if (!token) throw new AdminApiError(0, 'INVALID_CONFIG', 'an admin token is required (--admin-token or ROUNDTABLE_ADMIN_TOKEN)');
+    if (!token) throw new AdminApiError(0, 'INVALID_CONFIG', 'a bearer token is required: the admin token or an API key (--admin-token or ROUNDTABLE_ADMIN_TOKEN)');
     this.baseUrl = url.origin;
   }
 

@@ -20,6 +20,7 @@ import {
 } from '#api';
 import { SUITE_IDS } from '#protocol';
 import { AdminClient } from './admin-client.js';
+import { addPrincipalCommands } from './principals-commands.js';
 
 /** What a command prints: results as JSON on stdout, progress (and help) on stderr; and how it ends. */
 export interface AdminIo {
@@ -80,13 +81,15 @@ export function describeCeremony(c: CeremonyResponse): string {
  */
 export function buildAdminProgram(io: AdminIo): Command {
   const program = new Command('roundtable-admin')
-    .description('Roundtable admin CLI: nodes, keys, key ceremonies, signing requests and the audit log')
+    .description('Roundtable admin CLI: nodes, keys, key ceremonies, signing requests, principals and the audit log')
     .version(adminVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(
       new Option('--coordinator <http-url>', 'coordinator base URL').env('ROUNDTABLE_COORDINATOR').default('http://127.0.0.1:8080'),
     )
-    .addOption(new Option('--admin-token <token>', 'admin bearer token').env('ROUNDTABLE_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--admin-token <token>', "bearer token: the coordinator's admin token or a principal's API key (rt_...)").env('ROUNDTABLE_ADMIN_TOKEN'),
+    )
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.progress(s.trimEnd()) })
     .exitOverride()
     .showHelpAfterError();
@@ -253,6 +256,9 @@ export function buildAdminProgram(io: AdminIo): Command {
         }
       }
     });
+
+  // ---------------------------------------------------------------- principals
+  addPrincipalCommands(program, client, print, (text) => io.progress(text));
 
   // ---------------------------------------------------------------- audit
   const audit = program.command('audit').description('the audit log: list entries, verify the hash chain');
