@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, type DealtKey, type IdentityKeyPair } from '#crypto';
 import { CloseCode, MAX_FRAME_BYTES } from '#protocol';
+import { digestHex, intentHash } from '#intent';
 import { verifySecp256k1 } from '#verify';
 import { dealtKeyRegistration } from './support/keys.js';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
@@ -104,15 +105,18 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const requestId = await createRequest('first payment');
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     const proposals = await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
-    expect(proposals.every((p) => p.message === Buffer.from('first payment').toString('hex'))).toBe(true);
+    // Each proposal carries the intent, whose payload derives the bytes to sign, and its hash.
+    expect(proposals.every((p) => digestHex(p.intent.payload) === Buffer.from('first payment').toString('hex'))).toBe(true);
+    expect(proposals.every((p) => intentHash(p.intent) === p.intentHash && p.intent.keyId === keyId)).toBe(true);
 
     const ca = a.makeCommitment();
-    a.node.send({ type: 'request.commit', requestId, commitment: ca });
+    const commitA = a.commitFrame(requestId, ca);
+    a.node.send(commitA);
     await a.node.next('ack', (f) => f.requestId === requestId);
     // An exact duplicate frame is acknowledged again and changes nothing.
-    a.node.send({ type: 'request.commit', requestId, commitment: ca });
+    a.node.send(commitA);
     await a.node.next('ack', (f) => f.requestId === requestId);
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    b.commit(requestId, b.makeCommitment());
 
     const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     const pb = await b.node.next('attempt.package', (f) => f.requestId === requestId);
@@ -125,7 +129,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
       code: 'NOT_IN_SIGNER_SET',
       message: expect.stringMatching(/excluded/) as unknown,
     });
-    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    c.commit(requestId, c.makeCommitment());
     expect(await c.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'NOT_IN_SIGNER_SET' });
 
     a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: a.share(pa) });
@@ -144,7 +148,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     expect(verifySecp256k1(done.body.signature as string, Buffer.from('first payment'), key.public.commitments[0]!)).toBe(true);
 
     // Replays after the fact are refused; the request is over, so nobody is marked for them.
-    a.node.send({ type: 'request.commit', requestId, commitment: ca });
+    a.commit(requestId, ca);
     expect(await a.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'REQUEST_FINISHED' });
     b.node.send({ type: 'attempt.share', requestId, attemptId: pb.attemptId, share: shareB });
     expect(await b.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'REQUEST_FINISHED' });
@@ -159,8 +163,8 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const first = await createRequest('reuse: first');
     await proposed(first);
     const reused = a.makeCommitment();
-    a.node.send({ type: 'request.commit', requestId: first, commitment: reused });
-    b.node.send({ type: 'request.commit', requestId: first, commitment: b.makeCommitment() });
+    a.commit(first, reused);
+    b.commit(first, b.makeCommitment());
     const p1a = await a.node.next('attempt.package', (f) => f.requestId === first);
     const p1b = await b.node.next('attempt.package', (f) => f.requestId === first);
     const firstShareA = a.share(p1a);
@@ -170,10 +174,10 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
 
     const second = await createRequest('reuse: second');
     await proposed(second);
-    a.node.send({ type: 'request.commit', requestId: second, commitment: reused });
+    a.commit(second, reused);
     expect(await a.node.next('error', (f) => f.requestId === second)).toMatchObject({ code: 'COMMITMENT_REUSED' });
-    b.node.send({ type: 'request.commit', requestId: second, commitment: b.makeCommitment() });
-    c.node.send({ type: 'request.commit', requestId: second, commitment: c.makeCommitment() });
+    b.commit(second, b.makeCommitment());
+    c.commit(second, c.makeCommitment());
     const p2b = await b.node.next('attempt.package', (f) => f.requestId === second);
     const p2c = await c.node.next('attempt.package', (f) => f.requestId === second);
     expect(p2b.commitments.map((x) => x.identifier)).toEqual([b.identifier, c.identifier]);
@@ -185,8 +189,8 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     // 2. A share naming the first request's attempt, under a request where a is in an attempt of its own.
     const third = await createRequest('foreign attempt');
     await proposed(third);
-    a.node.send({ type: 'request.commit', requestId: third, commitment: a.makeCommitment() });
-    b.node.send({ type: 'request.commit', requestId: third, commitment: b.makeCommitment() });
+    a.commit(third, a.makeCommitment());
+    b.commit(third, b.makeCommitment());
     const p3a = await a.node.next('attempt.package', (f) => f.requestId === third);
     const p3b = await b.node.next('attempt.package', (f) => f.requestId === third);
     a.node.send({ type: 'attempt.share', requestId: third, attemptId: p1a.attemptId, share: firstShareA });
@@ -199,7 +203,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     expect(await b.node.next('attempt.abort', (f) => f.requestId === third)).toMatchObject({ attemptId: p3a.attemptId });
     b.node.send({ type: 'attempt.share', requestId: third, attemptId: p3b.attemptId, share: b.share(p3b), nextCommitment: b.makeCommitment() });
     await b.node.next('ack', (f) => f.of === 'attempt.share' && f.requestId === third);
-    c.node.send({ type: 'request.commit', requestId: third, commitment: c.makeCommitment() });
+    c.commit(third, c.makeCommitment());
     const p4b = await b.node.next('attempt.package', (f) => f.requestId === third);
     const p4c = await c.node.next('attempt.package', (f) => f.requestId === third);
     b.node.send({ type: 'attempt.share', requestId: third, attemptId: p4b.attemptId, share: b.share(p4b) });
@@ -212,8 +216,8 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     // 3. A second, different share for the same attempt.
     const fourth = await createRequest('two answers');
     await proposed(fourth);
-    a.node.send({ type: 'request.commit', requestId: fourth, commitment: a.makeCommitment() });
-    c.node.send({ type: 'request.commit', requestId: fourth, commitment: c.makeCommitment() });
+    a.commit(fourth, a.makeCommitment());
+    c.commit(fourth, c.makeCommitment());
     const p5a = await a.node.next('attempt.package', (f) => f.requestId === fourth);
     const p5c = await c.node.next('attempt.package', (f) => f.requestId === fourth);
     c.node.send({ type: 'attempt.share', requestId: fourth, attemptId: p5c.attemptId, share: c.share(p5c), nextCommitment: c.makeCommitment() });
@@ -232,9 +236,9 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const requestId = await createRequest('culprit test');
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
     await a.node.next('ack', (f) => f.requestId === requestId);
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    b.commit(requestId, b.makeCommitment());
     await b.node.next('ack', (f) => f.requestId === requestId);
     const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     await b.node.next('attempt.package', (f) => f.requestId === requestId);
@@ -242,7 +246,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: a.share(pa), nextCommitment: a.makeCommitment() });
     b.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: '0'.repeat(63) + '5' });
     // The second attempt needs c.
-    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    c.commit(requestId, c.makeCommitment());
     const p2a = await a.node.next('attempt.package', (f) => f.requestId === requestId && f.attemptId !== pa.attemptId);
     const p2c = await c.node.next('attempt.package', (f) => f.requestId === requestId);
     expect(p2a.attemptId).toBe(p2c.attemptId);
@@ -268,14 +272,14 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const requestId = await createRequest('silence');
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
     await a.node.next('ack', (f) => f.requestId === requestId);
-    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    c.commit(requestId, c.makeCommitment());
     const p1 = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     await c.node.next('attempt.package', (f) => f.requestId === requestId);
     // c stays silent. a answers and is ready again at once; b commits; a second attempt starts beside the first.
     a.node.send({ type: 'attempt.share', requestId, attemptId: p1.attemptId, share: a.share(p1), nextCommitment: a.makeCommitment() });
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    b.commit(requestId, b.makeCommitment());
     const p2 = await a.node.next('attempt.package', (f) => f.requestId === requestId && f.attemptId !== p1.attemptId);
     const p2b = await b.node.next('attempt.package', (f) => f.requestId === requestId);
     expect(p2b.attemptId).toBe(p2.attemptId);
@@ -295,13 +299,13 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
     // a commits and is selected with b; b sends a malformed share; c declines. Nobody else can sign.
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
+    b.commit(requestId, b.makeCommitment());
     const pb = await b.node.next('attempt.package', (f) => f.requestId === requestId);
     await a.node.next('attempt.package', (f) => f.requestId === requestId);
     b.node.send({ type: 'attempt.share', requestId, attemptId: pb.attemptId, share: 'ff'.repeat(32) });
     expect(await b.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'SHARE_MALFORMED' });
-    c.node.send({ type: 'request.decline', requestId, code: 'POLICY_DENIED', reason: 'not today' });
+    c.decline(requestId, 'POLICY_DENIED', 'not today');
     const closed = await a.node.next('request.closed', (f) => f.requestId === requestId);
     expect(closed.status).toBe('failed');
     const view = await getRequest(requestId);
@@ -330,7 +334,7 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const requestId = res.body.id;
     const [a] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
     const closed = await a.node.next('request.closed', (f) => f.requestId === requestId, 10_000);
     expect(closed.status).toBe('expired');
     const view = await getRequest(requestId);
@@ -343,19 +347,21 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const requestId = await createRequest('change of mind');
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
     await a.node.next('ack', (f) => f.requestId === requestId);
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    b.commit(requestId, b.makeCommitment());
     const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     await b.node.next('attempt.package', (f) => f.requestId === requestId);
-    b.node.send({ type: 'request.decline', requestId, code: 'POLICY_DENIED', reason: 'operator said no' });
+    // Its approval stands (a contrary signed decline would be refused: test/decisions.e2e-spec.ts), but a
+    // node may still decline for a technical reason, which carries no decision.
+    b.decline(requestId, 'SIGNING_FAILED', 'the nonce journal is full');
     const abort = await a.node.next('attempt.abort', (f) => f.requestId === requestId);
     expect(abort.attemptId).toBe(pa.attemptId);
     // a owes attempt 1 an answer still: a fresh commitment without it would be unsolicited. Its late share
     // (discarded) with a next commitment makes it ready; with c, attempt 2 completes.
     a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: a.share(pa), nextCommitment: a.makeCommitment() });
     await a.node.next('ack', (f) => f.of === 'attempt.share' && f.requestId === requestId);
-    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    c.commit(requestId, c.makeCommitment());
     const p2 = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     const p2c = await c.node.next('attempt.package', (f) => f.requestId === requestId);
     a.node.send({ type: 'attempt.share', requestId, attemptId: p2.attemptId, share: a.share(p2) });
@@ -370,12 +376,12 @@ describe('coordinator against scripted nodes (real app, real ws, real database)'
     const requestId = await createRequest('equivocation');
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     await Promise.all(signers.map((s) => s.node.next('request.propose', (f) => f.requestId === requestId)));
-    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    c.commit(requestId, c.makeCommitment());
     await c.node.next('ack', (f) => f.requestId === requestId);
-    c.node.send({ type: 'request.commit', requestId, commitment: c.makeCommitment() });
+    c.commit(requestId, c.makeCommitment());
     expect(await c.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'COMMITMENT_CONFLICT' });
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
+    b.commit(requestId, b.makeCommitment());
     const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     const pb = await b.node.next('attempt.package', (f) => f.requestId === requestId);
     expect(pa.commitments.map((x) => x.identifier)).toEqual([a.identifier, b.identifier]);

@@ -45,7 +45,7 @@ describe('REST API: typed errors for bad input, idempotency, health', () => {
       ['POST', '/v1/signing-requests', { keyId, message: 'x', nodeId: 'sneaky' }],
       ['POST', '/v1/signing-requests', { keyId, message: 'zz', encoding: 'hex' }],
       ['POST', '/v1/signing-requests', { keyId, message: 'x', deadline: 'tomorrow' }],
-      ['POST', '/v1/signing-requests', { keyId, message: 'x', deadline: new Date(Date.now() - 1000).toISOString() }],
+      ['POST', '/v1/signing-requests', { keyId, message: 'x', deadline: new Date(Date.now() + 500).toISOString() }],
       ['POST', '/v1/signing-requests', { keyId, message: 'ab'.repeat(MAX_MESSAGE_BYTES + 1), encoding: 'hex' }],
       ['GET', '/v1/signing-requests/not-a-uuid', undefined],
       ['GET', '/v1/audit?limit=-5', undefined],

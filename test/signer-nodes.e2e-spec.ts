@@ -6,8 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUITE_IDS, type SuiteId } from '#crypto';
 import { verifyIndependently } from '#verify';
 import type { NonceCommitment } from '#protocol';
-import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, type SignerNode, type SigningPolicy } from '#signer';
+import { initKeystore, KDF_COSTS, Keystore, nonceIdOf, runDealer, type NodePolicy, type SignerNode } from '#signer';
 import { decryptTestJournal } from '../libs/signer/src/testing/key-fixtures.js';
+import { allowAllPolicy, testPolicy } from '../libs/signer/src/testing/test-policy.js';
 import { scanForSecrets } from './support/secret-scan.js';
 import { startTestCoordinator, ADMIN_TOKEN, type TestCoordinator } from './support/coordinator.js';
 import { realSignerNode } from './support/signer-node.js';
@@ -31,7 +32,7 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
   const passphrases = [1, 2, 3].map((i) => `e2e passphrase of node ${i}`);
   const running = new Set<SignerNode>();
 
-  const startNode = async (i: number, policy: SigningPolicy = { kind: 'approve-all' }) => {
+  const startNode = async (i: number, policy: NodePolicy = allowAllPolicy()) => {
     const node = realSignerNode(coord, keystores[i]!, passphrases[i]!, { policy });
     await node.start();
     running.add(node);
@@ -111,12 +112,14 @@ describe('real signer nodes against the real coordinator (ws, database)', () => 
 
   it('honours each node’s own policy: declines are recorded and the request fails when too few approve', async () => {
     await startNode(0);
-    await startNode(1, { kind: 'match', description: /^payroll/ });
-    await startNode(2, { kind: 'match', description: /^payroll/ });
+    const payrollOnly = () => testPolicy((subject) => (/^payroll/.test(subject.intent.description) ? 'allow' : 'deny'), 'payroll-only');
+    await startNode(1, payrollOnly());
+    await startNode(2, payrollOnly());
     const key = await deal('ed25519');
     const denied = await outcome(await sign(key.id, 'x', 'vendor payment'));
+    // Two of three declined, more than n - t = 1: rejected at once, naming both.
     expect(denied.status).toBe('failed');
-    expect(denied.failure?.code).toBe('NOT_ENOUGH_SIGNERS');
+    expect(denied.failure?.code).toBe('REJECTED');
     expect(denied.culprits.filter((c) => c.reason === 'declined').map((c) => c.nodeId).sort()).toEqual([nodeIds[1], nodeIds[2]].sort());
     const approved = await outcome(await sign(key.id, 'x', 'payroll November'));
     expect(approved.status).toBe('completed');

@@ -38,8 +38,8 @@ describe('signing against adversarial nodes', () => {
     const [a, b] = signers as [ScriptedSigner, ScriptedSigner];
     const requestId = await createRequest('two spellings');
     const upper = requestId.toUpperCase();
-    a.node.send({ type: 'request.commit', requestId: upper, commitment: a.makeCommitment() });
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    a.commit(upper, a.makeCommitment());
+    b.commit(requestId, b.makeCommitment());
     const ackA = await a.node.next('ack', (f) => f.of === 'request.commit' && f.requestId === requestId);
     expect(ackA.requestId).toBe(requestId);
     const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
@@ -60,11 +60,11 @@ describe('signing against adversarial nodes', () => {
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     const requestId = await createRequest('identifier zero');
     const mine = a.makeCommitment();
-    a.node.send({ type: 'request.commit', requestId, commitment: mine });
+    a.commit(requestId, mine);
     await a.node.next('ack', (f) => f.requestId === requestId);
-    a.node.send({ type: 'request.commit', requestId, commitment: { ...mine, identifier: '0'.repeat(64) } });
+    a.commit(requestId, { ...mine, identifier: '0'.repeat(64) });
     expect(await a.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'IDENTIFIER_MISMATCH' });
-    b.node.send({ type: 'request.commit', requestId, commitment: { ...b.makeCommitment(), identifier: c.identifier } });
+    b.commit(requestId, { ...b.makeCommitment(), identifier: c.identifier });
     expect(await b.node.next('error', (f) => f.requestId === requestId)).toMatchObject({ code: 'IDENTIFIER_MISMATCH' });
     expect((await view(requestId)).body.culprits.map((x) => x.reason)).toEqual(['invalid_commitment', 'invalid_commitment']);
   });
@@ -73,7 +73,7 @@ describe('signing against adversarial nodes', () => {
     const [a, b] = signers as [ScriptedSigner, ScriptedSigner];
     const first = await createRequest('elements: first');
     const original = a.makeCommitment();
-    a.node.send({ type: 'request.commit', requestId: first, commitment: original });
+    a.commit(first, original);
     await a.node.next('ack', (f) => f.requestId === first);
     const fresh = () => commit('secp256k1', b.identifier, b.key.secretShares[b.identifier]!).commitment;
     const tries = [
@@ -84,7 +84,7 @@ describe('signing against adversarial nodes', () => {
     for (const [what, commitment] of tries) {
       const requestId = await createRequest(`elements: ${what}`);
       const sender = commitment.identifier === a.identifier ? a : b;
-      sender.node.send({ type: 'request.commit', requestId, commitment });
+      sender.commit(requestId, commitment);
       expect(await sender.node.next('error', (f) => f.requestId === requestId), what).toMatchObject({ code: 'COMMITMENT_REUSED' });
       expect((await view(requestId)).body.culprits, what).toEqual([expect.objectContaining({ reason: 'reused_commitment' })]);
     }
@@ -93,13 +93,13 @@ describe('signing against adversarial nodes', () => {
   it('refuses text a database cannot store (a NUL in a decline reason) with a typed error, and carries on', async () => {
     const [a, b, c] = signers as [ScriptedSigner, ScriptedSigner, ScriptedSigner];
     const requestId = await createRequest('nul');
-    c.node.send({ type: 'request.decline', requestId, code: 'POLICY_DENIED', reason: 'no\u0000thanks' });
+    c.decline(requestId, 'POLICY_DENIED', 'no\u0000thanks');
     expect(await c.node.next('error', (f) => f.inReplyTo === 'request.decline')).toMatchObject({ code: 'MALFORMED_FRAME' });
     expect(c.node.closeCode).toBeNull();
     const rest = await coord.api<{ error: { code: string } }>('POST', '/v1/signing-requests', { keyId, message: 'x', description: 'pay\u0000day' });
     expect(rest).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
-    a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
-    b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+    a.commit(requestId, a.makeCommitment());
+    b.commit(requestId, b.makeCommitment());
     const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
     const pb = await b.node.next('attempt.package', (f) => f.requestId === requestId);
     a.node.send({ type: 'attempt.share', requestId, attemptId: pa.attemptId, share: a.share(pa) });
@@ -111,7 +111,7 @@ describe('signing against adversarial nodes', () => {
   it('serializes concurrent commitments per request, under any spelling of its id: every one acknowledged, one attempt per request', async () => {
     const requests = await Promise.all(Array.from({ length: 12 }, (_, i) => createRequest(`burst ${i}`)));
     for (const requestId of requests) {
-      signers.forEach((s, i) => s.node.send({ type: 'request.commit', requestId: i % 2 ? requestId.toUpperCase() : requestId, commitment: s.makeCommitment() }));
+      signers.forEach((s, i) => s.commit(i % 2 ? requestId.toUpperCase() : requestId, s.makeCommitment()));
     }
     for (const s of signers) {
       await Promise.all(requests.map((requestId) => s.node.next('ack', (f) => f.of === 'request.commit' && f.requestId === requestId)));
@@ -138,8 +138,8 @@ describe('blameless refusals are counted in the database, across a coordinator r
     const requestId = res.body.id;
     /** a and b commit; a refuses the package (NONCE_UNKNOWN); b answers the ended attempt late, with its next commitment. */
     const round = async (firstRound: boolean) => {
-      a.node.send({ type: 'request.commit', requestId, commitment: a.makeCommitment() });
-      if (firstRound) b.node.send({ type: 'request.commit', requestId, commitment: b.makeCommitment() });
+      a.commit(requestId, a.makeCommitment());
+      if (firstRound) b.commit(requestId, b.makeCommitment());
       const pa = await a.node.next('attempt.package', (f) => f.requestId === requestId);
       const pb = await b.node.next('attempt.package', (f) => f.requestId === requestId && f.attemptId === pa.attemptId);
       a.node.send({ type: 'attempt.refuse', requestId, attemptId: pa.attemptId, code: 'NONCE_UNKNOWN', reason: 'restarted' });

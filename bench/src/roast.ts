@@ -168,7 +168,7 @@ interface RequestView {
   failure: { code: string; reason: string } | null;
 }
 
-const FINAL = ['completed', 'failed', 'expired'];
+const FINAL = ['completed', 'failed', 'expired', 'cancelled'];
 
 /** Runs one configuration: a coordinator, n nodes in two hosts, a dealt key, every scenario. */
 async function runConfig(config: RoastConfig, staggerMs: number, gateMs: number, log: (line: string) => void): Promise<ConfigResult> {

@@ -1,7 +1,10 @@
 import WebSocket from 'ws';
 import { authTranscript, decodeCoordinatorFrame, encodeFrame, MAX_FRAME_BYTES, type NodeFrame, type Outgoing } from '#protocol';
 import { FaultProxy, type Fault } from '#harness';
-import { Keystore, NonceStore, SignerNode, SigningService, silentLogger, type KeyShare } from '#signer';
+import { ApprovalQueue, Keystore, loadNodePolicy, NonceStore, policyFromFlags, SignerNode, SigningService, silentLogger, type KeyShare } from '#signer';
+
+/** What `signer run --approve-all` runs: the real policy engine with one allow rule (its ledger and log in the keystore). */
+const allowAll = (keystoreDir: string) => loadNodePolicy({ document: policyFromFlags({ approveAll: true }), stateDir: keystoreDir });
 
 /**
  * Bench-only child process (forked with an IPC channel by bench/src/roast.ts): runs many SignerNodes in
@@ -63,7 +66,10 @@ class ServiceNode {
     const service = new SigningService({
       shares: { findShare: (keyId) => Promise.resolve(keyId.toLowerCase() === share.keyId.toLowerCase() ? share : null) },
       nonces,
-      policy: { kind: 'approve-all' },
+      // Every node allows every request (and signs that decision), through the real policy engine.
+      policy: await allowAll(this.keystoreDir),
+      decisions: keystore,
+      approvals: await ApprovalQueue.open(keystore.approvalRecords),
     });
     const ws = new WebSocket(this.url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     this.ws = ws;
@@ -138,7 +144,7 @@ async function start(msg: Extract<HostMessage, { type: 'start' }>): Promise<void
           passphrase: spec.passphrase,
           coordinatorUrl: proxy.url,
           coordinatorId: msg.coordinatorId,
-          policy: { kind: 'approve-all' },
+          policy: await allowAll(spec.keystore),
           logger: silentLogger,
           reconnect: { initialMs: 100, maxMs: 1000 },
         });

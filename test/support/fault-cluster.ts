@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CoordinatorConfig } from '#coordinator';
 import type { SuiteId } from '#crypto';
 import { AttemptBoard, FaultProxy, type CrashEvent, type Fault } from '#harness';
-import { initKeystore, KDF_COSTS, runDealer, type SignerNode, type SigningPolicy } from '#signer';
+import { initKeystore, KDF_COSTS, runDealer, type NodePolicy, type SignerNode } from '#signer';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './coordinator.js';
 import { realSignerNode } from './signer-node.js';
 
@@ -28,10 +28,11 @@ export interface FaultClusterOptions {
   coordinator?: Partial<CoordinatorConfig>;
   /** Use this running coordinator (left running by `stop()`) instead of starting one. */
   sharedCoordinator?: TestCoordinator;
-  policy?: SigningPolicy;
+  /** Every node's policy (default: allow everything). */
+  policy?: NodePolicy;
 }
 
-const FINAL = new Set(['completed', 'failed', 'expired']);
+const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 /**
  * The real coordinator in-process (its own database) and `nodes` real SignerNodes, each connected
@@ -191,7 +192,7 @@ export class FaultCluster {
     return res.body;
   }
 
-  /** Long-polls until the request is completed, failed or expired. */
+  /** Long-polls until the request is completed, failed, expired or cancelled. */
   async outcome(id: string): Promise<RequestView> {
     for (;;) {
       const view = await this.view(id, 20_000);

@@ -8,6 +8,7 @@ import {
   type CoordinatorFrame,
   type NodeFrame,
   type Outgoing,
+  type RequestProposeFrame,
 } from '#protocol';
 
 /**
@@ -17,6 +18,8 @@ import {
 export class RawNode {
   readonly frames: CoordinatorFrame[] = [];
   readonly invalidFrames: string[] = [];
+  /** Every proposal received, by request id (lower case), kept when `next` takes the frame. */
+  readonly proposals = new Map<string, RequestProposeFrame>();
   closeCode: number | null = null;
   closeReason = '';
   private waiters: { match: (f: CoordinatorFrame) => boolean; resolve: (f: CoordinatorFrame) => void }[] = [];
@@ -33,6 +36,7 @@ export class RawNode {
         return;
       }
       this.frames.push(decoded.frame);
+      if (decoded.frame.type === 'request.propose') this.proposals.set(decoded.frame.requestId, decoded.frame);
       this.waiters = this.waiters.filter((w) => {
         if (!w.match(decoded.frame)) return true;
         w.resolve(decoded.frame);

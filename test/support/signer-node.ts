@@ -1,4 +1,5 @@
 import { SignerNode, silentLogger, type SignerNodeOptions } from '#signer';
+import { allowAllPolicy } from '../../libs/signer/src/testing/test-policy.js';
 import type { TestCoordinator } from './coordinator.js';
 
 /**
@@ -16,7 +17,7 @@ export function realSignerNode(
     passphrase,
     coordinatorUrl: coord.wsUrl,
     coordinatorId: coord.config.coordinatorId,
-    policy: { kind: 'approve-all' },
+    policy: allowAllPolicy(),
     logger: silentLogger,
     reconnect: { initialMs: 50, maxMs: 500 },
     ...overrides,

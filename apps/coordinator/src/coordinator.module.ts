@@ -1,5 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import {
   AuditService,
@@ -11,12 +12,14 @@ import {
   NODE_LINK,
   NodeAuthService,
   NodesService,
+  PrincipalsService,
   SigningRequestsService,
   SigningService,
   type DomainSettings,
 } from '#domain';
 import { PersistenceModule } from '#persistence';
 import { AuditController } from './audit/audit.controller.js';
+import { RolesGuard } from './auth/roles.guard.js';
 import { CeremoniesController } from './ceremonies/ceremonies.controller.js';
 import { AdminGuard } from './common/admin.guard.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
@@ -25,9 +28,10 @@ import { KeysController } from './keys/keys.controller.js';
 import { NodeConnections } from './nodes/node-connections.js';
 import { NodeGateway } from './nodes/node.gateway.js';
 import { NodesController } from './nodes/nodes.controller.js';
+import { PrincipalsController } from './principals/principals.controller.js';
 import { SigningRequestsController } from './signing/signing-requests.controller.js';
 
-/** Config, the node link and the admin guard, shared by every feature module. */
+/** Config, the node link and the (transitional) admin guard, shared by every feature module. */
 @Global()
 @Module({})
 class CoreModule {
@@ -91,6 +95,13 @@ class CeremoniesModule {}
 @Module({ controllers: [AuditController], providers: [AuditService] })
 class AuditModule {}
 
+/**
+ * API principals, and the guard that authenticates every REST route and checks its roles (global, so
+ * that a new route is admin-only until it says otherwise: see auth/roles.ts).
+ */
+@Module({ controllers: [PrincipalsController], providers: [PrincipalsService, { provide: APP_GUARD, useClass: RolesGuard }] })
+class PrincipalsModule {}
+
 @Module({ imports: [NodesModule, SigningModule, CeremoniesModule], providers: [NodeGateway] })
 class GatewayModule {}
 
@@ -111,6 +122,7 @@ export class CoordinatorModule {
         SigningModule,
         CeremoniesModule,
         AuditModule,
+        PrincipalsModule,
         GatewayModule,
         HealthModule,
       ],

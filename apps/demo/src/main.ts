@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { SUITE_IDS, type SuiteId } from '#crypto';
 import { LocalCluster } from '#harness';
 import { verifyIndependently } from '#verify';
+import { DEMO_POLICIES } from './demo-policies.js';
+import { treasuryFlow } from './treasury-flow.js';
 
 /**
  * `npm run demo`: a coordinator on the embedded database and three signer nodes, each a separate
- * process started from the CLI; a 2-of-3 key per suite; a signed message per key, verified by an
- * implementation independent of the one that signed; the audit chain's status. It stops what it starts.
+ * process started from the CLI with its own policy file; a 2-of-3 key per suite and a signed message
+ * per key, verified by an implementation independent of the one that signed; then the treasury flow
+ * (treasury-flow.ts): an EIP-712 transfer that one node allows by rule, one operator approves by hand
+ * and one node denies, and a transfer a quorum of nodes rejects; the audit chain's status. It stops
+ * what it starts.
  */
 const SUITES = SUITE_IDS;
 const MESSAGE = 'Roundtable demo: transfer 1.00 USDC from treasury to payroll';
@@ -27,17 +33,24 @@ const VERIFIERS: Record<SuiteId, string> = {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const workDir = resolve(process.env.DEMO_DIR ?? './data/demo');
+  const policyDir = join(workDir, 'policies');
+  const policyFile = (index: number) => join(policyDir, `node-${index + 1}.yaml`);
   const cluster = new LocalCluster({
-    workDir: resolve(process.env.DEMO_DIR ?? './data/demo'),
+    workDir,
     nodes: 3,
-    // Each node signs only what its own rule approves: here, requests whose description starts with "Demo".
-    approvalFlags: ['--approve-description', '^Demo '],
+    // Each node signs only what its own policy file allows (demo-policies.ts), and asks its operator where it says so.
+    nodeFlags: (index) => ['--policy', policyFile(index)],
     onStep: info,
   });
   let ok = true;
   try {
-    step('Coordinator and three signer nodes (separate processes, Ed25519 identities, challenge-response login)');
-    await cluster.start();
+    step('Coordinator and three signer nodes (separate processes, Ed25519 identities, challenge-response login, a policy file each)');
+    // LocalCluster.start() empties workDir first: the policies are written once it has, before any node starts.
+    await cluster.start(async () => {
+      await mkdir(policyDir, { recursive: true });
+      for (const [i, policy] of DEMO_POLICIES.entries()) await writeFile(policyFile(i), policy);
+    });
     info(`coordinator ${cluster.coordinatorId} at ${cluster.httpUrl}`);
 
     const signAndCheck = async (key: { id: string; groupPublicKey: string }, suite: SuiteId) => {
@@ -46,9 +59,15 @@ async function main(): Promise<void> {
       const bytes = digest ? new Uint8Array(createHash('sha256').update(MESSAGE).digest()) : new TextEncoder().encode(MESSAGE);
       step(digest ? `Signing SHA-256("${MESSAGE}")` : `Signing "${MESSAGE}"`);
       const t0 = Date.now();
-      const done = digest
-        ? await cluster.sign(key.id, Buffer.from(bytes).toString('hex'), `Demo payroll transfer (${suite})`, 'hex')
-        : await cluster.sign(key.id, MESSAGE, `Demo payroll transfer (${suite})`);
+      const payload = digest
+        ? { kind: 'digest', hex: Buffer.from(bytes).toString('hex'), hash: 'sha256' }
+        : { kind: 'text', text: MESSAGE };
+      const created = await cluster.api<{ id: string }>('POST', '/v1/signing-requests', {
+        keyId: key.id,
+        payload,
+        description: `Demo payroll transfer (${suite})`,
+      });
+      const done = await cluster.waitForOutcome(created.id);
       if (done.status !== 'completed' || !done.signature) throw new Error(`request ${done.status}: ${JSON.stringify(done.failure)}`);
       const signers = done.attempts.at(-1)?.participants.map((p) => `node-${cluster.nodeIds.indexOf(p) + 1}`) ?? [];
       info(`completed in ${Date.now() - t0} ms by ${signers.join(' + ')}, ${done.attempts.length} attempt(s)`);
@@ -73,6 +92,8 @@ async function main(): Promise<void> {
     info(`ceremony ${dkgKey.ceremonyId} registered key ${dkgKey.id}`);
     info(`group public key ${dkgKey.groupPublicKey}`);
     await signAndCheck(dkgKey, 'ed25519');
+
+    ok = (await treasuryFlow(cluster, { step, info })) && ok;
 
     step('Audit log: recomputing the hash chain');
     const verdict = await cluster.api<{ ok: boolean; checked: number; headHash?: string; brokenAt?: unknown }>('GET', '/v1/audit/verify');

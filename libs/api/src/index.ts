@@ -10,6 +10,7 @@ export * from './common.js';
 export * from './health.js';
 export * from './keys.js';
 export * from './nodes.js';
+export * from './principals.js';
 export * from './signing-requests.js';
 // The vocabulary (statuses, culprit reasons, audit actions) is defined once, in #protocol, for every side.
 export {
@@ -22,6 +23,7 @@ export {
   KEY_STATUSES,
   LEGACY_AUDIT_ACTIONS,
   NODE_STATUSES,
+  PRINCIPAL_ROLES,
   REQUEST_STATUSES,
   TERMINAL_REQUEST_STATUSES,
 } from '#protocol';

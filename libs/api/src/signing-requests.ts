@@ -1,5 +1,24 @@
 import { z } from 'zod';
-import { ATTEMPT_STATUSES, CULPRIT_REASONS, MAX_MESSAGE_BYTES, NonceCommitment, REQUEST_STATUSES, SuiteId, Text, Uuid, hexRange, hexUpTo } from '#protocol';
+import {
+  ATTEMPT_STATUSES,
+  CULPRIT_REASONS,
+  ChainId,
+  DigestHash,
+  Eip712Payload,
+  Intent,
+  MAX_MESSAGE_BYTES,
+  NODE_DECISION_STATES,
+  NonceCommitment,
+  Payload,
+  REQUEST_STATUSES,
+  SignedDecision,
+  SuiteId,
+  Text,
+  Uuid,
+  hexBytes,
+  hexRange,
+  hexUpTo,
+} from '#protocol';
 import { IdParam, Timestamp, TimestampInput, pageQuery } from './common.js';
 
 export const RequestStatus = z.enum(REQUEST_STATUSES);
@@ -17,21 +36,104 @@ export type CulpritReason = z.infer<typeof CulpritReason>;
 /** An idempotency key, in the body or the `Idempotency-Key` header (the body's wins). */
 export const IdempotencyKey = Text(200).min(1);
 
-/** `POST /v1/signing-requests`. */
-export const CreateSigningRequestBody = z.strictObject({
-  keyId: Uuid,
-  /** Hex (optional `0x`, any case) or text, per `encoding`; the byte limits are the service's checks. */
-  message: z
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
+/**
+ * Hex as users write it: an optional `0x`, any letter case; read as lower-case hex without the prefix
+ * (the canonical spelling an intent carries).
+ */
+const hexInput = (maxBytes: number) =>
+  z
     .string()
-    .min(1)
-    .max(MAX_MESSAGE_BYTES * 2 + 2),
-  encoding: MessageEncoding.default('utf8'),
-  description: Text(2000).default(''),
-  deadline: TimestampInput.optional(),
-  /** The `Idempotency-Key` header is used when the body has none. */
-  idempotencyKey: IdempotencyKey.optional(),
-});
-export type CreateSigningRequestBody = z.infer<typeof CreateSigningRequestBody>;
+    .max(maxBytes * 2 + 2)
+    .regex(/^(?:0[xX])?(?:[0-9a-fA-F]{2})*$/, 'hex of whole bytes (an optional 0x, any case)')
+    .transform((s) => s.replace(/^0[xX]/, '').toLowerCase())
+    .refine((h) => h.length <= maxBytes * 2, `at most ${maxBytes} bytes`);
+
+/**
+ * A payload as a client may write it (libs/protocol `Payload` with user spellings): `bytes` and
+ * `digest` hex with an optional 0x in any case, an `eip191` message's `{hex}` in any case. Parsed, it is
+ * a canonical `Payload`.
+ */
+export const PayloadInput = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('text'),
+    text: Text(MAX_MESSAGE_BYTES)
+      .min(1)
+      .refine((t) => utf8Length(t) <= MAX_MESSAGE_BYTES, `at most ${MAX_MESSAGE_BYTES} bytes in UTF-8`),
+  }),
+  z.strictObject({ kind: z.literal('bytes'), hex: hexInput(MAX_MESSAGE_BYTES).refine((h) => h.length > 0, 'at least one byte') }),
+  z.strictObject({
+    kind: z.literal('eip191'),
+    message: z.union([
+      Text(MAX_MESSAGE_BYTES).min(1),
+      z.strictObject({ hex: hexInput(MAX_MESSAGE_BYTES).transform((h) => `0x${h}`) }),
+    ]),
+  }),
+  Eip712Payload,
+  z.strictObject({
+    kind: z.literal('digest'),
+    hex: hexInput(32).refine((h) => h.length === 64, 'exactly 32 bytes'),
+    hash: DigestHash,
+  }),
+]);
+export type PayloadInput = z.input<typeof PayloadInput>;
+
+/** The short form's message: hex (optional `0x`, any case) or text, per `encoding`. */
+const ShortFormMessage = z
+  .string()
+  .min(1)
+  .max(MAX_MESSAGE_BYTES * 2 + 2);
+
+/**
+ * `POST /v1/signing-requests`: exactly one of `payload` or the short form `message` (+ `encoding`,
+ * default utf8: `{kind: 'text'}`; hex: `{kind: 'bytes'}`). Parsed, the body carries the canonical
+ * `payload` either way; the byte limits that depend on the key (a signing package must fit in one
+ * frame) are the service's checks.
+ */
+export const CreateSigningRequestBody = z
+  .strictObject({
+    keyId: Uuid,
+    payload: PayloadInput.optional(),
+    message: ShortFormMessage.optional(),
+    encoding: MessageEncoding.optional(),
+    description: Text(2000).default(''),
+    note: Text(2000).default(''),
+    /** EIP-155 chain id; required for `eip712`, and equal to the domain's chainId when it has one. */
+    chainId: ChainId.optional(),
+    /** At most once per key. */
+    sequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    deadline: TimestampInput.optional(),
+    /** The `Idempotency-Key` header is used when the body has none. */
+    idempotencyKey: IdempotencyKey.optional(),
+  })
+  .transform(({ payload, message, encoding, ...rest }, ctx) => {
+    if ((payload === undefined) === (message === undefined)) {
+      ctx.issues.push({ code: 'custom', path: ['payload'], message: 'give exactly one of payload or message', input: payload });
+      return z.NEVER;
+    }
+    if (payload !== undefined) {
+      if (encoding !== undefined) {
+        ctx.issues.push({ code: 'custom', path: ['encoding'], message: 'encoding belongs to the short form (message); payload says its kind', input: encoding });
+        return z.NEVER;
+      }
+      return { ...rest, payload };
+    }
+    const short = shortFormPayload(message!, encoding ?? 'utf8');
+    if (typeof short === 'string') {
+      ctx.issues.push({ code: 'custom', path: ['message'], message: short, input: message });
+      return z.NEVER;
+    }
+    return { ...rest, payload: short };
+  });
+export type CreateSigningRequestBody = z.output<typeof CreateSigningRequestBody>;
+export type CreateSigningRequestInput = z.input<typeof CreateSigningRequestBody>;
+
+/** The payload the short form stands for, or why it has none. */
+function shortFormPayload(message: string, encoding: MessageEncoding): Payload | string {
+  const parsed = PayloadInput.safeParse(encoding === 'hex' ? { kind: 'bytes', hex: message } : { kind: 'text', text: message });
+  return parsed.success ? parsed.data : (parsed.error.issues[0]?.message ?? 'not a valid message');
+}
 
 /** `GET /v1/signing-requests/:id?waitMs=`: wait up to `waitMs` for the request to be final. */
 export const GetSigningRequestQuery = z.strictObject({
@@ -39,10 +141,12 @@ export const GetSigningRequestQuery = z.strictObject({
 });
 export type GetSigningRequestQuery = z.infer<typeof GetSigningRequestQuery>;
 
-/** `GET /v1/signing-requests?status=&keyId=&limit=&offset=`: newest first. */
+/** `GET /v1/signing-requests?status=&keyId=&proposer=&limit=&offset=`: newest first. */
 export const ListSigningRequestsQuery = z.strictObject({
   status: RequestStatus.optional(),
   keyId: IdParam.optional(),
+  /** `admin` or `principal:<id>`. */
+  proposer: Text(200).min(1).optional(),
   ...pageQuery(500, 50),
 });
 export type ListSigningRequestsQuery = z.infer<typeof ListSigningRequestsQuery>;
@@ -70,16 +174,67 @@ export const AttemptResponse = z.object({
 });
 export type AttemptResponse = z.infer<typeof AttemptResponse>;
 
+/** A line of an intent's human summary. */
+export const SummaryFieldResponse = z.object({ label: z.string(), value: z.string() });
+
+/** What an operator sees of an intent (libs/intent `summarizeIntent`): decoded fields and the raw hashes. */
+export const IntentSummaryResponse = z.object({
+  headline: z.string(),
+  /** True for a prehashed digest: nothing of its content can be shown. */
+  blind: z.boolean(),
+  fields: z.array(SummaryFieldResponse),
+  hashes: z.object({
+    intentHash: hexBytes(32).nullable(),
+    digest: hexUpTo(MAX_MESSAGE_BYTES),
+    domainSeparator: hexBytes(32).optional(),
+    structHash: hexBytes(32).optional(),
+  }),
+});
+export type IntentSummaryResponse = z.infer<typeof IntentSummaryResponse>;
+
+export const NodeDecisionState = z.enum(NODE_DECISION_STATES);
+export type NodeDecisionState = z.infer<typeof NodeDecisionState>;
+
+/** Where one member of the request's key stands, with its signed decision once it made one. */
+export const NodeDecisionResponse = z.object({
+  nodeId: Uuid,
+  label: z.string(),
+  state: NodeDecisionState,
+  decision: SignedDecision.nullable(),
+  /** Set while the node's operator is asked (state `awaiting_operator`). */
+  awaiting: z.object({ rule: z.string().nullable(), reason: z.string(), since: Timestamp }).nullable(),
+});
+export type NodeDecisionResponse = z.infer<typeof NodeDecisionResponse>;
+
 /** `GET /v1/signing-requests/:id`, `POST /v1/signing-requests`, and each row of the list. */
 export const SigningRequestResponse = z.object({
   id: Uuid,
   keyId: Uuid,
   suite: SuiteId,
   status: RequestStatus,
-  /** The exact bytes signed, hex (whatever the encoding). */
+  /** The payload as the intent carries it (canonical spelling). */
+  payload: Payload,
+  /** The canonical intent: what every node recomputes the digest and the intent hash from. */
+  intent: Intent,
+  /** SHA-256 of "roundtable/intent/v1\n" + the intent's canonical JSON; null for requests made before intents. */
+  intentHash: hexBytes(32).nullable(),
+  /** The bytes FROST signs, hex, derived from the payload. */
+  digest: hexUpTo(MAX_MESSAGE_BYTES),
+  /** One line: the headline, the chain and the description. */
+  summary: z.string(),
+  summaryDetail: IntentSummaryResponse,
+  chainId: ChainId.nullable(),
+  sequence: z.number().int().nonnegative().nullable(),
+  note: z.string(),
+  /** `admin` (the bootstrap token) or `principal:<id>`. */
+  proposer: z.string(),
+  /** One per member of the key, in the key's member order. */
+  decisions: z.array(NodeDecisionResponse),
+  /** The exact bytes signed, hex: the same as `digest` (kept for clients written before intents). */
   message: hexUpTo(MAX_MESSAGE_BYTES),
-  /** The same bytes as text when the request's encoding is utf8 and they decode strictly, else null. */
+  /** The same bytes as text when the payload is `text` (encoding utf8), else null. */
   messageText: z.string().nullable(),
+  /** `utf8` for text payloads, `hex` for every other kind. */
   messageEncoding: MessageEncoding,
   description: z.string(),
   deadline: Timestamp,
@@ -88,7 +243,7 @@ export const SigningRequestResponse = z.object({
   updatedAt: Timestamp,
   completedAt: Timestamp.nullable(),
   attempts: z.array(AttemptResponse),
-  /** Set when the request failed or expired. */
+  /** Set when the request failed, expired or was cancelled. */
   failure: z
     .object({
       code: z.string(),
@@ -106,3 +261,7 @@ export type SigningRequestResponse = z.infer<typeof SigningRequestResponse>;
 
 export const SigningRequestListResponse = z.array(SigningRequestResponse);
 export type SigningRequestListResponse = z.infer<typeof SigningRequestListResponse>;
+
+/** `POST /v1/signing-requests/:id/cancel`: an optional reason, recorded in the request's failure and the audit log. */
+export const CancelSigningRequestBody = z.strictObject({ reason: Text(500).min(1).optional() });
+export type CancelSigningRequestBody = z.infer<typeof CancelSigningRequestBody>;

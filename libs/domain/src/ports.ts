@@ -9,9 +9,11 @@ import type {
   CeremonyShareRecord,
   CeremonyStatus,
   CommitmentRecord,
+  DecisionRecord,
   KeyRecord,
   KeyStatus,
   NodeRecord,
+  PrincipalRecord,
   RequestStatus,
   ShareRecord,
   SigningRequestRecord,
@@ -68,15 +70,24 @@ export interface CeremonyRepository {
 }
 
 export interface SigningRequestRepository {
+  /**
+   * Inserts; a used idempotency key is IDEMPOTENCY_CONFLICT, an intent hash the key already has
+   * INTENT_ALREADY_SIGNED, a sequence it already has SEQUENCE_USED (even against a concurrent insert).
+   */
   insert(request: SigningRequestRecord): Promise<void>;
   findById(id: string): Promise<SigningRequestRecord | null>;
   /** Locks the row until the transaction ends (SELECT ... FOR UPDATE). */
   findByIdForUpdate(id: string): Promise<SigningRequestRecord | null>;
   findByIdempotencyKey(idempotencyKey: string): Promise<SigningRequestRecord | null>;
+  /** The key's request with this intent hash (unique per key: migration 0005). */
+  findByIntentHash(keyId: string, intentHash: string): Promise<SigningRequestRecord | null>;
+  /** The key's request with this sequence (unique per key: migration 0005). */
+  findBySequence(keyId: string, sequence: number): Promise<SigningRequestRecord | null>;
   update(id: string, patch: Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>): Promise<void>;
   /** Requests not yet completed, failed or expired, oldest first. */
   listOpen(): Promise<SigningRequestRecord[]>;
-  list(filter: { status?: RequestStatus; keyId?: string; limit: number; offset: number }): Promise<SigningRequestRecord[]>;
+  /** Newest first; `proposer` limits the page to one proposer's requests. */
+  list(filter: { status?: RequestStatus; keyId?: string; proposer?: string; limit: number; offset: number }): Promise<SigningRequestRecord[]>;
 }
 
 export interface AttemptRepository {
@@ -146,6 +157,30 @@ export interface AuditRepository {
   listAfter(afterSeq: number, limit: number): Promise<AuditEntry[]>;
 }
 
+/** API principals (migration 0007). */
+export interface PrincipalRepository {
+  /** Inserts; a name already taken (even by a concurrent insert) is PRINCIPAL_ALREADY_EXISTS. */
+  insert(principal: PrincipalRecord): Promise<void>;
+  findById(id: string): Promise<PrincipalRecord | null>;
+  findByName(name: string): Promise<PrincipalRecord | null>;
+  /** The principal whose API key hashes to `apiKeyHash` (SHA-256, hex), revoked or not. */
+  findByApiKeyHash(apiKeyHash: string): Promise<PrincipalRecord | null>;
+  /** In creation order. */
+  list(): Promise<PrincipalRecord[]>;
+  revoke(id: string, at: Date): Promise<void>;
+}
+
+/** Where each node stands on a request: proposed, awaiting its operator, its signed decision (migration 0006). */
+export interface DecisionRepository {
+  find(requestId: string, nodeId: string): Promise<DecisionRecord | null>;
+  /** Every node's row for each of `requestIds` (one round trip for a whole page), by request then arrival. */
+  listForRequests(requestIds: readonly string[]): Promise<DecisionRecord[]>;
+  /** Inserts the node's row, or replaces it (an awaiting row becomes the node's decision). */
+  save(record: DecisionRecord): Promise<void>;
+  /** Adds a `proposed` row for each node that has no row for the request yet (others are left as they are). */
+  markProposed(requestId: string, nodeIds: readonly string[], at: Date): Promise<void>;
+}
+
 export interface Repositories {
   readonly nodes: NodeRepository;
   readonly keys: KeyRepository;
@@ -155,6 +190,8 @@ export interface Repositories {
   readonly shares: ShareRepository;
   readonly audit: AuditRepository;
   readonly ceremonies: CeremonyRepository;
+  readonly decisions: DecisionRepository;
+  readonly principals: PrincipalRepository;
 }
 
 export interface TransactionOptions {

@@ -11,6 +11,7 @@ import {
   type Intent,
   type KEY_STATUSES,
   type NODE_STATUSES,
+  type PRINCIPAL_ROLES,
   type SealedRound2,
   type SignedRound1,
 } from '#protocol';
@@ -237,4 +238,47 @@ export interface AuditEntry {
   details: Record<string, unknown>;
   prevHash: string;
   hash: string;
+}
+
+export type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
+/** An API principal (migration 0007). Its API key is never stored: only the key's SHA-256, hex. */
+export interface PrincipalRecord {
+  id: string;
+  /** Unique, chosen by the admin who created it. */
+  name: string;
+  role: PrincipalRole;
+  apiKeyHash: string;
+  createdAt: Date;
+  /** Who created it: `admin` (the bootstrap token) or `principal:<id>`. */
+  createdBy: string;
+  revokedAt: Date | null;
+}
+
+/**
+ * Where one node stands on one signing request (migration 0006): proposed (`proposedAt`), awaiting its
+ * operator (`awaitingSince`, from `request.awaiting`, with the policy hash, rule and reason), or its signed
+ * decision (a SignedDecision, checked against the node's identity key before it was stored). The first
+ * decision stands.
+ */
+export interface DecisionRecord {
+  requestId: string;
+  nodeId: string;
+  /** null until the node decided. */
+  verdict: 'approve' | 'decline' | null;
+  /** Who decided on the node (`SignedDecision.by`); null until it decided. */
+  by: 'policy' | 'operator' | null;
+  /** The node's policy version: from its decision, or from its awaiting notice. */
+  policyHash: string | null;
+  rule: string | null;
+  reason: string | null;
+  /** The node's own time of decision (signed); null until it decided. */
+  decidedAt: Date | null;
+  /** Ed25519 by the node's identity key over `decisionTranscript`; null until it decided. */
+  signature: string | null;
+  /** When the request was first proposed to the node, if it was. */
+  proposedAt: Date | null;
+  /** When the node said its operator decides (kept once it decided); null if it never waited. */
+  awaitingSince: Date | null;
+  /** When the coordinator stored this row's current content. */
+  receivedAt: Date;
 }

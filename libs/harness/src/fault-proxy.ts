@@ -309,7 +309,8 @@ export class FaultProxy extends EventEmitter<{ frame: [RecordedFrame]; crash: [C
         this.equivocated.add(requestId);
         const commitment = frame.commitment as { identifier: string };
         const fresh = this.randomCommitment(requestId, commitment.identifier);
-        if (fresh) this.relay(link, { v: 1, type: 'request.commit', requestId, commitment: fresh }, 0, { injected: true });
+        // With the node's own signed approval: the decision is genuine, only the commitment equivocates.
+        if (fresh) this.relay(link, { v: 1, type: 'request.commit', requestId, commitment: fresh, decision: frame.decision }, 0, { injected: true });
       }
       if (fault.kind === 'foreign-attempt') for (const pkg of this.options.board?.packages ?? []) this.considerForeign(pkg);
     }

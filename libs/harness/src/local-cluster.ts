@@ -10,8 +10,10 @@ export interface LocalClusterOptions {
   nodes: number;
   /** When set, the coordinator uses this PostgreSQL; otherwise the embedded one in workDir. */
   databaseUrl?: string;
-  /** Each node's approval rule, as `run` flags. */
+  /** Each node's approval rule, as `run` flags (`--approve-all` when neither this nor `nodeFlags` is given). */
   approvalFlags?: string[];
+  /** Node `index`'s (0-based) approval flags, e.g. `['--policy', file]`; wins over `approvalFlags`. */
+  nodeFlags?: (index: number, keystore: string) => string[];
   coordinatorEnv?: Record<string, string>;
   /** Extra Node.js flags for the coordinator process (e.g. `--cpu-prof`). */
   coordinatorNodeArgs?: string[];
@@ -98,10 +100,12 @@ export class LocalCluster {
     await this.launchCoordinator();
   }
 
-  async start(): Promise<void> {
+  /** Wipes workDir, runs `prepare` (to write files the nodes need), starts everything and waits until all nodes are connected. */
+  async start(prepare?: () => Promise<void>): Promise<void> {
     const workDir = resolve(this.options.workDir);
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true });
+    await prepare?.();
     const port = await freePort();
     this.httpUrl = `http://127.0.0.1:${port}`;
     this.wsUrl = `ws://127.0.0.1:${port}/v1/nodes/ws`;
@@ -144,7 +148,7 @@ export class LocalCluster {
       this.wsUrl,
       '--coordinator-id',
       this.coordinatorId,
-      ...(this.options.approvalFlags ?? ['--approve-all']),
+      ...(this.options.nodeFlags?.(index, keystore) ?? this.options.approvalFlags ?? ['--approve-all']),
       '--log-level',
       'warn',
     ], signerEnv(this.passphrases[index]!));
@@ -210,13 +214,23 @@ export class LocalCluster {
     return { id: key.id, suite, groupPublicKey: key.groupPublicKey, threshold, ceremonyId: started.id };
   }
 
+  /** Runs a `signer` command for node `index` (its keystore passphrase in the environment); resolves with its stdout. */
+  async signerCommand(index: number, args: string[]): Promise<string> {
+    return runToEnd(`node-${index + 1} ${args[0] ?? ''}`, SIGNER_MAIN, args, signerEnv(this.passphrases[index]!));
+  }
+
+  /** Long-polls a request until it completes, fails, expires or is cancelled. */
+  async waitForOutcome<T extends { status: string } = SignedRequest>(requestId: string): Promise<T> {
+    for (;;) {
+      const r = await this.api<T>('GET', `/v1/signing-requests/${requestId}?waitMs=30000`);
+      if (['completed', 'failed', 'expired', 'cancelled'].includes(r.status)) return r;
+    }
+  }
+
   /** Creates a signing request (`message` as UTF-8 text or hex bytes) and waits (long-poll) until it completes, fails or expires. */
   async sign(keyId: string, message: string, description: string, encoding: 'utf8' | 'hex' = 'utf8'): Promise<SignedRequest> {
     const created = await this.api<{ id: string }>('POST', '/v1/signing-requests', { keyId, message, encoding, description });
-    for (;;) {
-      const r = await this.api<SignedRequest>('GET', `/v1/signing-requests/${created.id}?waitMs=30000`);
-      if (r.status === 'completed' || r.status === 'failed' || r.status === 'expired') return r;
-    }
+    return this.waitForOutcome(created.id);
   }
 
   async stop(): Promise<{ name: string; code: number | null }[]> {

@@ -36,8 +36,8 @@ export function eip712Hashes(typedData: TypedData): Eip712Hashes {
   try {
     validateTypedData(input as never);
     return {
-      domainSeparator: hashDomain({ domain: domain as TypedDataDomain, types: { EIP712Domain: impliedDomainType } } as never),
-      structHash: hashStruct({ data: message, primaryType, types } as never),
+      domainSeparator: hashDomain(domainInput(domain as TypedDataDomain, impliedDomainType)),
+      structHash: hashStruct({ data: message, primaryType, types }),
       digest: hashTypedData(input as never),
     };
   } catch (e) {
@@ -45,6 +45,12 @@ export function eip712Hashes(typedData: TypedData): Eip712Hashes {
     throw new IntentError(`typed data is not valid EIP-712: ${(e as { shortMessage?: string }).shortMessage ?? (e as Error).message}`);
   }
 }
+
+/** viem's `hashDomain` argument, typed loosely: its generic types cannot follow a domain known only at run time. */
+const domainInput = (domain: TypedDataDomain, fields: Fields): Parameters<typeof hashDomain>[0] =>
+  // tsc needs this cast; typescript-eslint's own type view of viem's generics calls it unnecessary.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+  ({ domain, types: { EIP712Domain: fields } }) as unknown as Parameters<typeof hashDomain>[0];
 
 const INT = /^(u?)int(\d*)$/;
 const BYTES = /^bytes(\d+)$/;

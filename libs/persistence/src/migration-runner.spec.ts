@@ -32,6 +32,8 @@ describe('runMigrations', () => {
         'keys',
         'nodes',
         'nonce_elements',
+        'principals',
+        'request_decisions',
         'schema_migrations',
         'signature_shares',
         'signing_attempts',

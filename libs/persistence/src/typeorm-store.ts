@@ -83,5 +83,7 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     shares: wrap(repositories.shares),
     audit: wrap(repositories.audit),
     ceremonies: wrap(repositories.ceremonies),
+    principals: wrap(repositories.principals),
+    decisions: wrap(repositories.decisions),
   };
 }

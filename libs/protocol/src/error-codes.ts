@@ -43,6 +43,7 @@ export const ErrorCodes = [
   'DECISION_INVALID',
   'FORBIDDEN',
   'PRINCIPAL_NOT_FOUND',
+  'PRINCIPAL_ALREADY_EXISTS',
   // commitments and shares
   'COMMITMENT_REUSED',
   'COMMITMENT_INVALID',

@@ -7,13 +7,26 @@ const commitment = {
   hiding: '02' + 'ab'.repeat(32),
   binding: '03' + 'cd'.repeat(32),
 };
+const decision = {
+  requestId: uuid,
+  intentHash: '11'.repeat(32),
+  verdict: 'approve',
+  by: 'policy',
+  policyHash: '22'.repeat(32),
+  rule: null,
+  reason: 'allowed',
+  decidedAt: 1,
+  signature: 'dd'.repeat(64),
+} as const;
 
 describe('wire protocol', () => {
   it('round-trips every node frame through encode and decode', () => {
     const frames = [
       { type: 'auth.response', publicKey: 'aa'.repeat(32), signature: 'bb'.repeat(64) },
-      { type: 'request.commit', requestId: uuid, commitment },
-      { type: 'request.decline', requestId: uuid, code: 'POLICY_DENIED', reason: 'no' },
+      { type: 'request.commit', requestId: uuid, commitment, decision },
+      { type: 'request.decline', requestId: uuid, code: 'POLICY_DENIED', reason: 'no', decision: { ...decision, verdict: 'decline' } },
+      { type: 'request.decline', requestId: uuid, code: 'KEY_NOT_HELD', reason: 'no share' },
+      { type: 'request.awaiting', requestId: uuid, intentHash: '11'.repeat(32), policyHash: '22'.repeat(32), rule: 'ask-rule', reason: 'ask' },
       { type: 'attempt.share', requestId: uuid, attemptId: uuid, share: 'cc'.repeat(32), nextCommitment: commitment },
       { type: 'attempt.refuse', requestId: uuid, attemptId: uuid, code: 'MESSAGE_MISMATCH', reason: 'differs' },
     ] as const;

@@ -57,6 +57,8 @@ export const AUDIT_ACTIONS = [
   'request.approved',
   'request.cancelled',
   'request.rejected',
+  /** A decision (or an awaiting notice) the coordinator refused: forged, replayed, contrary, another node's. */
+  'decision.refused',
   'principal.created',
   'principal.revoked',
   'commitment.received',

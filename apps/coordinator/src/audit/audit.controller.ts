@@ -1,12 +1,13 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { AuditQuery, type AuditPageResponse, type AuditVerifyResponse } from '#api';
 import { AuditService } from '#domain';
-import { AdminGuard } from '../common/admin.guard.js';
+import { Roles } from '../auth/roles.js';
 import { parseDto } from '../common/zod-parse.js';
 import { toAuditPage } from './audit.dto.js';
 
+/** Read-only; an auditor reads it all. */
 @Controller('v1/audit')
-@UseGuards(AdminGuard)
+@Roles('auditor')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 

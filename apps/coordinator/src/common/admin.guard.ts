@@ -1,29 +1,26 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { DomainError } from '#domain';
-import { COORDINATOR_CONFIG, type CoordinatorConfig } from '../config/coordinator-config.js';
+import { requestActor } from '../auth/current-actor.decorator.js';
+import { ADMIN_TOKEN_ACTOR } from '../auth/roles.guard.js';
+import { roleOf } from '../auth/roles.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Admin bearer token from config, compared in constant time. (Roles come in a later issue.) */
+/**
+ * @deprecated Transitional: the global RolesGuard (auth/roles.guard.ts) authenticates every route and
+ * checks its `@Roles`. This only insists that the caller it authenticated acts as an admin (the admin
+ * token or an admin principal), for controllers not yet moved to `@Roles` and `@CurrentActor()`.
+ */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  private readonly expected: Buffer;
-
-  constructor(@Inject(COORDINATOR_CONFIG) config: CoordinatorConfig) {
-    this.expected = digest(config.adminToken);
-  }
-
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    const match = /^Bearer (.+)$/.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]!), this.expected)) {
-      throw new DomainError('UNAUTHORIZED', 'a valid admin bearer token is required');
-    }
+    const req = context.switchToHttp().getRequest<Request>();
+    const actor = requestActor(req);
+    if (!actor) throw new DomainError('UNAUTHORIZED', 'a valid bearer token is required: the admin token or an active API key');
+    const role = roleOf(actor);
+    if (role !== 'admin') throw new DomainError('FORBIDDEN', `the ${role ?? actor.kind} role may not call ${req.method} ${req.path}`, { role, allowed: ['admin'] });
     return true;
   }
 }
 
-/** The audit actor for admin calls. */
-export const ADMIN_ACTOR = { kind: 'admin', id: 'admin-token' } as const;
+/** @deprecated The audit actor of the admin token; controllers pass `@CurrentActor()` instead. */
+export const ADMIN_ACTOR = ADMIN_TOKEN_ACTOR;

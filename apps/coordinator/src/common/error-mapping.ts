@@ -13,6 +13,11 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'IDENTIFIER_MISMATCH':
     case 'CEREMONY_PACKAGE_INVALID':
     case 'BAD_SIGNATURE':
+    case 'DECISION_INVALID':
+    case 'INVALID_PAYLOAD':
+    case 'CHAIN_ID_REQUIRED':
+    case 'CHAIN_ID_MISMATCH':
+    case 'DEADLINE_PASSED':
       return HttpStatus.BAD_REQUEST;
     case 'UNAUTHORIZED':
     case 'AUTH_FAILED':
@@ -24,6 +29,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'NOT_IN_SIGNER_SET':
     case 'NOT_PROPOSED':
     case 'NOT_A_PARTICIPANT':
+    case 'FORBIDDEN':
       return HttpStatus.FORBIDDEN;
     case 'NOT_FOUND':
     case 'NODE_UNKNOWN':
@@ -32,6 +38,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'REQUEST_NOT_FOUND':
     case 'ATTEMPT_NOT_FOUND':
     case 'CEREMONY_NOT_FOUND':
+    case 'PRINCIPAL_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
     case 'NODE_ALREADY_ENROLLED':
     case 'KEY_ALREADY_EXISTS':
@@ -43,15 +50,20 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'CEREMONY_ROUND_MISMATCH':
     case 'CEREMONY_CONFLICT':
     case 'NODE_NOT_CONNECTED':
+    case 'REQUEST_FINISHED': // over REST: cancelling a request that is already over
+    case 'PRINCIPAL_ALREADY_EXISTS':
+    case 'INTENT_ALREADY_SIGNED':
+    case 'SEQUENCE_USED':
       return HttpStatus.CONFLICT;
     case 'KEY_RETIRED':
-    case 'REQUEST_FINISHED':
     case 'REQUEST_EXPIRED':
+    case 'REQUEST_CANCELLED':
     case 'ATTEMPT_FINISHED':
     case 'CEREMONY_FINISHED':
       return HttpStatus.GONE;
     case 'SHARE_INVALID':
     case 'NOT_ENOUGH_SIGNERS':
+    case 'REJECTED':
     case 'AGGREGATE_INVALID':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'PAYLOAD_TOO_LARGE':

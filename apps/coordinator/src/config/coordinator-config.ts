@@ -10,7 +10,9 @@ const Schema = z.object({
   ROUNDTABLE_ADMIN_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters')
-    .describe('Bearer token for every /v1 REST endpoint (at least 16 characters); the CLIs read the same variable.'),
+    .describe(
+      'Bootstrap admin bearer token for the /v1 REST API (at least 16 characters; principals created with it authenticate with their own API keys); the CLIs read the same variable.',
+    ),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(?:ql)?:\/\//, 'must be a postgres:// URL')

@@ -1,12 +1,14 @@
 import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { STORE, type Store } from '#domain';
+import { Public } from '../auth/roles.js';
 
 /**
  * Liveness and readiness: 200 when the database answers, 503 otherwise. No token required. The 503 says
  * only what is down; the cause (the driver's message) is logged as a warning, once per outage and cause.
  */
 @Controller('health')
+@Public()
 export class HealthController {
   private readonly logger = new Logger('Health');
   private lastFailure: string | null = null;

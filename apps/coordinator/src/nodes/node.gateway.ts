@@ -131,6 +131,8 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return this.signing.handleCommit(nodeId, frame, current);
       case 'request.decline':
         return this.signing.handleDecline(nodeId, frame, current);
+      case 'request.awaiting':
+        return this.signing.handleAwaiting(nodeId, frame, current);
       case 'attempt.share':
         return this.signing.handleShare(nodeId, frame, current);
       case 'attempt.refuse':

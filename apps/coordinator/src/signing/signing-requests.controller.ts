@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import {
+  CancelSigningRequestBody,
   CreateSigningRequestBody,
   GetSigningRequestQuery,
   IdempotencyKey,
@@ -9,19 +10,27 @@ import {
   type SigningRequestListResponse,
   type SigningRequestResponse,
 } from '#api';
-import { SigningRequestsService } from '#domain';
-import { ADMIN_ACTOR, AdminGuard } from '../common/admin.guard.js';
+import { SigningRequestsService, SigningService, type Actor } from '#domain';
+import { CurrentActor } from '../auth/current-actor.decorator.js';
+import { ownRequestsScope, Roles } from '../auth/roles.js';
 import { parseDto } from '../common/zod-parse.js';
 import { toSigningRequestDto } from './signing-requests.dto.js';
 
 @Controller('v1/signing-requests')
-@UseGuards(AdminGuard)
 export class SigningRequestsController {
-  constructor(private readonly signing: SigningRequestsService) {}
+  constructor(
+    private readonly signing: SigningRequestsService,
+    private readonly sessions: SigningService,
+  ) {}
 
-  /** 201 with the new request; 200 with the original one when an idempotency key is replayed. */
+  /**
+   * 201 with the new request; 200 with the original one when an idempotency key is replayed. The body's
+   * `payload` (or its short form `message` + `encoding`) arrives canonical from the schema.
+   */
   @Post()
+  @Roles('proposer')
   async create(
+    @CurrentActor() actor: Actor,
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyHeader: string | undefined,
     @Res({ passthrough: true }) res: Response,
@@ -31,13 +40,15 @@ export class SigningRequestsController {
     const { request, created } = await this.signing.create(
       {
         keyId: dto.keyId,
-        message: dto.message,
-        encoding: dto.encoding,
+        payload: dto.payload,
         description: dto.description,
+        note: dto.note,
+        ...(dto.chainId !== undefined ? { chainId: dto.chainId } : {}),
+        ...(dto.sequence !== undefined ? { sequence: dto.sequence } : {}),
         ...(dto.deadline ? { deadline: new Date(dto.deadline) } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       },
-      ADMIN_ACTOR,
+      actor,
     );
     res.status(created ? 201 : 200);
     return toSigningRequestDto(await this.signing.view(request.id));
@@ -45,8 +56,9 @@ export class SigningRequestsController {
 
   /** Newest first, in a constant number of reads whatever the page size. */
   @Get()
-  async list(@Query() query: unknown): Promise<SigningRequestListResponse> {
-    return (await this.signing.listViews(parseDto(ListSigningRequestsQuery, query))).map(toSigningRequestDto);
+  @Roles('proposer', 'auditor')
+  async list(@Query() query: unknown, @CurrentActor() actor: Actor): Promise<SigningRequestListResponse> {
+    return (await this.signing.listViews({ ...parseDto(ListSigningRequestsQuery, query), ...ownRequestsScope(actor) })).map(toSigningRequestDto);
   }
 
   /**
@@ -54,10 +66,25 @@ export class SigningRequestsController {
    * canonical (lower case) from here on, so a long-poll under any spelling wakes when the request settles.
    */
   @Get(':id')
-  async get(@Param('id') id: string, @Query() query: unknown): Promise<SigningRequestResponse> {
+  @Roles('proposer', 'auditor')
+  async get(@Param('id') id: string, @Query() query: unknown, @CurrentActor() actor: Actor): Promise<SigningRequestResponse> {
     const { waitMs } = parseDto(GetSigningRequestQuery, query);
     const requestId = parseDto(IdParam, id);
-    const view = waitMs > 0 ? await this.signing.waitForOutcome(requestId, waitMs) : await this.signing.view(requestId);
+    const view = waitMs > 0 ? await this.signing.waitForOutcome(requestId, waitMs, ownRequestsScope(actor)) : await this.signing.view(requestId, ownRequestsScope(actor));
     return toSigningRequestDto(view);
+  }
+
+  /**
+   * Cancels a request that has not finished: 200 with the request, now `cancelled` (its nodes are told,
+   * its attempts aborted, its commitments burned); 409 REQUEST_FINISHED when it is already over.
+   */
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Roles('proposer')
+  async cancel(@Param('id') id: string, @Body() body: unknown, @CurrentActor() actor: Actor): Promise<SigningRequestResponse> {
+    const requestId = parseDto(IdParam, id);
+    const { reason } = parseDto(CancelSigningRequestBody, body ?? {});
+    await this.sessions.cancel(requestId, { actor, ...ownRequestsScope(actor), ...(reason ? { reason } : {}) });
+    return toSigningRequestDto(await this.signing.view(requestId, ownRequestsScope(actor)));
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { getSuite, type SuiteId } from '#crypto';
 import { CEREMONY_ROUND_MS, MAX_CEREMONY_PARTICIPANTS, packageFits, type CeremonyParticipant } from '#protocol';
+import { auditActor } from '../common/actor.js';
 import { NODE_LINK, type Actor, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
@@ -94,14 +95,14 @@ export class CeremonyService {
         await tx.ceremonies.insert(ceremony);
         await tx.audit.append({
           ...ceremonyEvent(actor, 'ceremony.started', 'success', ceremony),
-          details: {
+          details: auditActor(actor, {
             ceremonyId: ceremony.id,
             suite: ceremony.suite,
             threshold: t,
             participants: participants.map((p) => ({ nodeId: p.nodeId, identifier: p.identifier, identityKey: p.identityKey })),
             deadline: ceremony.deadline.toISOString(),
             roundTimeoutMs: roundMs,
-          },
+          }).details,
         });
       });
       this.transitions.scheduleDeadline(ceremony);

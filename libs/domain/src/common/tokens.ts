@@ -1,4 +1,6 @@
-import type { CoordinatorFrame, Outgoing } from '#protocol';
+import type { CoordinatorFrame, Outgoing, PRINCIPAL_ROLES } from '#protocol';
+
+type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
 
 /** How services reach connected nodes. Implemented by the coordinator's WebSocket layer. */
 export interface NodeLink {
@@ -28,9 +30,9 @@ export interface DomainSettings {
 }
 export const DOMAIN_SETTINGS = Symbol('DOMAIN_SETTINGS');
 
-/** Who is acting, for the audit log. */
-export interface Actor {
-  kind: 'admin' | 'node' | 'system';
-  id: string;
-}
+/**
+ * Who is acting, for the audit log: the bootstrap admin token (`admin-token`), an API principal (its id
+ * and role), a node, or the coordinator itself.
+ */
+export type Actor = { kind: 'admin' | 'node' | 'system'; id: string } | { kind: 'principal'; id: string; role: PrincipalRole };
 export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'coordinator' };

@@ -5,6 +5,7 @@ import { packageFits } from '#protocol';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
 import type { KeyRecord } from '../records.js';
+import { auditActor } from '../common/actor.js';
 import type { Actor } from '../common/tokens.js';
 
 export interface RegisterKeyInput {
@@ -74,19 +75,17 @@ export async function registerKeyInTransaction(tx: Repositories, input: Register
   await tx.keys.insert(key);
   await tx.audit.append({
     occurredAt: key.createdAt,
-    actorKind: actor.kind,
-    actorId: actor.id,
     action: 'key.registered',
     outcome: 'success',
     keyId: key.id,
-    details: {
+    ...auditActor(actor, {
       suite: key.suite,
       threshold: key.threshold,
       maxSigners: key.maxSigners,
       groupPublicKey: key.groupPublicKey,
       origin: key.origin,
       members: key.members.map((m) => ({ nodeId: m.nodeId, identifier: m.identifier, verifyingShare: m.verifyingShare })),
-    },
+    }),
   });
   return key;
 }
@@ -114,12 +113,10 @@ export class KeysService {
       await tx.keys.setStatus(key.id, 'retired');
       await tx.audit.append({
         occurredAt: now,
-        actorKind: actor.kind,
-        actorId: actor.id,
         action: 'key.retired',
         outcome: 'success',
         keyId: key.id,
-        details: { groupPublicKey: key.groupPublicKey, origin: key.origin },
+        ...auditActor(actor, { groupPublicKey: key.groupPublicKey, origin: key.origin }),
       });
       return { ...key, status: 'retired' as const };
     });

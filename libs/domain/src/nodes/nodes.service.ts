@@ -5,6 +5,7 @@ import { CloseCode } from '#protocol';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
 import type { NodeRecord } from '../records.js';
+import { auditActor } from '../common/actor.js';
 import { NODE_LINK, type Actor, type NodeLink } from '../common/tokens.js';
 
 /**
@@ -53,12 +54,10 @@ export class NodesService {
       await tx.nodes.insert(node);
       await tx.audit.append({
         occurredAt: node.createdAt,
-        actorKind: actor.kind,
-        actorId: actor.id,
         action: 'node.enrolled',
         outcome: 'success',
         nodeId: node.id,
-        details: { label: node.label, publicKey: node.publicKey },
+        ...auditActor(actor, { label: node.label, publicKey: node.publicKey }),
       });
       return node;
     });
@@ -73,12 +72,10 @@ export class NodesService {
       await tx.nodes.revoke(nodeId, at);
       await tx.audit.append({
         occurredAt: at,
-        actorKind: actor.kind,
-        actorId: actor.id,
         action: 'node.revoked',
         outcome: 'success',
         nodeId,
-        details: { label: found.label },
+        ...auditActor(actor, { label: found.label }),
       });
       return { ...found, status: 'revoked' as const, revokedAt: at };
     });
@@ -99,12 +96,10 @@ export class NodesService {
       await tx.nodes.restore(nodeId);
       await tx.audit.append({
         occurredAt: new Date(),
-        actorKind: actor.kind,
-        actorId: actor.id,
         action: 'node.restored',
         outcome: 'success',
         nodeId,
-        details: { label: found.label, revokedAt: found.revokedAt?.toISOString() ?? null },
+        ...auditActor(actor, { label: found.label, revokedAt: found.revokedAt?.toISOString() ?? null }),
       });
       return { ...found, status: 'active' as const, revokedAt: null };
     });

@@ -168,7 +168,7 @@ export async function endAttempt(ev: RequestEvent, attempt: AttemptRecord, statu
 }
 
 /** Tells every member the request is over; once committed, stops its timers and wakes its long-polls. */
-export function closeRequest(ev: RequestEvent, status: 'completed' | 'failed' | 'expired', reason?: string): void {
+export function closeRequest(ev: RequestEvent, status: 'completed' | 'failed' | 'expired' | 'cancelled', reason?: string): void {
   const requestId = ev.requestId;
   for (const m of ev.state.key.members) {
     ev.send(m.nodeId, { type: 'request.closed', requestId, status, ...(reason ? { reason: reasonText(reason) } : {}) });

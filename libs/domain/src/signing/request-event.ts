@@ -1,3 +1,4 @@
+import { auditActor } from '../common/actor.js';
 import type { EventEmitter } from 'node:events';
 import type { CoordinatorFrame, Outgoing } from '#protocol';
 import type { DeadlineTimers } from '../common/deadline-timers.js';
@@ -84,15 +85,13 @@ export class RequestEvent {
   audit(actor: Actor, action: AuditAction, outcome: 'success' | 'failure', details: Record<string, unknown>, refs: { attemptId?: string | null; nodeId?: string | null } = {}): void {
     this.entries.push({
       occurredAt: this.now,
-      actorKind: actor.kind,
-      actorId: actor.id,
       action,
       outcome,
       keyId: this.state.request.keyId,
       requestId: this.state.request.id,
       attemptId: refs.attemptId ?? null,
       nodeId: refs.nodeId ?? null,
-      details,
+      ...auditActor(actor, details),
     });
   }
 

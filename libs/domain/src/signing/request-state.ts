@@ -11,6 +11,8 @@ export interface RequestState {
   key: KeyRecord;
   /** Labels of the key's member nodes, for the reasons people read. */
   labels: ReadonlyMap<string, string>;
+  /** Identity public keys (hex) of the key's member nodes, which their signed decisions verify under. */
+  identityKeys: ReadonlyMap<string, string>;
   /** Every attempt, in seq order. */
   attempts: AttemptRecord[];
   /** The live (ready or assigned) commitments, oldest first. */
@@ -23,6 +25,8 @@ export interface RequestState {
 export interface KeyEntry {
   key: KeyRecord;
   labels: ReadonlyMap<string, string>;
+  /** Nodes' identity keys never change once enrolled. */
+  identityKeys: ReadonlyMap<string, string>;
 }
 
 /** Looks keys up through the repositories it is given (a transaction's, when inside one). */
@@ -37,11 +41,11 @@ export interface KeyDirectory {
 export async function loadRequestState(tx: Repositories, requestId: string, keys: KeyDirectory): Promise<RequestState | null> {
   const request = await tx.requests.findByIdForUpdate(requestId);
   if (!request) return null;
-  const { key, labels } = await keys.get(tx, request.keyId);
+  const { key, labels, identityKeys } = await keys.get(tx, request.keyId);
   const attempts = await tx.attempts.listForRequest(requestId);
   const commitments = await tx.commitments.listLiveForRequest(requestId);
   const shares = await tx.shares.listForRequest(requestId);
-  return { request, key, labels, attempts, commitments, shares };
+  return { request, key, labels, identityKeys, attempts, commitments, shares };
 }
 
 /** "ops-1 (3f2c…)": how reasons name a node. */

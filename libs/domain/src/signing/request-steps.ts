@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { assertValidCommitment, CryptoValidationError, sha256Hex } from '#crypto';
 import type { NonceCommitment } from '#protocol';
-import { SYSTEM_ACTOR } from '../common/tokens.js';
+import { SYSTEM_ACTOR, type Actor } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { CommitmentReusedError } from '../ports.js';
-import { isTerminalRequest, type CommitmentRecord, type Culprit } from '../records.js';
+import { isTerminalRequest, type AuditAction, type CommitmentRecord, type Culprit } from '../records.js';
 import { closeRequest, endAttempt, finishAttempt, judgeShares, sharesOf, startAttempt } from './attempt-steps.js';
 import type { RequestEvent } from './request-event.js';
 import { describeNode, signerView } from './request-state.js';
@@ -102,10 +102,15 @@ export async function exclude(ev: RequestEvent, culprits: readonly Culprit[]): P
   }
 }
 
-/** Asks idle, connected members for a commitment (once per connection: see AskedRegistry). */
-export function propose(ev: RequestEvent): void {
+/**
+ * Asks idle, connected members for a commitment (once per connection: see AskedRegistry); each node's
+ * first proposal is recorded (request_decisions) for the request's view.
+ */
+export async function propose(ev: RequestEvent): Promise<void> {
   const { state, ctx } = ev;
-  if (isTerminalRequest(state.request.status)) return;
+  const { intentHash } = state.request;
+  // A request from before intents (no intent hash) is never proposed: nodes could not check it.
+  if (isTerminalRequest(state.request.status) || intentHash === null) return;
   const connection = (nodeId: string) => ctx.link.connection(nodeId);
   const targets = proposeTargets(ev.view(), (nodeId) => {
     const c = connection(nodeId);
@@ -113,6 +118,7 @@ export function propose(ev: RequestEvent): void {
   });
   if (targets.length === 0) return;
   if (state.request.status === 'pending') ev.update({ status: 'committing' });
+  await ev.tx.decisions.markProposed(state.request.id, targets, ev.now);
   ev.audit(SYSTEM_ACTOR, 'request.proposed', 'success', { nodes: targets });
   for (const nodeId of targets) {
     const c = connection(nodeId);
@@ -120,13 +126,10 @@ export function propose(ev: RequestEvent): void {
     ev.send(nodeId, {
       type: 'request.propose',
       requestId: state.request.id,
-      keyId: state.key.id,
       suite: state.key.suite,
       threshold: state.key.threshold,
-      message: state.request.message,
-      messageEncoding: state.request.messageEncoding,
-      description: state.request.description,
-      deadline: state.request.deadline.getTime(),
+      intent: state.request.intent,
+      intentHash,
     });
   }
 }
@@ -137,13 +140,13 @@ export function propose(ev: RequestEvent): void {
  * the stagger timer, or fail the request once fewer than t members remain.
  */
 export async function settle(ev: RequestEvent): Promise<void> {
-  propose(ev);
+  await propose(ev);
   for (;;) {
     if (isTerminalRequest(ev.state.request.status)) return;
     const step = nextStep(ev.view());
     switch (step.kind) {
       case 'fail':
-        return notEnoughSigners(ev);
+        return failRequest(ev);
       case 'verify':
         await exclude(ev, await judgeShares(ev, step.shares));
         break;
@@ -176,6 +179,52 @@ function describeExcluded(ev: RequestEvent): string {
 
 const describeSilent = (ev: RequestEvent, silent: readonly string[]) =>
   silent.length ? `; never answered: ${silent.map((id) => describeNode(ev.state, id)).join(', ')}` : '';
+
+/**
+ * Fewer than t members remain. When more than n - t of them declined (any decline, signed or not), the
+ * request was rejected: no t members can ever approve it. Otherwise it failed for other reasons (ROAST).
+ */
+function failRequest(ev: RequestEvent): Promise<void> {
+  const { key, request } = ev.state;
+  const decliners = request.culprits.filter((c) => c.reason === 'declined');
+  return decliners.length > key.maxSigners - key.threshold ? rejectRequest(ev, decliners) : notEnoughSigners(ev);
+}
+
+async function rejectRequest(ev: RequestEvent, decliners: readonly Culprit[]): Promise<void> {
+  const { state } = ev;
+  const { maxSigners: n, threshold: t } = state.key;
+  const named = decliners.map((c) => `${describeNode(state, c.nodeId)}${c.detail ? ` (${c.detail})` : ''}`).join(', ');
+  const reason = `rejected: ${decliners.length} of ${n} members declined, more than n - t = ${n - t}: ${named}`;
+  await endRequest(ev, {
+    status: 'failed',
+    code: 'REJECTED',
+    action: 'request.rejected',
+    reason,
+    culprits: state.request.culprits,
+    attemptStatus: 'failed',
+    attemptReason: 'the request was rejected',
+    details: { code: 'REJECTED', reason, decliners: decliners.map((c) => c.nodeId), culprits: state.request.culprits.map((c) => ({ ...c })) },
+  });
+}
+
+/**
+ * Cancelled by its proposer or an admin: running attempts are aborted, every commitment burns, and the
+ * members are told (`request.closed` cancelled), so they hold no nonce and drop any awaiting approval.
+ */
+export async function cancelRequest(ev: RequestEvent, actor: Actor, why: string | undefined): Promise<void> {
+  const reason = `cancelled by ${actor.kind} ${actor.id}${why ? `: ${why}` : ''}`;
+  await endRequest(ev, {
+    status: 'cancelled',
+    code: 'REQUEST_CANCELLED',
+    action: 'request.cancelled',
+    actor,
+    reason,
+    culprits: ev.state.request.culprits,
+    attemptStatus: 'aborted',
+    attemptReason: 'the request was cancelled',
+    details: { reason: why ?? null, by: { ...actor }, status: ev.state.request.status },
+  });
+}
 
 async function notEnoughSigners(ev: RequestEvent): Promise<void> {
   const { state } = ev;
@@ -213,11 +262,14 @@ export async function expire(ev: RequestEvent): Promise<void> {
 async function endRequest(
   ev: RequestEvent,
   end: {
-    status: 'failed' | 'expired';
+    status: 'failed' | 'expired' | 'cancelled';
     code: string;
+    /** The audit action, when not request.failed / request.expired. */
+    action?: AuditAction;
+    actor?: Actor;
     reason: string;
     culprits: Culprit[];
-    attemptStatus: 'failed' | 'timed_out';
+    attemptStatus: 'failed' | 'timed_out' | 'aborted';
     attemptReason: string;
     details: Record<string, unknown>;
   },
@@ -230,6 +282,6 @@ async function endRequest(
   await ev.tx.commitments.burnForRequest(state.request.id);
   state.commitments = [];
   ev.update({ status: end.status, failureCode: end.code, failureReason: end.reason, culprits: end.culprits, completedAt: ev.now });
-  ev.audit(SYSTEM_ACTOR, end.status === 'expired' ? 'request.expired' : 'request.failed', 'failure', end.details);
+  ev.audit(end.actor ?? SYSTEM_ACTOR, end.action ?? (end.status === 'expired' ? 'request.expired' : 'request.failed'), end.status === 'cancelled' ? 'success' : 'failure', end.details);
   closeRequest(ev, end.status, end.reason);
 }

@@ -1,34 +1,44 @@
 import { DomainError } from '../errors.js';
 import type { Repositories } from '../ports.js';
 import type { AttemptRecord, KeyRecord, RequestStatus, SigningRequestRecord } from '../records.js';
-import type { RequestView } from './signing-requests.service.js';
+import { loadDecisionViews, loadDecisionViewsOfPage, type DecisionView } from './decision-views.js';
+import type { RequestView, ViewScope } from './signing-requests.service.js';
 
 /** Which requests a list shows: newest first. */
 export interface RequestListFilter {
   status?: RequestStatus;
   keyId?: string;
+  /** Only this proposer's requests (`admin` or `principal:<id>`). */
+  proposer?: string;
   limit: number;
   offset: number;
 }
 
-const viewOf = (request: SigningRequestRecord, attempts: AttemptRecord[], key: KeyRecord | undefined | null): RequestView => ({
+const viewOf = (request: SigningRequestRecord, attempts: AttemptRecord[], key: KeyRecord | undefined | null, decisions: DecisionView[]): RequestView => ({
   request,
   attempts,
   groupPublicKey: key?.groupPublicKey ?? '',
   suite: key?.suite ?? '',
+  decisions,
 });
 
-/** One request with its attempts and its key's group key: REQUEST_NOT_FOUND when there is none. */
-export async function loadRequestView(repos: Repositories, requestId: string): Promise<RequestView> {
+/**
+ * One request with its attempts, its key's group key and each member's decision: REQUEST_NOT_FOUND when
+ * there is none, or when `scope.proposer` is not its proposer (another proposer's request is not told apart
+ * from a missing one).
+ */
+export async function loadRequestView(repos: Repositories, requestId: string, scope: ViewScope = {}): Promise<RequestView> {
   const request = await repos.requests.findById(requestId);
-  if (!request) throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
+  if (!request || (scope.proposer !== undefined && request.proposer !== scope.proposer)) {
+    throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
+  }
   const [attempts, key] = await Promise.all([repos.attempts.listForRequest(request.id), repos.keys.findById(request.keyId)]);
-  return viewOf(request, attempts, key);
+  return viewOf(request, attempts, key, await loadDecisionViews(repos, request, key));
 }
 
 /**
- * A page of requests as views, in three reads whatever the page size: the requests, then the attempts of
- * all of them and their keys (not one read per row).
+ * A page of requests as views in a constant number of reads whatever the page size: the requests, then the
+ * attempts of all of them and their keys, then their decisions (decision-views.ts), not one read per row.
  */
 export async function listRequestViews(repos: Repositories, filter: RequestListFilter): Promise<RequestView[]> {
   const requests = await repos.requests.list(filter);
@@ -40,7 +50,13 @@ export async function listRequestViews(repos: Repositories, filter: RequestListF
   const attemptsOf = new Map<string, AttemptRecord[]>();
   for (const a of attempts) attemptsOf.set(a.requestId, [...(attemptsOf.get(a.requestId) ?? []), a]);
   const keyOf = new Map(keys.map((k) => [k.id, k]));
-  return requests.map((r) => viewOf(r, (attemptsOf.get(r.id) ?? []).sort((a, b) => a.seq - b.seq), keyOf.get(r.keyId)));
+  const decisionsOf = await loadDecisionViewsOfPage(
+    repos,
+    requests.map((request) => ({ request, key: keyOf.get(request.keyId) ?? null })),
+  );
+  return requests.map((r) =>
+    viewOf(r, (attemptsOf.get(r.id) ?? []).sort((a, b) => a.seq - b.seq), keyOf.get(r.keyId), decisionsOf.get(r.id) ?? []),
+  );
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -1,33 +1,35 @@
+import { auditActor } from '../common/actor.js';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { canonicalJson, getSuite, hexToBytes, sha256Hex } from '#crypto';
-import { packageFits } from '#protocol';
 import { DOMAIN_SETTINGS, type Actor, type DomainSettings } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
-import { encodeMessage } from './message.js';
+import type { DecisionView } from './decision-views.js';
+import { proposerOf, takeIn, type CreateRequestInput, type Intake } from './intent-intake.js';
 import { listRequestViews, loadRequestView, type RequestListFilter } from './request-views.js';
 import { SigningService } from './signing.service.js';
-
-export interface CreateRequestInput {
-  keyId: string;
-  message: string;
-  encoding: 'hex' | 'utf8';
-  description: string;
-  deadline?: Date;
-  idempotencyKey?: string;
-}
 
 export interface RequestView {
   request: SigningRequestRecord;
   attempts: AttemptRecord[];
   groupPublicKey: string;
   suite: string;
+  /** One per member of the request's key, in the key's member order (decision-views.ts). */
+  decisions: DecisionView[];
+}
+
+/** Limits what a caller sees: a proposer reads only its own requests (another's reads as REQUEST_NOT_FOUND). */
+export interface ViewScope {
+  /** `admin` or `principal:<id>`: only requests this proposer made. */
+  proposer?: string;
 }
 
 /** How often a long-poll looks at the database again (another coordinator instance may finish the request). */
 const LONG_POLL_RECHECK_MS = 1_000;
+
+/** Replay conflicts the database's unique keys decide (migration 0005), for a request that lost a race. */
+const REPLAY_CODES = new Set(['IDEMPOTENCY_CONFLICT', 'INTENT_ALREADY_SIGNED', 'SEQUENCE_USED']);
 
 /** The signing requests' use cases for the REST API: create (idempotently), view, list, wait for an outcome. */
 @Injectable()
@@ -38,37 +40,42 @@ export class SigningRequestsService {
     @Inject(SigningService) private readonly signing: SigningService,
   ) {}
 
+  /**
+   * Builds the canonical intent (intent-intake.ts) and stores the request. Replay protection per key: an
+   * exact retry with the same idempotency key returns the existing request (`created: false`); the same
+   * intent otherwise is INTENT_ALREADY_SIGNED, a sequence used before SEQUENCE_USED. Unique keys in the
+   * database decide between racing coordinators; the checks before the insert only give a clear answer
+   * to the sequential case.
+   */
   async create(input: CreateRequestInput, actor: Actor): Promise<{ request: SigningRequestRecord; created: boolean }> {
     const key = await this.store.read.keys.findById(input.keyId);
     if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${input.keyId} not found`);
     if (key.status !== 'active') throw new DomainError('KEY_RETIRED', `key ${input.keyId} is retired`);
-    const message = encodeMessage(input.message, input.encoding);
-    if (!packageFits(message.length / 2, key.threshold, getSuite(key.suite))) {
-      throw new DomainError('VALIDATION_FAILED', `message too large for a signing package of ${key.threshold} signers`);
-    }
     const now = new Date();
-    const deadline = input.deadline ?? new Date(now.getTime() + this.settings.defaultRequestTtlMs);
-    if (deadline.getTime() <= now.getTime() + 1000) {
-      throw new DomainError('VALIDATION_FAILED', 'deadline must be at least one second in the future');
-    }
-    if (deadline.getTime() > now.getTime() + this.settings.maxRequestTtlMs) {
-      throw new DomainError('VALIDATION_FAILED', `deadline must be within ${this.settings.maxRequestTtlMs} ms`);
-    }
-    const requestHash = sha256Hex(
-      canonicalJson({ keyId: input.keyId, message, encoding: input.encoding, description: input.description, deadline: input.deadline?.toISOString() ?? null }),
-    );
-    const replayed = input.idempotencyKey === undefined ? null : await this.replayed(input.idempotencyKey, requestHash);
+    const proposer = proposerOf(actor);
+    const intake = takeIn(input, proposer, {
+      key,
+      now,
+      defaultTtlMs: this.settings.defaultRequestTtlMs,
+      maxTtlMs: this.settings.maxRequestTtlMs,
+    });
+    const replayed = await this.replayOf(intake, input.idempotencyKey);
     if (replayed) return { request: replayed, created: false };
+
+    const { intent } = intake;
     const request: SigningRequestRecord = {
       id: randomUUID(),
       keyId: key.id,
-      message,
-      messageEncoding: input.encoding,
-      description: input.description,
+      intent,
+      intentHash: intake.intentHash,
+      proposer,
+      message: intake.digest,
+      messageEncoding: intake.messageEncoding,
+      description: intent.description,
       status: 'pending',
-      deadline,
+      deadline: new Date(intent.deadline),
       idempotencyKey: input.idempotencyKey ?? null,
-      requestHash,
+      requestHash: intake.requestHash,
       createdBy: actor.id,
       createdAt: now,
       updatedAt: now,
@@ -85,27 +92,33 @@ export class SigningRequestsService {
         await tx.requests.insert(request);
         await tx.audit.append({
           occurredAt: now,
-          actorKind: actor.kind,
-          actorId: actor.id,
+          ...auditActor(actor),
           action: 'request.created',
           outcome: 'success',
           keyId: key.id,
           requestId: request.id,
           details: {
-            messageHash: sha256Hex(hexToBytes(message)),
-            messageBytes: message.length / 2,
-            encoding: input.encoding,
-            description: input.description,
-            deadline: deadline.toISOString(),
+            ...auditActor(actor).details,
+            intentHash: intake.intentHash,
+            payloadKind: intent.payload.kind,
+            digest: intake.digest,
+            messageBytes: intake.digest.length / 2,
+            chainId: intent.chainId,
+            sequence: intent.sequence,
+            proposer,
+            description: intent.description,
+            note: intent.note,
+            deadline: request.deadline.toISOString(),
             idempotencyKey: input.idempotencyKey ?? null,
-            requestHash,
+            requestHash: intake.requestHash,
           },
         });
       });
     } catch (e) {
-      // Another POST with the same idempotency key won the race (here or on another instance).
-      if (e instanceof DomainError && e.code === 'IDEMPOTENCY_CONFLICT' && input.idempotencyKey !== undefined) {
-        const winner = await this.replayed(input.idempotencyKey, requestHash);
+      if (e instanceof DomainError && REPLAY_CODES.has(e.code)) {
+        // Another POST won the race (here or on another instance): the same retry gets the winner, any
+        // other loser the conflict named after the request that holds the intent or the sequence.
+        const winner = await this.replayOf(intake, input.idempotencyKey);
         if (winner) return { request: winner, created: false };
       }
       throw e;
@@ -114,24 +127,54 @@ export class SigningRequestsService {
     return { request, created: true };
   }
 
-  /** The request an idempotency key already names, if its body is the same; IDEMPOTENCY_CONFLICT if not. */
-  private async replayed(idempotencyKey: string, requestHash: string): Promise<SigningRequestRecord | null> {
-    const existing = await this.store.read.requests.findByIdempotencyKey(idempotencyKey);
-    if (existing && existing.requestHash !== requestHash) {
-      throw new DomainError('IDEMPOTENCY_CONFLICT', 'idempotency key already used for a different request');
+  /**
+   * The request an exact retry (same idempotency key, same body) stands for, or null when nothing stored
+   * conflicts. Throws IDEMPOTENCY_CONFLICT for a key used with another body, INTENT_ALREADY_SIGNED or
+   * SEQUENCE_USED (naming the request) for another request's intent or sequence. A request found by its
+   * intent or its sequence that carries this idempotency key is the retry's original, committed between
+   * two of these reads by a racing POST.
+   */
+  private async replayOf({ intent, intentHash, requestHash }: Intake, idempotencyKey: string | undefined): Promise<SigningRequestRecord | null> {
+    const retryOf = (existing: SigningRequestRecord): SigningRequestRecord | null => {
+      if (idempotencyKey === undefined || existing.idempotencyKey !== idempotencyKey) return null;
+      if (existing.requestHash !== requestHash) throw new DomainError('IDEMPOTENCY_CONFLICT', 'idempotency key already used for a different request');
+      return existing;
+    };
+    if (idempotencyKey !== undefined) {
+      const named = await this.store.read.requests.findByIdempotencyKey(idempotencyKey);
+      if (named) return retryOf(named);
     }
-    return existing;
+    const same = await this.store.read.requests.findByIntentHash(intent.keyId, intentHash);
+    if (same) {
+      const original = retryOf(same);
+      if (original) return original;
+      throw new DomainError('INTENT_ALREADY_SIGNED', `this intent was already proposed for key ${intent.keyId}: request ${same.id}`, {
+        requestId: same.id,
+        intentHash,
+      });
+    }
+    if (intent.sequence === null) return null;
+    const sequenced = await this.store.read.requests.findBySequence(intent.keyId, intent.sequence);
+    if (sequenced) {
+      const original = retryOf(sequenced);
+      if (original) return original;
+      throw new DomainError('SEQUENCE_USED', `sequence ${intent.sequence} of key ${intent.keyId} is used by request ${sequenced.id}`, {
+        requestId: sequenced.id,
+        sequence: intent.sequence,
+      });
+    }
+    return null;
   }
 
-  view(requestId: string): Promise<RequestView> {
-    return loadRequestView(this.store.read, requestId);
+  view(requestId: string, scope: ViewScope = {}): Promise<RequestView> {
+    return loadRequestView(this.store.read, requestId, scope);
   }
 
   /**
-   * Resolves once the request is completed, failed or expired, or after `timeoutMs`, with its view: lets a
-   * client wait for a signature without polling.
+   * Resolves once the request is completed, failed, expired or cancelled, or after `timeoutMs`, with its
+   * view: lets a client wait for a signature without polling.
    */
-  async waitForOutcome(requestId: string, timeoutMs: number): Promise<RequestView> {
+  async waitForOutcome(requestId: string, timeoutMs: number, scope: ViewScope = {}): Promise<RequestView> {
     const until = Date.now() + timeoutMs;
     let settled = false;
     let wake: (() => void) | undefined;
@@ -141,7 +184,8 @@ export class SigningRequestsService {
     });
     try {
       for (;;) {
-        const current = await this.view(requestId);
+        // Another proposer's request is REQUEST_NOT_FOUND on the first read, before any waiting.
+        const current = await this.view(requestId, scope);
         const left = until - Date.now();
         if (isTerminalRequest(current.request.status) || left <= 0) return current;
         if (!settled) {

@@ -1,23 +1,34 @@
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { CryptoValidationError, getSuite } from '#crypto';
-import type { AttemptRefuseFrame, AttemptShareFrame, RequestCommitFrame, RequestDeclineFrame } from '#protocol';
+import type { AttemptRefuseFrame, AttemptShareFrame, RequestAwaitingFrame, RequestCommitFrame, RequestDeclineFrame } from '#protocol';
 import { DeadlineTimers } from '../common/deadline-timers.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
-import { DOMAIN_SETTINGS, NODE_LINK, type DomainSettings, type NodeLink } from '../common/tokens.js';
+import { DOMAIN_SETTINGS, NODE_LINK, type Actor, type DomainSettings, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import { endAttempt, packageFrame, recordShare } from './attempt-steps.js';
+import { acceptDecision, awaitOperator, refuseDecision } from './decision-steps.js';
 import { AskedRegistry, RequestEvent, type SessionContext } from './request-event.js';
 import { describeNode, loadRequestState, type KeyDirectory, type KeyEntry } from './request-state.js';
-import { exclude, expire, maybeFinish, misbehaved, offerCommitment, settle } from './request-steps.js';
+import { cancelRequest, exclude, expire, maybeFinish, misbehaved, offerCommitment, settle } from './request-steps.js';
 import { isBlamelessRefusal, judgeAnswer } from './roast.js';
 
 /** What the handler of a node frame did: the gateway acks both, an error is thrown instead. */
 export type FrameOutcome = 'accepted' | 'duplicate';
 
 const always = () => true;
+/** Declines that the node's policy or operator decided: they must carry its signed decision. */
+const DECIDED_DECLINES: ReadonlySet<string> = new Set(['POLICY_DENIED', 'OPERATOR_REJECTED']);
+
+/** Who may cancel: anyone with the route, or (`proposer`) only the principal that proposed the request. */
+export interface CancelInput {
+  actor: Actor;
+  reason?: string;
+  /** When set, a request proposed by anyone else reads as not found. */
+  proposer?: string;
+}
 const node = (id: string) => ({ kind: 'node' as const, id });
 
 /** Keys (public packages, members) never change once registered, but for their status: cached with their members' labels. */
@@ -30,7 +41,7 @@ class KeyCache implements KeyDirectory {
     const key = await repos.keys.findById(keyId);
     if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${keyId} not found`);
     const nodes = await repos.nodes.listByIds(key.members.map((m) => m.nodeId));
-    const entry: KeyEntry = { key, labels: new Map(nodes.map((n) => [n.id, n.label])) };
+    const entry: KeyEntry = { key, labels: new Map(nodes.map((n) => [n.id, n.label])), identityKeys: new Map(nodes.map((n) => [n.id, n.publicKey])) };
     if (this.entries.size >= 10_000) this.entries.clear();
     this.entries.set(keyId, entry);
     return entry;
@@ -84,6 +95,22 @@ export class SigningService implements OnModuleDestroy {
   async started(request: SigningRequestRecord): Promise<void> {
     this.scheduleExpiry(request);
     await this.event(request.id, settle);
+  }
+
+  /**
+   * Cancels a request that has not finished (REQUEST_FINISHED otherwise), as one more event of the
+   * request: after it, any frame for it is answered REQUEST_FINISHED.
+   */
+  async cancel(requestId: string, input: CancelInput): Promise<SigningRequestRecord> {
+    return this.event(requestId, async (ev) => {
+      const { request } = ev.state;
+      if (input.proposer !== undefined && request.proposer !== input.proposer) {
+        throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
+      }
+      if (isTerminalRequest(request.status)) throw new DomainError('REQUEST_FINISHED', `signing request ${requestId} is already ${request.status}`);
+      await cancelRequest(ev, input.actor, input.reason);
+      return { ...ev.state.request };
+    });
   }
 
   /** Calls `listener` once the request's final state has committed in this process. */
@@ -149,6 +176,8 @@ export class SigningService implements OnModuleDestroy {
     try {
       return await this.event(frame.requestId, async (ev): Promise<FrameOutcome> => {
         openForNode(ev, nodeId);
+        // A commitment counts only with the node's signed approval of this request's intent.
+        if (!(await acceptDecision(ev, nodeId, frame.type, frame.decision, 'approve'))) return 'accepted';
         const outcome = await offerCommitment(ev, nodeId, frame.commitment);
         if (outcome === 'duplicate') return 'duplicate';
         if (outcome !== 'accepted') await misbehaved(ev, outcome);
@@ -167,10 +196,26 @@ export class SigningService implements OnModuleDestroy {
       openRequest(ev);
       member(ev, nodeId);
       if (ev.state.request.culprits.some((c) => c.nodeId === nodeId)) return 'duplicate';
-      ev.audit(node(nodeId), 'request.declined', 'success', { code: frame.code, reason: frame.reason }, { nodeId });
+      const declined = { code: frame.code, reason: frame.reason };
+      if (frame.decision) {
+        if (!(await acceptDecision(ev, nodeId, frame.type, frame.decision, 'decline', declined))) return 'accepted';
+      } else if (DECIDED_DECLINES.has(frame.code)) {
+        refuseDecision(ev, nodeId, frame.type, `a ${frame.code} decline must carry the node's signed decision`, undefined);
+        return 'accepted';
+      } else {
+        ev.audit(node(nodeId), 'request.declined', 'success', declined, { nodeId });
+      }
       await exclude(ev, [{ nodeId, reason: 'declined', detail: `${frame.code}: ${frame.reason}` }]);
       await settle(ev);
       return 'accepted';
+    }, current);
+  }
+
+  /** The node's policy answered `ask`: it waits for its operator (no nonce committed meanwhile). */
+  async handleAwaiting(nodeId: string, frame: RequestAwaitingFrame, current: () => boolean = always): Promise<FrameOutcome> {
+    return this.event(frame.requestId, async (ev): Promise<FrameOutcome> => {
+      openForNode(ev, nodeId);
+      return (await awaitOperator(ev, nodeId, frame)) === 'duplicate' ? 'duplicate' : 'accepted';
     }, current);
   }
 

@@ -10,7 +10,7 @@ const bigintAsNumber: ValueTransformer = {
 export const uuid = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'uuid', nullable });
 export const text = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'text', nullable });
 export const integer = (name: string): EntitySchemaColumnOptions => ({ name, type: 'integer', nullable: false });
-export const bigint = (name: string): EntitySchemaColumnOptions => ({ name, type: 'bigint', nullable: false, transformer: bigintAsNumber });
+export const bigint = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'bigint', nullable, transformer: bigintAsNumber });
 export const boolean = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'boolean', nullable });
 export const timestamptz = (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: 'timestamptz', nullable });
 export const jsonb = (name: string): EntitySchemaColumnOptions => ({ name, type: 'jsonb', nullable: false });

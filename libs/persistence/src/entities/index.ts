@@ -4,6 +4,8 @@ import { CommitmentEntity } from './commitment.entity.js';
 import { KeyEntity, KeyMemberEntity } from './key.entity.js';
 import { NodeEntity } from './node.entity.js';
 import { NonceElementEntity } from './nonce-element.entity.js';
+import { PrincipalEntity } from './principal.entity.js';
+import { RequestDecisionEntity } from './request-decision.entity.js';
 import { SignatureShareEntity } from './signature-share.entity.js';
 import { SigningAttemptEntity } from './signing-attempt.entity.js';
 import { SigningRequestEntity } from './signing-request.entity.js';
@@ -14,6 +16,8 @@ export * from './commitment.entity.js';
 export * from './key.entity.js';
 export * from './node.entity.js';
 export * from './nonce-element.entity.js';
+export * from './principal.entity.js';
+export * from './request-decision.entity.js';
 export * from './signature-share.entity.js';
 export * from './signing-attempt.entity.js';
 export * from './signing-request.entity.js';
@@ -32,4 +36,6 @@ export const persistenceEntities = [
   CeremonyEntity,
   CeremonyRound2Entity,
   CeremonyResultEntity,
+  PrincipalEntity,
+  RequestDecisionEntity,
 ];

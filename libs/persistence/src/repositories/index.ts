@@ -4,8 +4,10 @@ import { TypeOrmAttemptRepository } from './attempt.repository.js';
 import { TypeOrmAuditRepository } from './audit.repository.js';
 import { TypeOrmCeremonyRepository } from './ceremony.repository.js';
 import { TypeOrmCommitmentRepository } from './commitment.repository.js';
+import { TypeOrmDecisionRepository } from './decision.repository.js';
 import { TypeOrmKeyRepository } from './key.repository.js';
 import { TypeOrmNodeRepository } from './node.repository.js';
+import { TypeOrmPrincipalRepository } from './principal.repository.js';
 import { TypeOrmShareRepository } from './share.repository.js';
 import { TypeOrmSigningRequestRepository } from './signing-request.repository.js';
 
@@ -13,8 +15,10 @@ export * from './attempt.repository.js';
 export * from './audit.repository.js';
 export * from './ceremony.repository.js';
 export * from './commitment.repository.js';
+export * from './decision.repository.js';
 export * from './key.repository.js';
 export * from './node.repository.js';
+export * from './principal.repository.js';
 export * from './share.repository.js';
 export * from './signing-request.repository.js';
 
@@ -29,5 +33,7 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     shares: new TypeOrmShareRepository(manager),
     audit: new TypeOrmAuditRepository(manager),
     ceremonies: new TypeOrmCeremonyRepository(manager),
+    principals: new TypeOrmPrincipalRepository(manager),
+    decisions: new TypeOrmDecisionRepository(manager),
   };
 }

@@ -1,59 +1,110 @@
-import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, type EntityManager, type FindOptionsWhere, type QueryDeepPartialEntity } from 'typeorm';
+import { Intent } from '#protocol';
 import { DomainError, type RequestStatus, type SigningRequestRecord, type SigningRequestRepository } from '#domain';
-import { OPEN_REQUEST_STATUSES, SigningRequestEntity } from '../entities/signing-request.entity.js';
+import { OPEN_REQUEST_STATUSES, SigningRequestEntity, type SigningRequestRow } from '../entities/signing-request.entity.js';
 import { expectOneRow, isUuid, mapUniqueViolations } from './repository-support.js';
 
 type RequestPatch = Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>;
 
+/** The intent's fields the table repeats as columns (replay keys, filters). */
+const intentColumns = (intent: Intent): Pick<SigningRequestRow, 'chainId' | 'sequence' | 'note' | 'payloadKind'> => ({
+  chainId: intent.chainId,
+  sequence: intent.sequence,
+  note: intent.note,
+  payloadKind: intent.payload.kind,
+});
+
+/** A cast: the intent is free-form JSON to TypeORM, whose deep-partial write type cannot express it. */
+const writable = (values: Partial<SigningRequestRow>) => values as QueryDeepPartialEntity<SigningRequestRow>;
+
+const toRow = (request: SigningRequestRecord): SigningRequestRow => ({ ...request, ...intentColumns(request.intent) });
+
+/**
+ * A row as a record. The intent is parsed again with its schema (jsonb keeps no key order, and a row
+ * must not hand the domain an intent the protocol would refuse); its hash is the stored one, which
+ * `intentHash` recomputes identically since canonical JSON sorts keys.
+ */
+function toRecord(row: SigningRequestRow): SigningRequestRecord {
+  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, intent, ...rest } = row;
+  const parsed = Intent.safeParse(intent);
+  if (!parsed.success) throw new Error(`signing request ${row.id}: its stored intent is not valid: ${parsed.error.message}`);
+  return { ...rest, intent: parsed.data };
+}
+
+const toRecordOrNull = (row: SigningRequestRow | null): SigningRequestRecord | null => (row ? toRecord(row) : null);
+
 export class TypeOrmSigningRequestRepository implements SigningRequestRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** A second request with the same idempotency key (a concurrent retry, say) is IDEMPOTENCY_CONFLICT. */
+  /**
+   * The unique keys decide between concurrent inserts: a used idempotency key is IDEMPOTENCY_CONFLICT,
+   * an intent hash the key already has INTENT_ALREADY_SIGNED, a sequence it already has SEQUENCE_USED.
+   */
   async insert(request: SigningRequestRecord): Promise<void> {
-    await mapUniqueViolations(() => this.manager.insert(SigningRequestEntity, request), {
+    await mapUniqueViolations(() => this.manager.insert(SigningRequestEntity, writable(toRow(request))), {
       signing_requests_idempotency_key_key: () => new DomainError('IDEMPOTENCY_CONFLICT', 'idempotency key already used'),
+      signing_requests_key_id_intent_hash_key: () =>
+        new DomainError('INTENT_ALREADY_SIGNED', `this intent was already proposed for key ${request.keyId}`, { intentHash: request.intentHash }),
+      signing_requests_key_id_sequence_key: () =>
+        new DomainError('SEQUENCE_USED', `sequence ${request.intent.sequence} of key ${request.keyId} is already used`, {
+          sequence: request.intent.sequence,
+        }),
     });
   }
 
   async findById(id: string): Promise<SigningRequestRecord | null> {
-    return isUuid(id) ? this.manager.findOneBy(SigningRequestEntity, { id }) : null;
+    return isUuid(id) ? toRecordOrNull(await this.manager.findOneBy(SigningRequestEntity, { id })) : null;
   }
 
   /** Needs the caller's transaction: TypeORM refuses a pessimistic lock outside one. */
   async findByIdForUpdate(id: string): Promise<SigningRequestRecord | null> {
     if (!isUuid(id)) return null;
-    return this.manager.findOne(SigningRequestEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    return toRecordOrNull(await this.manager.findOne(SigningRequestEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }));
   }
 
-  findByIdempotencyKey(idempotencyKey: string): Promise<SigningRequestRecord | null> {
-    return this.manager.findOneBy(SigningRequestEntity, { idempotencyKey });
+  async findByIdempotencyKey(idempotencyKey: string): Promise<SigningRequestRecord | null> {
+    return toRecordOrNull(await this.manager.findOneBy(SigningRequestEntity, { idempotencyKey }));
+  }
+
+  async findByIntentHash(keyId: string, intentHash: string): Promise<SigningRequestRecord | null> {
+    if (!isUuid(keyId)) return null;
+    return toRecordOrNull(await this.manager.findOneBy(SigningRequestEntity, { keyId, intentHash }));
+  }
+
+  async findBySequence(keyId: string, sequence: number): Promise<SigningRequestRecord | null> {
+    if (!isUuid(keyId)) return null;
+    return toRecordOrNull(await this.manager.findOneBy(SigningRequestEntity, { keyId, sequence }));
   }
 
   async update(id: string, patch: RequestPatch): Promise<void> {
     // Fields present but undefined are left alone, as if absent.
-    const values = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as RequestPatch;
+    const { intent, ...others } = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as RequestPatch;
+    const values: Partial<SigningRequestRow> = { ...others, ...(intent ? { intent, ...intentColumns(intent) } : {}) };
     if (Object.keys(values).length === 0) return;
-    expectOneRow(await this.manager.update(SigningRequestEntity, { id }, values), `signing request ${id}`);
+    expectOneRow(await this.manager.update(SigningRequestEntity, { id }, writable(values)), `signing request ${id}`);
   }
 
-  listOpen(): Promise<SigningRequestRecord[]> {
-    return this.manager.find(SigningRequestEntity, {
+  async listOpen(): Promise<SigningRequestRecord[]> {
+    const rows = await this.manager.find(SigningRequestEntity, {
       where: { status: In([...OPEN_REQUEST_STATUSES]) },
       order: { createdAt: 'ASC', id: 'ASC' },
     });
+    return rows.map(toRecord);
   }
 
   /** Newest first. */
-  async list(filter: { status?: RequestStatus; keyId?: string; limit: number; offset: number }): Promise<SigningRequestRecord[]> {
+  async list(filter: { status?: RequestStatus; keyId?: string; proposer?: string; limit: number; offset: number }): Promise<SigningRequestRecord[]> {
     if (filter.keyId !== undefined && !isUuid(filter.keyId)) return [];
-    const where: FindOptionsWhere<SigningRequestRecord> = {};
+    const where: FindOptionsWhere<SigningRequestRow> = {};
     if (filter.status !== undefined) where.status = filter.status;
     if (filter.keyId !== undefined) where.keyId = filter.keyId;
-    return this.manager.find(SigningRequestEntity, {
+    if (filter.proposer !== undefined) where.proposer = filter.proposer;
+    const rows = await this.manager.find(SigningRequestEntity, {
       where,
       order: { createdAt: 'DESC', id: 'DESC' },
       take: filter.limit,
       skip: filter.offset,
     });
+    return rows.map(toRecord);
   }
 }

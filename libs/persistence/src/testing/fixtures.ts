@@ -9,6 +9,8 @@ import type {
   ShareRecord,
   SigningRequestRecord,
 } from '#domain';
+import { digestHex, intentHash } from '#intent';
+import type { Intent } from '#protocol';
 
 /** Record builders for the persistence specs: valid rows with random ids and hex, overridable. */
 
@@ -58,15 +60,39 @@ export function aKey(members: NodeRecord[], overrides: Partial<KeyRecord> = {}):
   };
 }
 
-export function aRequest(key: KeyRecord, overrides: Partial<SigningRequestRecord> = {}): SigningRequestRecord {
+/**
+ * A pending request whose intent (a bytes payload), intent hash and message agree; `intent` overrides
+ * (a payload, a sequence) are merged into that intent and the hash and message follow.
+ */
+export function aRequest(
+  key: KeyRecord,
+  overrides: Omit<Partial<SigningRequestRecord>, 'intent'> & { intent?: Partial<Intent> } = {},
+): SigningRequestRecord {
+  const { intent: intentOverrides, ...rest } = overrides;
+  const deadline = rest.deadline ?? at('2026-01-03T00:10:00.000Z');
+  const intent: Intent = {
+    version: 1,
+    keyId: key.id,
+    payload: { kind: 'bytes', hex: rest.message ?? hex(32) },
+    chainId: null,
+    sequence: null,
+    deadline: deadline.getTime(),
+    proposer: rest.proposer ?? 'admin',
+    description: rest.description ?? 'pay the invoice',
+    note: '',
+    ...intentOverrides,
+  };
   return {
     id: randomUUID(),
     keyId: key.id,
-    message: hex(32),
-    messageEncoding: 'hex',
-    description: 'pay the invoice',
+    intent,
+    intentHash: intentHash(intent),
+    proposer: intent.proposer,
+    message: digestHex(intent.payload),
+    messageEncoding: intent.payload.kind === 'text' ? 'utf8' : 'hex',
+    description: intent.description,
     status: 'pending',
-    deadline: at('2026-01-03T00:10:00.000Z'),
+    deadline,
     idempotencyKey: null,
     requestHash: hex(32),
     createdBy: 'admin',
@@ -79,7 +105,7 @@ export function aRequest(key: KeyRecord, overrides: Partial<SigningRequestRecord
     culprits: [],
     attemptCount: 0,
     blamelessRefusals: {},
-    ...overrides,
+    ...rest,
   };
 }
 
