@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashMessage as ethersHashMessage } from 'ethers';
 import { CommanderError, type Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -168,6 +172,27 @@ describe('admin CLI against a coordinator', () => {
     const bad = await admin(['requests', 'list', '--status', 'done'], coord.httpUrl);
     expect(bad.exitCode).not.toBe(0);
     expect(bad.err).toMatch(/Allowed choices are pending, committing/);
+  });
+
+  it('sign --payload-file proposes an intent (the digest is derived by the coordinator); requests cancel cancels one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rt-admin-'));
+    const file = join(dir, 'payload.json');
+    writeFileSync(file, JSON.stringify({ kind: 'eip191', message: 'pay 5 USDC to payroll' }));
+    const deadline = new Date(Date.now() + 1500).toISOString();
+    const signed = await admin(['sign', '--key', keyId, '--payload-file', file, '--sequence', '7', '--note', 'from the CLI', '--deadline', deadline], coord.httpUrl);
+    expect(signed.exitCode).toBe(1); // no node is connected: it expires
+    const view = SigningRequestResponse.parse(json(signed));
+    expect([view.status, view.payload.kind, view.sequence, view.note]).toEqual(['expired', 'eip191', 7, 'from the CLI']);
+    expect(`0x${view.digest}`).toBe(ethersHashMessage('pay 5 USDC to payroll'));
+    expect(signed.err).toContain(`intent hash ${view.intentHash}`);
+    const both = await admin(['sign', '--key', keyId, '--payload-file', file, '--message', 'x'], coord.httpUrl);
+    expect(both.exitCode).not.toBe(0);
+    expect(both.err).toContain('exactly one of --message or --payload-file');
+
+    const open = SigningRequestResponse.parse((await coord.api('POST', '/v1/signing-requests', { keyId, payload: { kind: 'text', text: 'cancel me' } })).body);
+    const cancelled = await admin(['requests', 'cancel', open.id, '--reason', 'wrong amount'], coord.httpUrl);
+    expect(SigningRequestResponse.parse(json(cancelled))).toMatchObject({ id: open.id, status: 'cancelled', failure: { code: 'REQUEST_CANCELLED' } });
+    await expect(admin(['requests', 'cancel', open.id], coord.httpUrl)).rejects.toMatchObject({ code: 'REQUEST_FINISHED', status: 409 });
   });
 
   it('audit list takes every filter and prints nextAfter for paging', async () => {

@@ -89,7 +89,9 @@ describe('coordinator and signer processes', () => {
   });
 
   it('a signer without a passphrase says how to give one', async () => {
-    const args = ['run', '--keystore', join(dir, 'absent'), '--coordinator', 'ws://127.0.0.1:1/v1/nodes/ws', '--approve-all'];
+    const keystore = join(dir, 'locked');
+    await runToEnd('init', SIGNER_MAIN, ['init', '--keystore', keystore], signerEnv('the passphrase'));
+    const args = ['run', '--keystore', keystore, '--coordinator', 'ws://127.0.0.1:1/v1/nodes/ws', '--approve-all'];
     const child = startProcess('nopass', SIGNER_MAIN, args, { ROUNDTABLE_PASSPHRASE: '' });
     expect(await child.exited).toBe(1);
     expect(child.output.join('\n')).toMatch(/ROUNDTABLE_PASSPHRASE or pass --passphrase-file/);

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import {
   AUDIT_ACTIONS,
   AuditPageResponse,
@@ -13,14 +13,12 @@ import {
   KeyResponse,
   NodeListResponse,
   NodeResponse,
-  REQUEST_STATUSES,
-  TERMINAL_REQUEST_STATUSES,
-  SigningRequestListResponse,
-  SigningRequestResponse,
 } from '#api';
 import { SUITE_IDS } from '#protocol';
 import { AdminClient } from './admin-client.js';
 import { addPrincipalCommands } from './principals-commands.js';
+import { addRequestCommands } from './requests-commands.js';
+import { nonNegativeInt, positiveInt } from './cli-args.js';
 
 /** What a command prints: results as JSON on stdout, progress (and help) on stderr; and how it ends. */
 export interface AdminIo {
@@ -30,17 +28,6 @@ export interface AdminIo {
   setExitCode(code: number): void;
 }
 
-/** The longest wait one GET may ask for (`waitMs`); longer waits are several of them. */
-const MAX_WAIT_MS = 60_000;
-const FINAL_REQUEST_STATUSES: readonly string[] = TERMINAL_REQUEST_STATUSES;
-
-const integer = (min: number, what: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what}: an integer >= ${min}`);
-  return n;
-};
-const positiveInt = integer(1, 'a positive integer');
-const nonNegativeInt = integer(0, 'a non-negative integer');
 const collect = (value: string, previous: string[]) => [...previous, value];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const segment = (id: string) => encodeURIComponent(id);
@@ -199,63 +186,7 @@ export function buildAdminProgram(io: AdminIo): Command {
     });
 
   // ---------------------------------------------------------------- signing requests
-  /** Polls a request until it is final or `waitMs` has passed (each GET waits at most MAX_WAIT_MS). */
-  const waitFor = async (api: AdminClient, id: string, waitMs: number): Promise<SigningRequestResponse> => {
-    const until = Date.now() + waitMs;
-    for (;;) {
-      const chunk = Math.max(0, Math.min(MAX_WAIT_MS, until - Date.now()));
-      const r = await api.call('GET', `/v1/signing-requests/${segment(id)}?waitMs=${chunk}`, SigningRequestResponse);
-      if (FINAL_REQUEST_STATUSES.includes(r.status) || Date.now() >= until) return r;
-    }
-  };
-  const requests = program.command('requests').description('signing requests: list, show (and wait for) one');
-  requests
-    .command('list')
-    .description('signing requests, newest first')
-    .addOption(new Option('--status <status>', 'only requests in this state').choices(REQUEST_STATUSES))
-    .option('--key <keyId>', "only this key's requests")
-    .option('--limit <n>', 'at most this many (1..500)', positiveInt, 50)
-    .option('--offset <n>', 'skip this many', nonNegativeInt, 0)
-    .action(async (o: { status?: string; key?: string; limit: number; offset: number }) => {
-      const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) });
-      if (o.status) q.set('status', o.status);
-      if (o.key) q.set('keyId', o.key);
-      print(await client().call('GET', `/v1/signing-requests?${q.toString()}`, SigningRequestListResponse));
-    });
-  requests
-    .command('show')
-    .description('one request: status, attempts, culprits, signature')
-    .argument('<requestId>', 'the request id')
-    .option('--wait <ms>', 'wait up to this long for the request to be completed, failed or expired', nonNegativeInt, 0)
-    .action(async (id: string, o: { wait: number }) => print(await waitFor(client(), id, o.wait)));
-
-  program
-    .command('sign')
-    .description('create a signing request and wait for its outcome (exit 1 unless completed)')
-    .requiredOption('--key <keyId>', 'the key')
-    .requiredOption('--message <message>', 'the message, as written per --encoding')
-    .addOption(new Option('--encoding <encoding>', 'how --message is written').choices(['utf8', 'hex']).default('utf8'))
-    .option('--description <text>', 'what the signers are asked to approve', '')
-    .option('--idempotency-key <key>', 'a retry with the same key and body returns the same request')
-    .action(async (o: { key: string; message: string; encoding: string; description: string; idempotencyKey?: string }) => {
-      const api = client();
-      const created = await api.call('POST', '/v1/signing-requests', SigningRequestResponse, {
-        keyId: o.key,
-        message: o.message,
-        encoding: o.encoding,
-        description: o.description,
-        ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
-      });
-      io.progress(`request ${created.id} created; waiting for the signers`);
-      for (;;) {
-        const r = await waitFor(api, created.id, MAX_WAIT_MS);
-        if (FINAL_REQUEST_STATUSES.includes(r.status)) {
-          print(r);
-          if (r.status !== 'completed') io.setExitCode(1);
-          return;
-        }
-      }
-    });
+  addRequestCommands(program, client, print, io);
 
   // ---------------------------------------------------------------- principals
   addPrincipalCommands(program, client, print, (text) => io.progress(text));

@@ -21,7 +21,6 @@ import { PersistenceModule } from '#persistence';
 import { AuditController } from './audit/audit.controller.js';
 import { RolesGuard } from './auth/roles.guard.js';
 import { CeremoniesController } from './ceremonies/ceremonies.controller.js';
-import { AdminGuard } from './common/admin.guard.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
 import { HealthController } from './health/health.controller.js';
 import { KeysController } from './keys/keys.controller.js';
@@ -31,7 +30,7 @@ import { NodesController } from './nodes/nodes.controller.js';
 import { PrincipalsController } from './principals/principals.controller.js';
 import { SigningRequestsController } from './signing/signing-requests.controller.js';
 
-/** Config, the node link and the (transitional) admin guard, shared by every feature module. */
+/** Config and the node link, shared by every feature module. */
 @Global()
 @Module({})
 class CoreModule {
@@ -49,9 +48,8 @@ class CoreModule {
         { provide: DOMAIN_SETTINGS, useValue: settings },
         NodeConnections,
         { provide: NODE_LINK, useExisting: NodeConnections },
-        AdminGuard,
       ],
-      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, NodeConnections, NODE_LINK, AdminGuard],
+      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, NodeConnections, NODE_LINK],
     };
   }
 }

@@ -15,8 +15,11 @@ export function formatDetail(a: ApprovalDetail): string {
   const lines = [`request ${a.requestId}: ${a.state}`, `  ${a.headline}`];
   if (a.blind) lines.push('  WARNING: a blind digest. Nothing of what it signs can be shown; compare the digest with its source.');
   const width = Math.max(...a.fields.map((f) => f.label.length), 0);
-  for (const field of a.fields) lines.push(`  ${field.label.padEnd(width)}  ${field.value}`);
-  lines.push(`  ${'key'.padEnd(width)}  ${a.keyId} (${a.suite}, ${a.threshold} signers needed)`);
+  // The summary's own `key` line gains the key's suite and threshold, as this node holds them.
+  for (const field of a.fields) {
+    const value = field.label === 'key' ? `${field.value} (${a.suite}, ${a.threshold} signers needed)` : field.value;
+    lines.push(`  ${field.label.padEnd(width)}  ${value}`);
+  }
   lines.push('policy', `  asked by rule ${a.rule ?? '(none)'}: ${a.reason}`, `  policy hash  ${a.policyHash}`);
   lines.push('hashes (compare them on another device)');
   const hashes: [string, string | undefined][] = [
