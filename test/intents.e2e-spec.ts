@@ -5,6 +5,7 @@ import { ErrorResponse, KeyResponse, NodeResponse, SigningRequestListResponse, S
 import { generateIdentity } from '#crypto';
 import { intentHash } from '#intent';
 import type { TypedData } from '#protocol';
+import { PERMIT, TRANSFER } from '../libs/intent/src/testing/typed-data-samples.js';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { dealtKeyRegistration } from './support/keys.js';
 
@@ -20,32 +21,6 @@ const sortedJson = (value: unknown): string =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
 
-const TRANSFER: TypedData = {
-  domain: { name: 'Treasury', version: '1', chainId: 8453, verifyingContract: '0x3333333333333333333333333333333333333333' },
-  types: {
-    Transfer: [
-      { name: 'token', type: 'address' },
-      { name: 'to', type: 'address' },
-      { name: 'amount', type: 'uint256' },
-    ],
-  },
-  primaryType: 'Transfer',
-  message: { token: '0x4444444444444444444444444444444444444444', to: '0x5555555555555555555555555555555555555555', amount: '2500000000000000000000' },
-};
-const PERMIT: TypedData = {
-  domain: { name: 'USD Coin', version: '2', chainId: 1, verifyingContract: '0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48' },
-  types: {
-    Permit: [
-      { name: 'owner', type: 'address' },
-      { name: 'spender', type: 'address' },
-      { name: 'value', type: 'uint256' },
-      { name: 'nonce', type: 'uint256' },
-      { name: 'deadline', type: 'uint256' },
-    ],
-  },
-  primaryType: 'Permit',
-  message: { owner: '0x2222222222222222222222222222222222222222', spender: '0x1111111111111111111111111111111111111111', value: '1000000', nonce: 0, deadline: '1900000000' },
-};
 const ethers712 = (td: TypedData) => strip(TypedDataEncoder.hash(td.domain, td.types, td.message));
 
 describe('REST API: signing intents', () => {
