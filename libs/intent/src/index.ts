@@ -2,3 +2,4 @@ export * from './intent.js';
 export * from './intent-error.js';
 export * from './summary.js';
 export * from './typed-data.js';
+export * from './grant.js';

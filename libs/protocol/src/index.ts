@@ -9,3 +9,4 @@ export * from './suites.js';
 export * from './vocabulary.js';
 export * from './ceremony-frames.js';
 export * from './intent.js';
+export * from './grant.js';
