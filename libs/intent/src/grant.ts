@@ -5,6 +5,7 @@ import { GRANT_VERSION, type Grant, type SignedGrantDecision, type UnsignedGrant
 const GRANT_TAG = `roundtable/grant/v${GRANT_VERSION}\n`;
 const GRANT_DECISION_TAG = 'roundtable/grant-decision/v1\n';
 const AGENT_REQUEST_TAG = 'roundtable/agent-request/v1\n';
+const GRANT_REVOCATION_TAG = 'roundtable/grant-revocation/v1\n';
 
 /** SHA-256 of the grant's canonical encoding, hex: what nodes approve and sign. */
 export const grantHash = (grant: Grant): string => sha256Hex(utf8(GRANT_TAG + canonicalJson(grant)));
@@ -38,3 +39,22 @@ export interface AgentRequestFields {
 export function agentRequestText(f: AgentRequestFields): string {
   return AGENT_REQUEST_TAG + canonicalJson({ grantId: f.grantId, intentHash: f.intentHash, nonce: f.nonce, timestamp: f.timestamp });
 }
+
+/** What a node signs when its operator revokes a grant (`grant.revoke`): the kill switch. */
+export interface GrantRevocationFields {
+  grantId: string;
+  grantHash: string;
+  reason: string;
+  revokedAt: number;
+}
+
+/** The exact bytes a node's identity key signs to revoke a grant. */
+export function grantRevocationTranscript(f: GrantRevocationFields): Uint8Array {
+  return utf8(GRANT_REVOCATION_TAG + canonicalJson({ grantId: f.grantId, grantHash: f.grantHash, reason: f.reason, revokedAt: f.revokedAt }));
+}
+
+export const signGrantRevocation = (identitySecretKey: string, f: GrantRevocationFields): string =>
+  identitySign(identitySecretKey, grantRevocationTranscript(f));
+
+export const verifyGrantRevocation = (publicKey: string, f: GrantRevocationFields, signature: string): boolean =>
+  identityVerify(publicKey, grantRevocationTranscript(f), signature);
