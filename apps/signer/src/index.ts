@@ -4,6 +4,7 @@ export { runInitCommand, type InitCommandOptions } from './commands/init.command
 export { runIdentityCommand, type IdentityCommandOptions } from './commands/identity.command.js';
 export { runSignerNode, nodePolicyFromOptions, type RunCommandOptions, type RunContext } from './commands/run.command.js';
 export { runApprovalsCommand, type ApprovalsCommandOptions } from './commands/approvals.command.js';
+export { runGrantsCommand, type GrantsCommandOptions, type GrantsRequest } from './commands/grants.command.js';
 export { runDealerCommand, type DealerCommandOptions } from './commands/dealer.command.js';
 export {
   runExportShareCommand,

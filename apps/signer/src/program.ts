@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { approvalsCommand } from './commands/approvals.command.js';
+import { grantsCommand } from './commands/grants.command.js';
 import { dealerCommand } from './commands/dealer.command.js';
 import { identityCommand } from './commands/identity.command.js';
 import { initCommand } from './commands/init.command.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .addCommand(identityCommand())
     .addCommand(runCommand())
     .addCommand(approvalsCommand())
+    .addCommand(grantsCommand())
     .addCommand(dealerCommand())
     .addCommand(exportShareCommand())
     .addCommand(importShareCommand());

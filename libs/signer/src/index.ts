@@ -29,6 +29,10 @@ export { policyFromFlags, type ApprovalFlags, type PolicyDocumentInput } from '.
 export * from './approvals/approvals-protocol.js';
 export { ApprovalQueue, approvalItem, approvalDetail, approvalState, type ApprovalRecordStore } from './approvals/approval-queue.js';
 export { callApprovals } from './approvals/approvals-client.js';
+export * from './grants/grant-protocol.js';
+export { GrantStore, grantItem, grantDetail, grantState, describeGrantee } from './grants/grant-store.js';
+export { NodeGrants, type NodeGrantsOptions, type GrantAssessment, type GrantCommit, type IdentitySigner } from './grants/node-grants.js';
+export type { GrantEvents } from './grants/grant-frames.js';
 export { approvalsSocketPath, MAX_SOCKET_PATH_BYTES } from './approvals/socket-path.js';
 export {
   CeremonyParticipant,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ApprovalQueue } from './approvals/approval-queue.js';
-import { approvalsHandler } from './approvals/approvals-handler.js';
+import { approvalsHandler, type OperatorVerdict } from './approvals/approvals-handler.js';
 import type { ApprovalDecided } from './approvals/approvals-protocol.js';
 import { ApprovalsServer } from './approvals/approvals-server.js';
 import type { AckFrame, CoordinatorFrame, ErrorFrame, NodeFrame, Outgoing } from '#protocol';
@@ -8,6 +8,9 @@ import { NodeCeremonies, type CeremonyEvents } from './ceremonies/node-ceremonie
 import { CoordinatorLink, DEFAULT_RECONNECT, type Connection, type ReconnectOptions } from './connection/coordinator-link.js';
 import { answerChallenge, fatalCloseError } from './connection/handshake.js';
 import { resolveCoordinatorWsUrl } from './coordinator-url.js';
+import { GrantFrames, type GrantEvents } from './grants/grant-frames.js';
+import { GrantStore } from './grants/grant-store.js';
+import { NodeGrants } from './grants/node-grants.js';
 import { Keystore } from './keystore/keystore.js';
 import { lockKeystore, type KeystoreLock } from './keystore/keystore-lock.js';
 import { describeError, silentLogger, type SignerLogger } from './logger.js';
@@ -46,7 +49,7 @@ export interface SignerNodeOptions {
   now?: () => number;
 }
 
-export interface SignerNodeEvents extends CeremonyEvents, SigningEvents {
+export interface SignerNodeEvents extends CeremonyEvents, SigningEvents, GrantEvents {
   authenticated: [{ nodeId: string; label: string }];
   ack: [AckFrame];
   'coordinator-error': [ErrorFrame];
@@ -75,6 +78,8 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private keystore?: Keystore;
   private nonces?: NonceStore;
   private signing?: NodeSigning;
+  /** Session-key grants: proposals, the operator's decisions, revocations. */
+  private grantFrames?: GrantFrames;
   private inbox: Promise<void> = Promise.resolve();
   private startWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private started = false;
@@ -169,6 +174,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     for (const rejected of delivered.rejected) this.logger.error({ code: rejected.code }, rejected.message);
     const shares = await keystore.listShares();
     const approvals = await ApprovalQueue.open(keystore.approvalRecords, this.logger);
+    const grantStore = await GrantStore.open(keystore.grantRecords, this.logger);
     const nonces = await NonceStore.open(keystore.nonceJournal, {
       logger: this.logger,
       ...(this.options.nonceLimits ? { limits: this.options.nonceLimits } : {}),
@@ -177,7 +183,14 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     try {
       this.approvalsServer = await ApprovalsServer.listen(
         this.options.keystoreDir,
-        approvalsHandler({ queue: approvals, now: this.now, decide: (requestId, decision) => this.decideByOperator(requestId, decision) }),
+        approvalsHandler({
+          queue: approvals,
+          grants: grantStore,
+          now: this.now,
+          decide: (requestId, decision) => this.decideByOperator(requestId, decision),
+          decideGrant: (grantId, decision) => this.byOperator((reply) => this.grantFrames!.operatorDecision(grantId, decision, reply)),
+          revokeGrant: (grantId, reason) => this.byOperator((reply) => this.grantFrames!.revoke(grantId, reason, reply)),
+        }),
         this.logger,
       );
     } catch (e) {
@@ -202,6 +215,10 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       emit: <K extends keyof CeremonyEvents>(event: K, ...args: CeremonyEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
     });
     this.ceremonies = ceremonies;
+    const grants = new NodeGrants({ store: grantStore, policy: this.options.policy, signer: keystore, logger: this.logger, now: this.now });
+    this.grantFrames = new GrantFrames(grants, this.logger, <K extends keyof GrantEvents>(event: K, ...args: GrantEvents[K]) =>
+      this.safeEmit(event, ...(args as SignerNodeEvents[K])),
+    );
     const service = new SigningService({
       shares: {
         // A share from a ceremony this node has not seen confirmed is not usable.
@@ -211,6 +228,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       policy: this.options.policy,
       decisions: keystore,
       approvals,
+      grants,
       logger: this.logger,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
@@ -312,18 +330,19 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
         this.settleStart();
         this.safeEmit('authenticated', { nodeId: frame.nodeId, label: frame.label });
         this.ceremonies?.onAuthenticated((f) => this.link.send(connection, f));
+        this.grantFrames?.onAuthenticated((f) => this.link.send(connection, f));
         return;
       case 'ack':
         this.logger.debug({ of: frame.of, requestId: frame.requestId, attemptId: frame.attemptId }, 'coordinator ack');
         this.safeEmit('ack', frame);
-        return;
+        return this.grantFrames?.onAck(frame);
       case 'error':
         this.logger.warn(
           { code: frame.code, message: frame.message, inReplyTo: frame.inReplyTo, requestId: frame.requestId, attemptId: frame.attemptId },
           'coordinator reported an error',
         );
         this.safeEmit('coordinator-error', frame);
-        return;
+        return this.grantFrames?.onError(frame);
       case 'request.propose':
       case 'attempt.package':
       case 'attempt.abort':
@@ -342,6 +361,13 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           return;
         }
         return this.ceremonies?.handle(frame, (f) => this.link.send(connection, f));
+      case 'grant.propose':
+      case 'grant.revoked':
+        if (connection.phase !== 'authenticated') {
+          this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
+          return;
+        }
+        return this.grantFrames?.handle(frame, (f) => this.link.send(connection, f));
     }
   }
 
@@ -349,15 +375,25 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
    * The operator's approve / reject from the approvals channel, run in the inbox like a frame (so that
    * it cannot race the coordinator's frames for the same request), answered on the current connection.
    */
-  private decideByOperator(requestId: string, decision: { verdict: 'approve' } | { verdict: 'decline'; reason: string }): Promise<ApprovalDecided> {
-    return new Promise<ApprovalDecided>((resolve, reject) => {
+  private decideByOperator(requestId: string, decision: OperatorVerdict): Promise<ApprovalDecided> {
+    return this.byOperator(async (reply) => {
+      const outcome = await this.signing!.operatorDecision(requestId, decision, reply);
+      return { approval: outcome.approval, decision: outcome.decision, sent: outcome.sent };
+    });
+  }
+
+  /**
+   * An operator action (approve, reject, revoke), run in the inbox like a frame (so that it cannot race
+   * the coordinator's frames: a revocation lands before or after a package, never during), with the
+   * current connection's sender, if any.
+   */
+  private byOperator<T>(action: (reply: ((frame: Outgoing<NodeFrame>) => void) | undefined) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       this.inbox = this.inbox.then(async () => {
         try {
           if (this.finished || !this.signing) throw new SignerError('STOPPED', 'the node is stopping');
           const connection = this.link.authenticated;
-          const reply = connection ? (frame: Outgoing<NodeFrame>) => this.link.send(connection, frame) : undefined;
-          const outcome = await this.signing.operatorDecision(requestId, decision, reply);
-          resolve({ approval: outcome.approval, decision: outcome.decision, sent: outcome.sent });
+          resolve(await action(connection ? (frame) => this.link.send(connection, frame) : undefined));
         } catch (e) {
           reject(e instanceof Error ? e : new Error(String(e)));
         }

@@ -13,7 +13,10 @@ export interface ApprovalsCommandOptions {
  * One operator request to the node running on `--keystore`, over its approvals socket (no passphrase:
  * the socket, mode 0600 in the 0700 keystore directory, admits only the node's own user).
  */
-export async function runApprovalsCommand(options: ApprovalsCommandOptions, request: ApprovalsRequest, io: CliIo = processIo): Promise<number> {
+/** The requests of `signer approvals` (the `grants.*` ones are `signer grants`'). */
+export type ApprovalsCommandRequest = Extract<ApprovalsRequest, { op: 'list' | 'show' | 'approve' | 'reject' }>;
+
+export async function runApprovalsCommand(options: ApprovalsCommandOptions, request: ApprovalsCommandRequest, io: CliIo = processIo): Promise<number> {
   try {
     switch (request.op) {
       case 'list': {
@@ -44,7 +47,7 @@ export async function runApprovalsCommand(options: ApprovalsCommandOptions, requ
 
 export function approvalsCommand(): Command {
   const command = new Command('approvals').description(
-    "the proposals this node's policy left to its operator (rule outcome `ask`): list, inspect, approve or reject them on the running node",
+    "the proposals and session-key grants this node's policy left to its operator (rule outcome `ask`): list, inspect, approve or reject them on the running node",
   );
   const sub = (name: string, description: string) =>
     command
@@ -56,17 +59,17 @@ export function approvalsCommand(): Command {
     process.exitCode = await runApprovalsCommand(options, { op: 'list' });
   });
   sub('show', 'show one request: its decoded summary and the raw hashes (intent hash, digest, EIP-712 domain and struct hashes)')
-    .argument('<id>', 'the request id')
+    .argument('<id>', 'the request id (or grant id)')
     .action(async (id: string, options: ApprovalsCommandOptions) => {
       process.exitCode = await runApprovalsCommand(options, { op: 'show', id });
     });
   sub('approve', 'approve a request: the node signs its decision and commits a nonce for it')
-    .argument('<id>', 'the request id')
+    .argument('<id>', 'the request id (or grant id)')
     .action(async (id: string, options: ApprovalsCommandOptions) => {
       process.exitCode = await runApprovalsCommand(options, { op: 'approve', id });
     });
   sub('reject', 'reject a request: the node signs its decline (OPERATOR_REJECTED) with your reason')
-    .argument('<id>', 'the request id')
+    .argument('<id>', 'the request id (or grant id)')
     .requiredOption('--reason <text>', 'why, for the record (signed, sent to the coordinator, kept in its audit log)')
     .action(async (id: string, options: ApprovalsCommandOptions & { reason: string }) => {
       process.exitCode = await runApprovalsCommand(options, { op: 'reject', id, reason: options.reason });

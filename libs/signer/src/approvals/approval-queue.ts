@@ -113,6 +113,7 @@ export function approvalState(entry: ApprovalRecord, now: number): ApprovalState
 
 export function approvalItem(entry: ApprovalRecord, now: number): ApprovalItem {
   return {
+    kind: 'request',
     requestId: entry.requestId,
     state: approvalState(entry, now),
     keyId: entry.intent.keyId,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EpochMs, Intent, SignedDecision, SuiteId, Text, Uuid, hexBytes, hexUpTo } from '#protocol';
+import { GrantDecided, GrantDetail, GrantItem, GrantRevoked } from '../grants/grant-protocol.js';
 
 /**
  * The operator's approvals channel: the tiny JSON protocol between a running node (the server, on a
@@ -40,8 +41,9 @@ export const ApprovalRecord = z.strictObject({
 });
 export type ApprovalRecord = z.infer<typeof ApprovalRecord>;
 
-/** A line of `signer approvals list`. */
+/** A line of `signer approvals list` for a request (a grant's is a GrantItem, kind `grant`). */
 export const ApprovalItem = z.strictObject({
+  kind: z.literal('request'),
   requestId: Uuid,
   state: z.enum(APPROVAL_STATES),
   keyId: Uuid,
@@ -82,6 +84,9 @@ export const ApprovalsRequest = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('show'), id: Uuid }),
   z.strictObject({ op: z.literal('approve'), id: Uuid }),
   z.strictObject({ op: z.literal('reject'), id: Uuid, reason: Text(400).min(1) }),
+  z.strictObject({ op: z.literal('grants.list') }),
+  z.strictObject({ op: z.literal('grants.show'), id: Uuid }),
+  z.strictObject({ op: z.literal('grants.revoke'), id: Uuid, reason: Text(400).min(1) }),
 ]);
 export type ApprovalsRequest = z.infer<typeof ApprovalsRequest>;
 
@@ -98,6 +103,10 @@ export const APPROVALS_ERROR_CODES = [
   'APPROVAL_FAILED',
   /** The request line was not a valid request. */
   'BAD_REQUEST',
+  /** No grant with this id was proposed to the node. */
+  'GRANT_NOT_FOUND',
+  /** The grant is revoked (already, when revoking again). */
+  'GRANT_REVOKED',
 ] as const;
 export type ApprovalsErrorCode = (typeof APPROVALS_ERROR_CODES)[number];
 
@@ -114,11 +123,17 @@ export const ApprovalsError = z.strictObject({ ok: z.literal(false), code: z.enu
 export type ApprovalsError = z.infer<typeof ApprovalsError>;
 
 /** The response schema for each request: what the client parses, and what the server must produce. */
+/** Approve / reject of either kind: a request's or a grant's signed decision. */
+const Decided = z.union([z.strictObject({ ok: z.literal(true), ...ApprovalDecided.shape }), z.strictObject({ ok: z.literal(true), ...GrantDecided.shape })]);
+
 export const ApprovalsResponses = {
-  list: z.union([z.strictObject({ ok: z.literal(true), approvals: z.array(ApprovalItem) }), ApprovalsError]),
-  show: z.union([z.strictObject({ ok: z.literal(true), approval: ApprovalDetail }), ApprovalsError]),
-  approve: z.union([z.strictObject({ ok: z.literal(true), ...ApprovalDecided.shape }), ApprovalsError]),
-  reject: z.union([z.strictObject({ ok: z.literal(true), ...ApprovalDecided.shape }), ApprovalsError]),
+  list: z.union([z.strictObject({ ok: z.literal(true), approvals: z.array(z.discriminatedUnion('kind', [ApprovalItem, GrantItem])) }), ApprovalsError]),
+  show: z.union([z.strictObject({ ok: z.literal(true), approval: z.discriminatedUnion('kind', [ApprovalDetail, GrantDetail]) }), ApprovalsError]),
+  approve: z.union([Decided, ApprovalsError]),
+  reject: z.union([Decided, ApprovalsError]),
+  'grants.list': z.union([z.strictObject({ ok: z.literal(true), grants: z.array(GrantItem) }), ApprovalsError]),
+  'grants.show': z.union([z.strictObject({ ok: z.literal(true), grant: GrantDetail }), ApprovalsError]),
+  'grants.revoke': z.union([z.strictObject({ ok: z.literal(true), ...GrantRevoked.shape }), ApprovalsError]),
 } as const;
 export type ApprovalsResponse<Op extends ApprovalsRequest['op']> = z.infer<(typeof ApprovalsResponses)[Op]>;
 export type AnyApprovalsResponse = ApprovalsResponse<ApprovalsRequest['op']>;

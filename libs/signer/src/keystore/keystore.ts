@@ -15,6 +15,7 @@ import { RecordFiles } from './record-files.js';
 import {
   APPROVALS_DIR,
   EXPORT_PURPOSE_PREFIX,
+  GRANTS_DIR,
   IDENTITY_FILE,
   INBOX_DIR,
   NONCE_JOURNAL_FILE,
@@ -79,6 +80,7 @@ export interface InboxImport {
  *                             participants), encrypted; empty when written by an older version
  *   approvals/<requestId>.json a proposal awaiting (or decided by) the operator, encrypted (see ApprovalQueue)
  *   approvals.sock            the operator's approvals channel while the node runs (mode 0600)
+ *   grants/<grantId>.json     a session-key grant, its decision, revocation and counters, encrypted (see GrantStore)
  * ```
  *
  * Every file is read and written through this class only. The key is derived once, when the
@@ -182,6 +184,11 @@ export class Keystore {
   /** The approvals queue's records (approvals/), sealed under the keystore key. */
   get approvalRecords(): RecordFiles {
     return new RecordFiles(join(this.dir, APPROVALS_DIR), 'approval', this.key);
+  }
+
+  /** The session-key grants proposed to this node, with their decisions, revocations and counters (grants/), sealed. */
+  get grantRecords(): RecordFiles {
+    return new RecordFiles(join(this.dir, GRANTS_DIR), 'grant', this.key);
   }
 
   /** Seals bytes from this node's identity to another node's (see sealBetweenIdentities). */

@@ -207,6 +207,6 @@ describe('the policy log', () => {
     await expect(loadNodePolicy({ document: 'version: 1\nrules: [}\n', stateDir: dir })).rejects.toMatchObject({ code: 'POLICY_INVALID' });
     const policy = await loadNodePolicy({ document: { version: 1, rules: [] }, stateDir: dir });
     expect(policy.warnings).toEqual(['the policy has no allow or ask rule: this node will decline every request']);
-    expect(policy.describe()).toMatch(/^policy [0-9a-f]{12} from document: 0 rule\(s\), 0 limit\(s\), deny by default$/);
+    expect(policy.describe()).toMatch(/^policy [0-9a-f]{12} from document: 0 rule\(s\), 0 limit\(s\), 0 grant rule\(s\), deny by default$/);
   });
 });

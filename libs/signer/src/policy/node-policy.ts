@@ -4,10 +4,11 @@ import { SECRET_DIR_MODE } from '../keystore/atomic-file.js';
 import { SignerError } from '../signer-error.js';
 import { compileRule, type CompiledRule } from './policy-conditions.js';
 import { loadPolicyObject, parsePolicySource, readPolicyFile, type LoadedDocument } from './policy-document.js';
+import { compileGrantRule, decideGrant, type CompiledGrantRule } from './grant-rules.js';
 import { clip, decide } from './policy-evaluate.js';
 import { POLICY_LOG_FILE, PolicyLog, type CommitLogEntry } from './policy-log.js';
 import type { PolicyDocument } from './policy-schema.js';
-import type { NodePolicy, PolicyEvaluation, PolicySubject, UsageCommit } from './policy-types.js';
+import type { ApprovedBy, GrantSubject, NodePolicy, PolicyEvaluation, PolicySubject, UsageCommit } from './policy-types.js';
 import { POLICY_LEDGER_FILE, VelocityLedger } from './velocity-ledger.js';
 
 /**
@@ -63,6 +64,7 @@ class RuleNodePolicy implements LoadedNodePolicy {
   readonly policyHash: string;
   readonly warnings: string[] = [];
   private readonly rules: CompiledRule[];
+  private readonly grantRules: CompiledGrantRule[];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -75,6 +77,7 @@ class RuleNodePolicy implements LoadedNodePolicy {
     this.source = loaded.source;
     this.policyHash = loaded.policyHash;
     this.rules = loaded.document.rules.map(compileRule);
+    this.grantRules = (loaded.document.grantRules ?? []).map(compileGrantRule);
     if ((loaded.document.limits ?? []).length > 0 && ledger.corrupt) this.warnings.push(ledger.corrupt);
     if (!this.rules.some((r) => r.rule.outcome !== 'deny')) this.warnings.push('the policy has no allow or ask rule: this node will decline every request');
   }
@@ -89,7 +92,10 @@ class RuleNodePolicy implements LoadedNodePolicy {
 
   describe(): string {
     const limits = this.document.limits?.length ?? 0;
-    return `policy ${this.policyHash.slice(0, 12)} from ${this.origin}: ${this.rules.length} rule(s), ${limits} limit(s), deny by default`;
+    return (
+      `policy ${this.policyHash.slice(0, 12)} from ${this.origin}: ${this.rules.length} rule(s), ${limits} limit(s), ` +
+      `${this.grantRules.length} grant rule(s), deny by default`
+    );
   }
 
   readLog(): ReturnType<PolicyLog['read']> {
@@ -111,7 +117,19 @@ class RuleNodePolicy implements LoadedNodePolicy {
     });
   }
 
-  commitUsage(subject: PolicySubject, now: number, approvedBy: PolicyEvaluation | 'operator'): Promise<UsageCommit> {
+  evaluateGrant(subject: GrantSubject, now: number): Promise<PolicyEvaluation> {
+    return this.serialized(async () => {
+      const evaluation: PolicyEvaluation = { ...decideGrant(this.grantRules, subject.grant), policyHash: this.policyHash };
+      try {
+        await this.log.append({ event: 'evaluate-grant', time: new Date(now).toISOString(), grantId: subject.grant.id, grantHash: subject.grantHash, ...evaluation });
+      } catch (e) {
+        return { outcome: 'deny', rule: null, reason: clip(`the evaluation cannot be recorded: ${(e as Error).message}`), policyHash: this.policyHash };
+      }
+      return evaluation;
+    });
+  }
+
+  commitUsage(subject: PolicySubject, now: number, approvedBy: ApprovedBy): Promise<UsageCommit> {
     return this.serialized(async () => {
       const answer = await this.commit(subject, now, approvedBy);
       const entry: CommitLogEntry = {
@@ -120,8 +138,8 @@ class RuleNodePolicy implements LoadedNodePolicy {
         requestId: subject.requestId,
         intentHash: subject.intentHash,
         policyHash: this.policyHash,
-        rule: approvedBy === 'operator' ? null : approvedBy.rule,
-        approvedBy: approvedBy === 'operator' ? 'operator' : 'policy',
+        rule: approvedBy === 'operator' ? null : 'grantId' in approvedBy ? `grant:${approvedBy.grantId}` : approvedBy.rule,
+        approvedBy: approvedBy === 'operator' ? 'operator' : 'grantId' in approvedBy ? 'grant' : 'policy',
         outcome: answer.outcome,
         reason: answer.reason,
       };
@@ -135,10 +153,10 @@ class RuleNodePolicy implements LoadedNodePolicy {
     });
   }
 
-  private async commit(subject: PolicySubject, now: number, approvedBy: PolicyEvaluation | 'operator'): Promise<{ outcome: CommitLogEntry['outcome']; reason: string }> {
+  private async commit(subject: PolicySubject, now: number, approvedBy: ApprovedBy): Promise<{ outcome: CommitLogEntry['outcome']; reason: string }> {
     const refuse = (reason: string) => ({ outcome: 'refused' as const, reason: clip(reason) });
     let within: readonly string[] = [];
-    if (approvedBy !== 'operator') {
+    if (approvedBy !== 'operator' && !('grantId' in approvedBy)) {
       if (approvedBy.policyHash !== this.policyHash) return refuse(`approved under policy ${approvedBy.policyHash}, not this node's ${this.policyHash}`);
       if (approvedBy.outcome !== 'allow') return refuse(`the evaluation's outcome is ${approvedBy.outcome}, not allow`);
       const rule = this.rules.find((r) => r.rule.id === approvedBy.rule)?.rule;
@@ -158,7 +176,8 @@ class RuleNodePolicy implements LoadedNodePolicy {
     } catch (e) {
       return refuse((e as Error).message);
     }
-    return { outcome: 'recorded', reason: approvedBy === 'operator' ? 'approved by the operator; counted against every limit' : 'counted against every limit' };
+    const by = approvedBy === 'operator' ? 'approved by the operator; ' : 'grantId' in approvedBy ? `inside grant ${approvedBy.grantId}; ` : '';
+    return { outcome: 'recorded', reason: `${by}counted against every limit` };
   }
 
   private serialized<T>(task: () => Promise<T>): Promise<T> {

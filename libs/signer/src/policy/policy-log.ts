@@ -30,13 +30,25 @@ export interface CommitLogEntry {
   policyHash: string;
   /** The rule whose allow is being spent, or null when the operator approved by hand. */
   rule: string | null;
-  approvedBy: 'policy' | 'operator';
+  approvedBy: 'policy' | 'operator' | 'grant';
   /** `recorded`: usage counted; `already-recorded`: a repeated commit; `refused`: the share must not leave. */
   outcome: 'recorded' | 'already-recorded' | 'refused';
   reason: string;
 }
 
-export type PolicyLogEntry = EvaluationLogEntry | CommitLogEntry;
+/** A decision on a proposed session-key grant by the grant rules. */
+export interface GrantEvaluationLogEntry {
+  event: 'evaluate-grant';
+  time: string;
+  grantId: string;
+  grantHash: string;
+  policyHash: string;
+  rule: string | null;
+  outcome: PolicyOutcome;
+  reason: string;
+}
+
+export type PolicyLogEntry = EvaluationLogEntry | CommitLogEntry | GrantEvaluationLogEntry;
 
 export class PolicyLog {
   constructor(readonly path: string) {}

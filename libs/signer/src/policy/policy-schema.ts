@@ -189,6 +189,29 @@ export const Limit = z
   });
 export type Limit = z.infer<typeof Limit>;
 
+/**
+ * When a grant rule applies to a proposed session-key grant (issue 10): all conditions given must hold;
+ * an empty match applies to every grant.
+ */
+export const GrantRuleMatch = z.strictObject({
+  keyIds: z.array(Uuid).min(1).max(1000).optional(),
+  granteeKinds: z.array(z.enum(['ed25519', 'eip191'])).min(1).optional(),
+  /** The grant's validity window (validUntil - validAfter) is at most this long. */
+  maxValidityMs: z.number().int().positive().max(10 * MAX_WINDOW_MS).optional(),
+  /** A RegExp source the grant's label must match (anywhere, unless anchored). */
+  label: Pattern.optional(),
+});
+export type GrantRuleMatch = z.infer<typeof GrantRuleMatch>;
+
+/** A rule on grants: deny by default, deny > ask > allow, like the request rules. */
+export const GrantRule = z.strictObject({
+  id: Id,
+  outcome: z.enum(RULE_OUTCOMES),
+  description: Text(300).optional(),
+  match: GrantRuleMatch,
+});
+export type GrantRule = z.infer<typeof GrantRule>;
+
 export const POLICY_DOCUMENT_VERSION = 1 as const;
 
 export const PolicyDocument = z
@@ -196,12 +219,19 @@ export const PolicyDocument = z
     version: z.literal(POLICY_DOCUMENT_VERSION),
     rules: z.array(Rule).max(1000),
     limits: z.array(Limit).max(100).optional(),
+    /** How the node decides on session-key grants; none given: every grant is declined (deny by default). */
+    grantRules: z.array(GrantRule).max(1000).optional(),
   })
   .superRefine((doc, ctx) => {
     const ruleIds = new Set<string>();
     doc.rules.forEach((rule, i) => {
       if (ruleIds.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id ${rule.id}` });
       ruleIds.add(rule.id);
+    });
+    const grantRuleIds = new Set<string>();
+    (doc.grantRules ?? []).forEach((rule, i) => {
+      if (grantRuleIds.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['grantRules', i, 'id'], message: `duplicate grant rule id ${rule.id}` });
+      grantRuleIds.add(rule.id);
     });
     const limitIds = new Set<string>();
     (doc.limits ?? []).forEach((limit, i) => {

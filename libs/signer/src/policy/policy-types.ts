@@ -1,4 +1,4 @@
-import type { Intent } from '#protocol';
+import type { Grant, Intent } from '#protocol';
 
 /**
  * The contract between a node's policy engine and the rest of the node (issue 9). The engine decides
@@ -26,6 +26,19 @@ export interface PolicySubject {
   intentHash: string;
 }
 
+/** A proposed session-key grant, as the node's grant rules see it (issue 10). */
+export interface GrantSubject {
+  grant: Grant;
+  /** The node's own hash of the grant (libs/intent `grantHash`). */
+  grantHash: string;
+}
+
+/**
+ * Who approved a request whose usage is committed: a rule (the evaluation), the operator by hand, or a
+ * session-key grant the node approved (the request was inside its scope).
+ */
+export type ApprovedBy = PolicyEvaluation | 'operator' | { grantId: string };
+
 /** The answer of `commitUsage`: the share may leave, or the velocity limits no longer allow it. */
 export type UsageCommit = { ok: true } | { ok: false; reason: string };
 
@@ -38,13 +51,15 @@ export type UsageCommit = { ok: true } | { ok: false; reason: string };
  *   limits again (another request may have spent the allowance since the proposal was allowed) and
  *   records what this request spends, durably, once per request (a second call for the same request
  *   is `{ok: true}` and records nothing). `approvedBy` says who approved: a rule (the evaluation) or
- *   the operator by hand; an operator's approval is still counted against every limit, but it is not
- *   refused by one.
+ *   the operator by hand, or a grant; an operator's (or a grant's) approval is still counted against
+ *   every limit, but it is not refused by one (a grant has its own budgets, checked by the grant store).
  */
 export interface NodePolicy {
   readonly policyHash: string;
   /** The policy document as loaded, for `signer approvals` and logs. */
   readonly source: string;
   evaluate(subject: PolicySubject, now: number): Promise<PolicyEvaluation>;
-  commitUsage(subject: PolicySubject, now: number, approvedBy: PolicyEvaluation | 'operator'): Promise<UsageCommit>;
+  commitUsage(subject: PolicySubject, now: number, approvedBy: ApprovedBy): Promise<UsageCommit>;
+  /** Decides on a proposed grant by the document's `grantRules` (none applies: deny), and logs it. */
+  evaluateGrant(subject: GrantSubject, now: number): Promise<PolicyEvaluation>;
 }

@@ -15,13 +15,15 @@ import type {
   UnsignedDecision,
 } from '#protocol';
 import type { ApprovalQueue } from '../approvals/approval-queue.js';
+import type { NodeGrants } from '../grants/node-grants.js';
 import type { KeyShare } from '../keystore/keystore-records.js';
 import { describeError, silentLogger, type SignerLogger } from '../logger.js';
 import type { NonceStore } from '../nonces/nonce-store.js';
-import type { NodePolicy, PolicyEvaluation, PolicySubject } from '../policy/policy-types.js';
+import type { ApprovedBy, NodePolicy, PolicyEvaluation, PolicySubject } from '../policy/policy-types.js';
 import { deriveIntent, type DerivedIntent } from './intent-checks.js';
 import { OperatorDecisions } from './operator-decisions.js';
 import { checkPackage } from './package-checks.js';
+import { MAX_REASON, awaitingFrame, intentHashOf, refusal, unproposedRefusal } from './signing-frames.js';
 
 /** Where the service finds this node's key shares (the keystore, in production). */
 export interface ShareSource {
@@ -40,6 +42,8 @@ export interface SigningServiceOptions {
   decisions: DecisionSigner;
   /** Proposals the policy answered `ask`, waiting for the operator (durable). */
   approvals: ApprovalQueue;
+  /** The session-key grants this node decided on; without them, a request under a grant gets the normal policy. */
+  grants?: NodeGrants;
   logger?: SignerLogger;
   now?: () => number;
   /** How long after its deadline an accepted proposal (and its attempts) is still remembered. */
@@ -64,7 +68,7 @@ export interface AcceptedProposal {
   threshold: number;
   derived: DerivedIntent;
   decision: SignedDecision;
-  approvedBy: PolicyEvaluation | 'operator';
+  approvedBy: ApprovedBy;
 }
 
 interface AnsweredAttempt {
@@ -76,7 +80,7 @@ interface AnsweredAttempt {
   ownCommitment?: CommitmentHex;
 }
 
-export const MAX_REASON = 500;
+export { MAX_REASON };
 const DEFAULT_RETAIN_MS = 10 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 4096;
 
@@ -160,14 +164,37 @@ export class SigningService {
       this.proposals.set(p.requestId, { requestId: p.requestId, suite: p.suite, threshold: p.threshold, derived, decision, approvedBy });
       return { kind: 'committed', frame: { type: 'request.commit', requestId: p.requestId, commitment, decision } };
     };
-    // Proposed again (a reconnect, a new round): the same decision, a fresh commitment.
-    if (earlier) return commitWith(earlier.decision, earlier.approvedBy);
+    // Proposed again (a reconnect, a new round): the same decision, a fresh commitment; unless its grant was revoked since.
+    if (earlier) {
+      const revoked = underGrant(earlier.approvedBy) ? this.options.grants?.revocationOf(earlier.approvedBy.grantId) : null;
+      if (revoked) return decline('GRANT_REVOKED', revoked);
+      return commitWith(earlier.decision, earlier.approvedBy);
+    }
     if (queued) {
       if (!queued.decision) return { kind: 'awaiting', frame: awaitingFrame(p.requestId, derived.intentHash, queued.evaluation) };
       if (queued.decision.verdict === 'approve') return commitWith(queued.decision, 'operator');
       return decline('OPERATOR_REJECTED', queued.decision.reason, queued.decision);
     }
 
+    // Under a grant this node approved, inside its scope: approved without the operator (grants/node-grants.ts).
+    if (p.grant && this.options.grants) {
+      const assessed = await this.options.grants.assessRequest(p.requestId, p.grant, derived.intent, derived.intentHash, now);
+      if (assessed.kind === 'refused') return decline(assessed.code, assessed.reason);
+      if (assessed.kind === 'inside') {
+        const decision = this.options.decisions.signDecision({
+          requestId: p.requestId,
+          intentHash: derived.intentHash,
+          verdict: 'approve',
+          by: 'policy',
+          policyHash: this.options.policy.policyHash,
+          rule: assessed.rule,
+          reason: assessed.reason,
+          decidedAt: now,
+        });
+        return commitWith(decision, { grantId: assessed.grantId });
+      }
+      this.logger.info({ requestId: p.requestId, grantId: p.grant.grant.id, reason: assessed.reason }, 'not approved under the grant; the policy decides');
+    }
     const subject: PolicySubject = { requestId: p.requestId, intent: derived.intent, intentHash: derived.intentHash };
     const evaluation = await this.evaluate(subject, now);
     const decide = (verdict: UnsignedDecision['verdict']): SignedDecision =>
@@ -273,7 +300,7 @@ export class SigningService {
       return { outcome: { kind: 'refused', frame: refusal(pkg, code, reason), replayed: false } as const, ownCommitment: own };
     };
 
-    if (!proposal) return refuse(...(await this.unproposedRefusal(pkg)));
+    if (!proposal) return refuse(...unproposedRefusal(pkg, await this.shareFor(pkg.keyId), this.options.nonces));
     const now = this.now();
     const verdict = checkPackage(pkg, {
       approved: { keyId: proposal.derived.intent.keyId, digest: proposal.derived.digest, deadline: proposal.derived.intent.deadline },
@@ -284,7 +311,14 @@ export class SigningService {
     });
     if (!verdict.ok) return refuse(verdict.code, verdict.reason);
 
-    // Velocity limits are counted just before the share leaves; a refusal burns the nonce.
+    // A grant's counters, then the velocity limits, are counted just before the share leaves; a refusal
+    // burns the nonce. A grant revoked since the proposal stops the share here.
+    if (underGrant(proposal.approvedBy)) {
+      const counted = this.options.grants
+        ? await this.options.grants.commitRequest(proposal.approvedBy.grantId, pkg.requestId, proposal.derived.intent, now)
+        : { ok: false as const, code: 'POLICY_DENIED' as const, reason: 'this node keeps no grants' };
+      if (!counted.ok) return refuse(counted.code, counted.reason);
+    }
     const subject: PolicySubject = { requestId: pkg.requestId, intent: proposal.derived.intent, intentHash: proposal.derived.intentHash };
     let usage;
     try {
@@ -320,25 +354,6 @@ export class SigningService {
       ...(nextCommitment ? { nextCommitment } : {}),
     };
     return { outcome: { kind: 'signed', frame, replayed: false }, ownCommitment: mine };
-  }
-
-  /**
-   * A package for a request this node holds no proposal for. After a restart the coordinator re-sends
-   * a pending attempt's package before proposing again; the nonce behind it died with the previous
-   * process. Saying so (NONCE_CONSUMED / NONCE_UNKNOWN) rather than NOT_PROPOSED keeps an honest
-   * restarted node from being blamed for refusing to sign.
-   */
-  private async unproposedRefusal(pkg: AttemptPackageFrame): Promise<[RefusalCode, string]> {
-    const share = await this.shareFor(pkg.keyId);
-    const mine = share ? pkg.commitments.find((c) => c.identifier === share.identifier) : undefined;
-    switch (mine ? this.options.nonces.status(pkg.requestId, mine) : undefined) {
-      case 'consumed':
-        return ['NONCE_CONSUMED', "the nonce behind this node's commitment was already used or discarded (the node may have restarted)"];
-      case 'unknown':
-        return ['NONCE_UNKNOWN', 'this node has no record of the commitment listed for it (the node may have restarted)'];
-      default:
-        return ['NOT_PROPOSED', `this node accepted no proposal for request ${pkg.requestId}`];
-    }
   }
 
   private async freshCommitment(requestId: string, share: KeyShare): Promise<CommitmentHex> {
@@ -385,12 +400,4 @@ export class SigningService {
   }
 }
 
-const intentHashOf = (seen: AcceptedProposal | { intentHash: string }): string => ('derived' in seen ? seen.derived.intentHash : seen.intentHash);
-
-function awaitingFrame(requestId: string, intentHash: string, asked: Omit<PolicyEvaluation, 'outcome'>): Outgoing<RequestAwaitingFrame> {
-  return { type: 'request.awaiting', requestId, intentHash, policyHash: asked.policyHash, rule: asked.rule, reason: asked.reason };
-}
-
-function refusal(pkg: AttemptPackageFrame, code: RefusalCode, reason: string): Outgoing<AttemptRefuseFrame> {
-  return { type: 'attempt.refuse', requestId: pkg.requestId, attemptId: pkg.attemptId, code, reason: reason.slice(0, MAX_REASON) };
-}
+const underGrant = (by: ApprovedBy): by is { grantId: string } => typeof by === 'object' && 'grantId' in by;

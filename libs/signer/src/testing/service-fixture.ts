@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import { generateIdentity, sortCommitments, type CommitmentHex } from '#crypto';
+import { generateIdentity, identitySign, sortCommitments, type CommitmentHex } from '#crypto';
 import { signDecision } from '#intent';
 import type { AttemptPackageFrame, Intent, RequestProposeFrame } from '#protocol';
 import { ApprovalQueue, type ApprovalRecordStore } from '../approvals/approval-queue.js';
+import { GrantStore } from '../grants/grant-store.js';
+import { NodeGrants, type NodeGrantsOptions } from '../grants/node-grants.js';
 import type { Keystore } from '../keystore/keystore.js';
 import type { KeyShare } from '../keystore/keystore-records.js';
 import { NonceStore } from '../nonces/nonce-store.js';
@@ -39,13 +41,15 @@ export interface ServiceFixture {
   /** The node's identity (its decisions verify under `identity.publicKey`). */
   identity: { publicKey: string; secretKey: string };
   approvals: ApprovalQueue;
+  /** The node's grants (in the keystore's grants/ directory when `durable`). */
+  grants: NodeGrants;
   clock: { now: number };
   service: SigningService;
   /** A proposal of `intent` (default: a test intent) as an honest coordinator sends it. */
   propose(over?: Partial<Intent>, frame?: Partial<RequestProposeFrame>): RequestProposeFrame;
   /** A package for `p` naming `own` and signer 2's commitment, carrying the intent's digest. */
   packageFor(p: RequestProposeFrame, own: CommitmentHex, over?: Partial<AttemptPackageFrame>): AttemptPackageFrame;
-  /** A new service over the same nonces and approvals store (a node restart keeps both on disk). */
+  /** A new service over the same nonces, approvals and grants stores (a node restart keeps them on disk). */
   restart(policy?: NodePolicy): Promise<SigningService>;
   close(): Promise<void>;
 }
@@ -54,7 +58,9 @@ export interface ServiceFixture {
  * A signing service on a 2-of-3 secp256k1 key, holding participant 1's share, with a real nonce
  * journal, an approvals queue (in the keystore's approvals/ directory when `durable`), and a clock.
  */
-export async function serviceFixture(options: { policy?: NodePolicy; durable?: boolean } = {}): Promise<ServiceFixture> {
+export async function serviceFixture(
+  options: { policy?: NodePolicy; durable?: boolean; grantOptions?: Partial<NodeGrantsOptions> } = {},
+): Promise<ServiceFixture> {
   const dir = await tempDir();
   const key = await dealTestKey(dir.path, { suite: 'secp256k1', threshold: 2, maxSigners: 3, withKeystores: 0 });
   const identifier = key.identifiers[0]!;
@@ -64,28 +70,35 @@ export async function serviceFixture(options: { policy?: NodePolicy; durable?: b
   let keystore: Keystore | undefined;
   let identity: { publicKey: string; secretKey: string };
   let store: ApprovalRecordStore;
+  let grantRecords: ApprovalRecordStore;
   if (options.durable) {
     keystore = await initTestKeystore(join(dir.path, 'ks'));
     store = keystore.approvalRecords;
+    grantRecords = keystore.grantRecords;
     identity = { publicKey: keystore.publicKey, secretKey: '' };
   } else {
     identity = generateIdentity();
     store = new MemoryApprovalStore();
+    grantRecords = new MemoryApprovalStore();
   }
   const decisions = keystore ?? { signDecision: (d: Parameters<typeof signDecision>[1]) => signDecision(identity.secretKey, d) };
+  const signer = keystore ?? { signWithIdentity: (m: Uint8Array) => identitySign(identity.secretKey, m) };
   const build = async (policy: NodePolicy) => {
     const approvals = await ApprovalQueue.open(store);
+    const grants = new NodeGrants({ store: await GrantStore.open(grantRecords), policy, signer, now: () => clock.now, ...options.grantOptions });
     const service = new SigningService({
       shares: { findShare: (keyId) => Promise.resolve(keyId === key.keyId ? share : null) },
       nonces,
       policy,
       decisions,
       approvals,
+      grants,
       now: () => clock.now,
     });
-    return { approvals, service };
+    return { approvals, grants, service };
   };
   const first = await build(options.policy ?? allowAllPolicy());
+  let restarts = 0;
   const fixture: ServiceFixture = {
     dir,
     key,
@@ -93,6 +106,7 @@ export async function serviceFixture(options: { policy?: NodePolicy; durable?: b
     nonces,
     identity,
     approvals: first.approvals,
+    grants: first.grants,
     clock,
     service: first.service,
     propose: (over = {}, frame = {}) => ({ ...proposeFrame(testIntent(key.keyId, clock.now, over), { suite: 'secp256k1', threshold: 2 }), ...frame }),
@@ -109,10 +123,13 @@ export async function serviceFixture(options: { policy?: NodePolicy; durable?: b
     }),
     restart: async (policy) => {
       await nonces.close();
-      nonces = await NonceStore.open(await testJournalLocation(join(dir.path, 'nonces-restarted.jsonl')));
+      // Each restart gets its own journal (a test journal's key is new each time it is made).
+      restarts += 1;
+      nonces = await NonceStore.open(await testJournalLocation(join(dir.path, restarts === 1 ? 'nonces-restarted.jsonl' : `nonces-restarted-${restarts}.jsonl`)));
       fixture.nonces = nonces;
       const next = await build(policy ?? options.policy ?? allowAllPolicy());
       fixture.approvals = next.approvals;
+      fixture.grants = next.grants;
       fixture.service = next.service;
       return next.service;
     },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NodePolicy, PolicyEvaluation, PolicyOutcome, PolicySubject, UsageCommit } from '../policy/policy-types.js';
+import type { ApprovedBy, GrantSubject, NodePolicy, PolicyEvaluation, PolicyOutcome, PolicySubject, UsageCommit } from '../policy/policy-types.js';
 
 /** What a test policy answers for a subject: an outcome (with a generated rule and reason) or a whole evaluation. */
 export type TestPolicyAnswer = PolicyOutcome | Omit<PolicyEvaluation, 'policyHash'>;
@@ -8,7 +8,11 @@ export interface TestPolicy extends NodePolicy {
   /** Every evaluation, in order. */
   readonly evaluations: { subject: PolicySubject; evaluation: PolicyEvaluation }[];
   /** Every commitUsage call, in order, with its answer. */
-  readonly usage: { requestId: string; approvedBy: PolicyEvaluation | 'operator'; answer: UsageCommit }[];
+  readonly usage: { requestId: string; approvedBy: ApprovedBy; answer: UsageCommit }[];
+  /** Every grant evaluation, in order. */
+  readonly grantEvaluations: { subject: GrantSubject; evaluation: PolicyEvaluation }[];
+  /** What evaluateGrant answers from now on (default `deny`: deny by default). */
+  answerGrants(answer: PolicyOutcome): void;
   /** What commitUsage answers from now on (default `{ok: true}`). */
   refuseUsage(reason: string | null): void;
 }
@@ -21,14 +25,25 @@ export function testPolicy(decide: TestPolicyAnswer | ((subject: PolicySubject) 
   const policyHash = createHash('sha256').update(name).digest('hex');
   const evaluations: TestPolicy['evaluations'] = [];
   const usage: TestPolicy['usage'] = [];
+  const grantEvaluations: TestPolicy['grantEvaluations'] = [];
   let refusal: string | null = null;
+  let grantAnswer: PolicyOutcome = 'deny';
   return {
     policyHash,
     source: `# ${name}`,
     evaluations,
     usage,
+    grantEvaluations,
     refuseUsage: (reason) => {
       refusal = reason;
+    },
+    answerGrants: (answer) => {
+      grantAnswer = answer;
+    },
+    evaluateGrant(subject: GrantSubject): Promise<PolicyEvaluation> {
+      const evaluation: PolicyEvaluation = { outcome: grantAnswer, rule: `grant-${grantAnswer}-rule`, reason: `the test policy says ${grantAnswer} to grants`, policyHash };
+      grantEvaluations.push({ subject, evaluation });
+      return Promise.resolve(evaluation);
     },
     evaluate(subject: PolicySubject): Promise<PolicyEvaluation> {
       const answer = typeof decide === 'function' ? decide(subject) : decide;
@@ -39,7 +54,7 @@ export function testPolicy(decide: TestPolicyAnswer | ((subject: PolicySubject) 
       evaluations.push({ subject, evaluation });
       return Promise.resolve(evaluation);
     },
-    commitUsage(subject: PolicySubject, _now: number, approvedBy: PolicyEvaluation | 'operator'): Promise<UsageCommit> {
+    commitUsage(subject: PolicySubject, _now: number, approvedBy: ApprovedBy): Promise<UsageCommit> {
       const answer: UsageCommit = refusal === null ? { ok: true } : { ok: false, reason: refusal };
       usage.push({ requestId: subject.requestId, approvedBy, answer });
       return Promise.resolve(answer);
