@@ -16,6 +16,7 @@ import {
 } from '#api';
 import { SUITE_IDS } from '#protocol';
 import { AdminClient } from './admin-client.js';
+import { addGrantCommands } from './grants-commands.js';
 import { addPrincipalCommands } from './principals-commands.js';
 import { addRequestCommands } from './requests-commands.js';
 import { nonNegativeInt, positiveInt } from './cli-args.js';
@@ -68,7 +69,7 @@ export function describeCeremony(c: CeremonyResponse): string {
  */
 export function buildAdminProgram(io: AdminIo): Command {
   const program = new Command('roundtable-admin')
-    .description('Roundtable admin CLI: nodes, keys, key ceremonies, signing requests, principals and the audit log')
+    .description('Roundtable admin CLI: nodes, keys, key ceremonies, signing requests, principals, grants and the audit log')
     .version(adminVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(
@@ -190,6 +191,9 @@ export function buildAdminProgram(io: AdminIo): Command {
 
   // ---------------------------------------------------------------- principals
   addPrincipalCommands(program, client, print, (text) => io.progress(text));
+
+  // ---------------------------------------------------------------- grants
+  addGrantCommands(program, client, print, (text) => io.progress(text));
 
   // ---------------------------------------------------------------- audit
   const audit = program.command('audit').description('the audit log: list entries, verify the hash chain');
