@@ -21,6 +21,7 @@ export default defineConfig({
       { find: '#store-lock', replacement: here('./libs/store-lock/src/index.ts') },
       { find: '#signer', replacement: here('./libs/signer/src/index.ts') },
       { find: '#harness', replacement: here('./libs/harness/src/index.ts') },
+      { find: '#agent', replacement: here('./libs/agent/src/index.ts') },
       { find: '#coordinator', replacement: here('./apps/coordinator/src/index.ts') },
     ],
   },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorResponse, KeyResponse, NodeResponse, SigningRequestResponse, type PrincipalRole } from '#api';
+import { ErrorResponse, GrantResponse, KeyResponse, NodeResponse, SigningRequestResponse, type PrincipalRole } from '#api';
 import { generateIdentity } from '#crypto';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { dealtKeyRegistration } from './support/keys.js';
@@ -42,6 +42,15 @@ describe('roles: every route against every caller', () => {
   let targetPrincipalId: string;
   let adminsRequestId: string;
   const later = () => new Date(Date.now() + 600_000).toISOString();
+  const grantBody = () => ({
+    keyId,
+    grantee: { kind: 'ed25519', publicKey: generateIdentity().publicKey },
+    label: 'matrix grant',
+    validUntil: Date.now() + 3_600_000,
+    scope: { kinds: ['text'] },
+  });
+  const adminGrant = async (): Promise<string> => GrantResponse.parse((await coord.api('POST', '/v1/grants', grantBody())).body).id;
+  let adminsGrantId: string;
   const adminRequest = async (): Promise<string> =>
     SigningRequestResponse.parse((await coord.api('POST', '/v1/signing-requests', { keyId, payload: { kind: 'text', text: 'by the admin' }, deadline: later() })).body).id;
 
@@ -62,6 +71,7 @@ describe('roles: every route against every caller', () => {
     keyId = KeyResponse.parse((await coord.api('POST', '/v1/keys', dealtKeyRegistration('ed25519', 2, nodeIds).body)).body).id;
     retiringKeyId = KeyResponse.parse((await coord.api('POST', '/v1/keys', dealtKeyRegistration('ed25519', 2, nodeIds).body)).body).id;
     adminsRequestId = await adminRequest();
+    adminsGrantId = await adminGrant();
   });
   afterAll(async () => coord?.destroy());
 
@@ -125,6 +135,31 @@ describe('roles: every route against every caller', () => {
       call: async (caller) => ({ path: `/v1/signing-requests/${ROLE_OF[caller] === 'admin' ? await adminRequest() : adminsRequestId}/cancel` }),
       ok: (caller) => (caller === 'proposer' ? { status: 404, code: 'REQUEST_NOT_FOUND' } : OK),
       wiredByLead: true,
+    },
+    // session-key grants: a proposer proposes, reads and revokes its own; the agent's requests are public
+    { route: 'POST /v1/grants', grants: ['proposer'], call: () => ({ path: '/v1/grants', body: grantBody() }), ok: CREATED },
+    { route: 'GET /v1/grants', grants: ['proposer', 'auditor'], call: () => ({ path: '/v1/grants' }), ok: OK },
+    {
+      route: 'GET /v1/grants/:id',
+      grants: ['proposer', 'auditor'],
+      call: () => ({ path: `/v1/grants/${adminsGrantId}` }),
+      ok: (caller) => (caller === 'proposer' ? { status: 404, code: 'GRANT_NOT_FOUND' } : OK),
+    },
+    {
+      route: 'POST /v1/grants/:id/revoke',
+      grants: ['proposer'],
+      call: async (caller) => ({ path: `/v1/grants/${ROLE_OF[caller] === 'admin' ? await adminGrant() : adminsGrantId}/revoke` }),
+      ok: (caller) => (caller === 'proposer' ? { status: 404, code: 'GRANT_NOT_FOUND' } : OK),
+    },
+    {
+      route: 'POST /v1/grants/:id/requests',
+      grants: 'public',
+      call: () => {
+        const grantId = randomUUID();
+        const authorization = { grantId, intentHash: '00'.repeat(32), nonce: 'ab'.repeat(16), timestamp: Date.now(), signature: '00'.repeat(64) };
+        return { path: `/v1/grants/${grantId}/requests`, body: { payload: { kind: 'text', text: 'matrix' }, authorization } };
+      },
+      ok: { status: 404, code: 'GRANT_NOT_FOUND' },
     },
   ];
 

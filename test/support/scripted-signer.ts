@@ -1,6 +1,6 @@
 import { commit, generateIdentity, hexToBytes, signShare, type CommitmentHex, type DealtKey, type IdentityKeyPair, type Nonces, type SuiteId } from '#crypto';
-import { signDecision } from '#intent';
-import type { NodeFrame, Outgoing, RefusalCode, SignedDecision, UnsignedDecision } from '#protocol';
+import { signDecision, signGrantDecision, signGrantRevocation } from '#intent';
+import type { Grant, NodeFrame, Outgoing, RefusalCode, SignedDecision, SignedGrantDecision, UnsignedDecision, UnsignedGrantDecision } from '#protocol';
 import { expect } from 'vitest';
 import { dealtKeyRegistration } from './keys.js';
 import type { TestCoordinator } from './coordinator.js';
@@ -14,6 +14,7 @@ type CommitFrame = Extract<Outgoing<NodeFrame>, { type: 'request.commit' }>;
 /** A raw node that holds a real share and answers like an honest signer when told to. */
 export class ScriptedSigner {
   readonly nonces = new Map<string, { nonces: Nonces; commitment: CommitmentHex }>();
+  readonly grants = new Map<string, { grant: Grant; grantHash: string }>();
   constructor(
     readonly node: RawNode,
     readonly identifier: string,
@@ -64,6 +65,54 @@ export class ScriptedSigner {
   commit(requestId: string, commitment: CommitmentHex = this.makeCommitment(), decision?: SignedDecision): CommitmentHex {
     this.node.send(this.commitFrame(requestId, commitment, decision));
     return commitment;
+  }
+
+  /** The grant as this node was proposed it (waits for its `grant.propose`). */
+  async grantProposal(grantId: string): Promise<{ grant: Grant; grantHash: string }> {
+    const known = this.grants.get(grantId);
+    if (known) return known;
+    const f = await this.node.next('grant.propose', (x) => x.grant.id === grantId);
+    const proposal = { grant: f.grant, grantHash: f.grantHash };
+    this.grants.set(grantId, proposal);
+    return proposal;
+  }
+
+  /** Its signed decision on a grant it was proposed (fields overridable, then signed). */
+  async grantDecision(grantId: string, verdict: SignedGrantDecision['verdict'] = 'approve', overrides: Partial<UnsignedGrantDecision> = {}): Promise<SignedGrantDecision> {
+    const { grantHash } = await this.grantProposal(grantId);
+    return signGrantDecision(this.node.identity.secretKey, {
+      grantId,
+      grantHash,
+      verdict,
+      by: 'policy',
+      policyHash: SCRIPTED_POLICY_HASH,
+      rule: 'scripted',
+      reason: verdict === 'approve' ? 'scripted grant approval' : 'scripted grant decline',
+      decidedAt: Date.now(),
+      ...overrides,
+    });
+  }
+
+  /** Sends `grant.decision` (its own signed decision unless `decision` is given) and waits for the answer. */
+  async decideGrant(grantId: string, verdict: SignedGrantDecision['verdict'] = 'approve', decision?: SignedGrantDecision) {
+    this.node.send({ type: 'grant.decision', grantId, decision: decision ?? (await this.grantDecision(grantId, verdict)) });
+    return this.grantAnswer(grantId, 'grant.decision');
+  }
+
+  /** Its operator revoked the grant here: a signed `grant.revoke` (signed by `signer`'s key, its own by default). */
+  async revokeGrant(grantId: string, reason = 'operator kill switch', secretKey = this.node.identity.secretKey) {
+    const { grantHash } = await this.grantProposal(grantId);
+    const revokedAt = Date.now();
+    this.node.send({ type: 'grant.revoke', grantId, reason, revokedAt, signature: signGrantRevocation(secretKey, { grantId, grantHash, reason, revokedAt }) });
+    return this.grantAnswer(grantId, 'grant.revoke');
+  }
+
+  /** The coordinator's ack or error for this node's last grant frame of `of`. */
+  grantAnswer(grantId: string, of: 'grant.decision' | 'grant.awaiting' | 'grant.revoke') {
+    return Promise.race([
+      this.node.next('ack', (f) => f.of === of && f.grantId === grantId),
+      this.node.next('error', (f) => f.inReplyTo === of && f.grantId === grantId),
+    ]);
   }
 
   /** Declines; a POLICY_DENIED or OPERATOR_REJECTED decline carries its signed decision, as a real node's does. */

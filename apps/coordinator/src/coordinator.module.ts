@@ -8,6 +8,8 @@ import {
   CeremonyService,
   CeremonyTransitions,
   DOMAIN_SETTINGS,
+  GrantRequestsService,
+  GrantsService,
   KeysService,
   NODE_LINK,
   NodeAuthService,
@@ -22,6 +24,7 @@ import { AuditController } from './audit/audit.controller.js';
 import { RolesGuard } from './auth/roles.guard.js';
 import { CeremoniesController } from './ceremonies/ceremonies.controller.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
+import { GrantsController } from './grants/grants.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { KeysController } from './keys/keys.controller.js';
 import { NodeConnections } from './nodes/node-connections.js';
@@ -40,6 +43,7 @@ class CoreModule {
       attemptStaggerMs: config.attemptStaggerMs,
       defaultRequestTtlMs: config.requestTtlMs,
       maxRequestTtlMs: config.maxRequestTtlMs,
+      maxGrantValidityMs: config.maxGrantValidityMs,
     };
     return {
       module: CoreModule,
@@ -70,7 +74,11 @@ class SigningRecovery implements OnApplicationBootstrap {
   }
 }
 
-@Module({ controllers: [SigningRequestsController], providers: [SigningService, SigningRequestsService, SigningRecovery], exports: [SigningService] })
+@Module({
+  controllers: [SigningRequestsController, GrantsController],
+  providers: [SigningService, SigningRequestsService, SigningRecovery, GrantsService, GrantRequestsService],
+  exports: [SigningService, GrantsService],
+})
 class SigningModule {}
 
 /** Re-arms the deadlines of ceremonies that were in a round when the coordinator last stopped. */

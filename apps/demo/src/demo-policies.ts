@@ -24,7 +24,10 @@ const TRANSFER_MATCH = `
       domain: { name: USD Coin, verifyingContract: "${USDC}" }
       primaryTypes: [Transfer]`;
 
-/** Node 1 signs payroll transfers by itself while they stay under 5,000 USDC each and 10,000 USDC a day. */
+/**
+ * Node 1 signs payroll transfers by itself while they stay under 5,000 USDC each and 10,000 USDC a day,
+ * and approves session-key grants of at most a day.
+ */
 const NODE_1 = `version: 1
 rules:${DEMO_MESSAGES}
   - id: payroll-under-5000
@@ -35,17 +38,26 @@ rules:${DEMO_MESSAGES}
       within: [usdc-per-day]
 limits:
   - { id: usdc-per-day, amountField: value, max: "10000000000", windowMs: 86400000, per: key }
+grantRules:
+  - id: short-agent-grants
+    outcome: allow
+    description: session keys for at most a day
+    match: { granteeKinds: [ed25519], maxValidityMs: 86400000 }
 `;
 
-/** Node 2's operator decides every transfer by hand. */
+/** Node 2's operator decides every transfer, and every grant, by hand. */
 const NODE_2 = `version: 1
 rules:${DEMO_MESSAGES}
   - id: transfers-need-me
     outcome: ask
     match:${TRANSFER_MATCH}
+grantRules:
+  - id: grants-need-me
+    outcome: ask
+    match: {}
 `;
 
-/** Node 3 signs small transfers only, and refuses anything over 1,000 USDC outright. */
+/** Node 3 signs small transfers only, refuses anything over 1,000 USDC outright, and approves no grant (none of its rules names grants). */
 const NODE_3 = `version: 1
 rules:${DEMO_MESSAGES}
   - id: payroll-under-1000

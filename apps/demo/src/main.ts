@@ -5,6 +5,7 @@ import { SUITE_IDS, type SuiteId } from '#crypto';
 import { LocalCluster } from '#harness';
 import { verifyIndependently } from '#verify';
 import { DEMO_POLICIES } from './demo-policies.js';
+import { agentFlow } from './agent-flow.js';
 import { treasuryFlow } from './treasury-flow.js';
 
 /**
@@ -12,7 +13,8 @@ import { treasuryFlow } from './treasury-flow.js';
  * process started from the CLI with its own policy file; a 2-of-3 key per suite and a signed message
  * per key, verified by an implementation independent of the one that signed; then the treasury flow
  * (treasury-flow.ts): an EIP-712 transfer that one node allows by rule, one operator approves by hand
- * and one node denies, and a transfer a quorum of nodes rejects; the audit chain's status. It stops
+ * and one node denies, and a transfer a quorum of nodes rejects; then a payroll agent under a session-key
+ * grant (agent-flow.ts); the audit chain's status. It stops
  * what it starts.
  */
 const SUITES = SUITE_IDS;
@@ -93,7 +95,9 @@ async function main(): Promise<void> {
     info(`group public key ${dkgKey.groupPublicKey}`);
     await signAndCheck(dkgKey, 'ed25519');
 
-    ok = (await treasuryFlow(cluster, { step, info })) && ok;
+    const treasury = await treasuryFlow(cluster, { step, info });
+    ok &&= treasury.ok;
+    ok = (await agentFlow(cluster, treasury.key, { step, info })) && ok;
 
     step('Audit log: recomputing the hash chain');
     const verdict = await cluster.api<{ ok: boolean; checked: number; headHash?: string; brokenAt?: unknown }>('GET', '/v1/audit/verify');

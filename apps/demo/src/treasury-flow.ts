@@ -54,9 +54,10 @@ const indent = (text: string) =>
  * it (under its limits), node 2's asks its operator, who approves it with `signer approvals approve`, node 3's
  * denies it (over its 1,000 USDC limit). The signature of nodes 1 and 2 is checked over the digest, each
  * node's signed decision against its identity key, by verifiers that share no code with the signer. Then a
- * transfer to an address no policy knows, which a quorum of nodes rejects at once. True when all held.
+ * transfer to an address no policy knows, which a quorum of nodes rejects at once. `ok` when all held;
+ * `key` is the treasury key, for the agent flow.
  */
-export async function treasuryFlow(cluster: LocalCluster, { step, info }: Out): Promise<boolean> {
+export async function treasuryFlow(cluster: LocalCluster, { step, info }: Out): Promise<{ ok: boolean; key: { id: string; groupPublicKey: string } }> {
   let ok = true;
   const label = (nodeId: string) => `node-${cluster.nodeIds.indexOf(nodeId) + 1}`;
 
@@ -135,5 +136,5 @@ export async function treasuryFlow(cluster: LocalCluster, { step, info }: Out): 
   info(`request ${stranger.id}: ${rejected.status} ${rejected.failure?.code ?? ''}: ${rejected.failure?.reason ?? ''}`);
   info(`$ signer approvals list --keystore ${cluster.keystores[1]} (node 2's operator is no longer asked)`);
   console.log(indent(await cluster.signerCommand(1, ['approvals', 'list', '--keystore', cluster.keystores[1]!])));
-  return ok;
+  return { ok, key };
 }

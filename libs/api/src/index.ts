@@ -12,6 +12,7 @@ export * from './keys.js';
 export * from './nodes.js';
 export * from './principals.js';
 export * from './signing-requests.js';
+export * from './grants.js';
 // The vocabulary (statuses, culprit reasons, audit actions) is defined once, in #protocol, for every side.
 export {
   ACTOR_KINDS,

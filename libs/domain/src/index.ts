@@ -21,3 +21,7 @@ export * from './ceremonies/ceremony-rules.js';
 export * from './ceremonies/ceremony-transitions.js';
 export * from './ceremonies/ceremony.service.js';
 export * from './ceremonies/ceremony-views.js';
+export * from './grants/grant-rules.js';
+export * from './grants/grant-views.js';
+export * from './grants/grants.service.js';
+export * from './grants/grant-requests.service.js';

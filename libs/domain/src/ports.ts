@@ -10,6 +10,10 @@ import type {
   CeremonyStatus,
   CommitmentRecord,
   DecisionRecord,
+  GrantDecisionRecord,
+  GrantNonceRecord,
+  GrantRecord,
+  GrantStatus,
   KeyRecord,
   KeyStatus,
   NodeRecord,
@@ -181,6 +185,31 @@ export interface DecisionRepository {
   markProposed(requestId: string, nodeIds: readonly string[], at: Date): Promise<void>;
 }
 
+/** Session-key grants, their decisions and their agent nonces (migration 0008). */
+export interface GrantRepository {
+  insert(grant: GrantRecord): Promise<void>;
+  findById(id: string): Promise<GrantRecord | null>;
+  /** Locks the row until the transaction ends (SELECT ... FOR UPDATE): serializes a grant's requests across instances. */
+  findByIdForUpdate(id: string): Promise<GrantRecord | null>;
+  /** Newest first; `proposer` limits to one proposer's grants. */
+  list(filter: { status?: GrantStatus; keyId?: string; proposer?: string; limit: number; offset: number }): Promise<GrantRecord[]>;
+  update(id: string, patch: Partial<Pick<GrantRecord, 'status' | 'activatedAt' | 'revokedAt' | 'revokedBy' | 'revokeReason'>>): Promise<void>;
+  findDecision(grantId: string, nodeId: string): Promise<GrantDecisionRecord | null>;
+  /** Every node's row for each of `grantIds`, by grant then arrival. */
+  listDecisions(grantIds: readonly string[]): Promise<GrantDecisionRecord[]>;
+  /** Inserts the node's row or replaces it. */
+  saveDecision(record: GrantDecisionRecord): Promise<void>;
+  /** Adds a `proposed` row for each node without one (others are left as they are). */
+  markProposed(grantId: string, nodeIds: readonly string[], at: Date): Promise<void>;
+  /** Records the agent's nonce; one used before under the grant (even concurrently) is AGENT_REQUEST_REPLAYED. */
+  insertNonce(record: GrantNonceRecord): Promise<void>;
+  findNonce(grantId: string, nonce: string): Promise<GrantNonceRecord | null>;
+  /** The nonce row of a request made under a grant. */
+  findNonceForRequest(requestId: string): Promise<GrantNonceRecord | null>;
+  /** The requests made under the grant, newest first. */
+  listRequests(grantId: string): Promise<SigningRequestRecord[]>;
+}
+
 export interface Repositories {
   readonly nodes: NodeRepository;
   readonly keys: KeyRepository;
@@ -192,6 +221,7 @@ export interface Repositories {
   readonly ceremonies: CeremonyRepository;
   readonly decisions: DecisionRepository;
   readonly principals: PrincipalRepository;
+  readonly grants: GrantRepository;
 }
 
 export interface TransactionOptions {

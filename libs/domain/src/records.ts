@@ -7,7 +7,10 @@ import {
   type ACTOR_KINDS,
   type ATTEMPT_STATUSES,
   type CULPRIT_REASONS,
+  type AgentAuthorization,
   type CeremonyParticipant,
+  type GRANT_STATUSES,
+  type Grant,
   type Intent,
   type KEY_STATUSES,
   type NODE_STATUSES,
@@ -101,6 +104,8 @@ export interface SigningRequestRecord {
    * a few before it is blamed. Kept with the request so that a coordinator restart does not reset them.
    */
   blamelessRefusals: Record<string, number>;
+  /** The session-key grant the request was made under (migration 0008); null or absent otherwise. */
+  grantId?: string | null;
 }
 
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
@@ -280,5 +285,52 @@ export interface DecisionRecord {
   /** When the node said its operator decides (kept once it decided); null if it never waited. */
   awaitingSince: Date | null;
   /** When the coordinator stored this row's current content. */
+  receivedAt: Date;
+}
+
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+/** A session-key grant (migration 0008): the canonical grant, its hash, and where it stands. */
+export interface GrantRecord {
+  id: string;
+  keyId: string;
+  grant: Grant;
+  /** libs/intent `grantHash(grant)`, hex: what the nodes sign. */
+  grantHash: string;
+  status: GrantStatus;
+  /** `admin` or `principal:<id>` (the grant's own `proposer`). */
+  proposer: string;
+  createdAt: Date;
+  activatedAt: Date | null;
+  revokedAt: Date | null;
+  /** `admin`, `principal:<id>` or `node:<id>`. */
+  revokedBy: string | null;
+  revokeReason: string | null;
+  /** The grant's `validUntil`. */
+  validUntil: Date;
+}
+
+/** Where one member node stands on a grant (as DecisionRecord for a request). The first decision stands. */
+export interface GrantDecisionRecord {
+  grantId: string;
+  nodeId: string;
+  verdict: 'approve' | 'decline' | null;
+  by: 'policy' | 'operator' | null;
+  policyHash: string | null;
+  rule: string | null;
+  reason: string | null;
+  decidedAt: Date | null;
+  /** Ed25519 by the node's identity key over `grantDecisionTranscript`; null until it decided. */
+  signature: string | null;
+  proposedAt: Date | null;
+  awaitingSince: Date | null;
+  receivedAt: Date;
+}
+
+/** An agent nonce used under a grant, with the request it authorized and the agent's signed authorization. */
+export interface GrantNonceRecord {
+  grantId: string;
+  nonce: string;
+  requestId: string;
+  authorization: AgentAuthorization;
   receivedAt: Date;
 }

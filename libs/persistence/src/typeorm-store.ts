@@ -85,5 +85,6 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     ceremonies: wrap(repositories.ceremonies),
     principals: wrap(repositories.principals),
     decisions: wrap(repositories.decisions),
+    grants: wrap(repositories.grants),
   };
 }

@@ -64,6 +64,25 @@ export const ErrorCodes = [
   'NOT_A_PARTICIPANT',
   'NODE_NOT_CONNECTED',
   'BAD_SIGNATURE',
+  // session-key grants (the same codes as GRANT_REFUSALS in grant.ts)
+  'GRANT_NOT_FOUND',
+  'GRANT_NOT_ACTIVE',
+  'GRANT_NOT_YET_VALID',
+  'GRANT_EXPIRED',
+  'GRANT_REVOKED',
+  'AGENT_SIGNATURE_INVALID',
+  'AGENT_REQUEST_STALE',
+  'AGENT_REQUEST_REPLAYED',
+  'KEY_NOT_ALLOWED',
+  'KIND_NOT_ALLOWED',
+  'CHAIN_NOT_ALLOWED',
+  'DOMAIN_NOT_ALLOWED',
+  'TYPE_NOT_ALLOWED',
+  'FIELD_NOT_ALLOWED',
+  'OVER_REQUEST_LIMIT',
+  'OVER_BUDGET',
+  'OVER_MAX_REQUESTS',
+  'RATE_LIMITED',
   // REST routing and limits
   'NOT_FOUND',
   'PAYLOAD_TOO_LARGE',
@@ -95,5 +114,16 @@ export const RefusalCodes = [
   'NONCE_UNKNOWN',
   'NONCE_CONSUMED',
   'SIGNING_FAILED',
+  // requests under a session-key grant (issue 10)
+  /** The grant in the proposal is not the grant this node holds under that id (another hash). */
+  'GRANT_MISMATCH',
+  /** This node's operator (or the coordinator) revoked the grant: nothing under it is signed any more. */
+  'GRANT_REVOKED',
+  /** The agent's authorization does not verify under the grantee's key, or is for another grant or intent. */
+  'AGENT_SIGNATURE_INVALID',
+  /** The agent signed too long ago (or in the future) by this node's clock. */
+  'AGENT_REQUEST_STALE',
+  /** The agent's nonce was already used under this grant on this node, for another request. */
+  'AGENT_REQUEST_REPLAYED',
 ] as const;
 export type RefusalCode = (typeof RefusalCodes)[number];

@@ -15,6 +15,7 @@ import {
   CeremonyRound2Frame,
   CeremonyStartFrame,
 } from './ceremony-frames.js';
+import { GrantAwaitingFrame, GrantDecisionFrame, GrantProposeFrame, GrantRevokeFrame, GrantRevokedFrame, RequestGrant } from './grant-frames.js';
 
 /** The wire protocol's version; every frame carries it as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -58,6 +59,8 @@ export const RequestProposeFrame = frame('request.propose', {
   intent: Intent,
   /** The coordinator's hash of `intent`; a node that computes another one refuses (INTENT_MISMATCH). */
   intentHash: hexBytes(32),
+  /** For a request under a session-key grant: the grant, its hash and the agent's signed authorization. */
+  grant: RequestGrant.optional(),
 });
 /** Round two: sign `message` with the nonce behind your commitment in `commitments`. */
 export const AttemptPackageFrame = frame('attempt.package', {
@@ -95,10 +98,14 @@ export const AckFrame = frame('ack', {
     'ceremony.result',
     'ceremony.abort',
     'ceremony.query',
+    'grant.decision',
+    'grant.awaiting',
+    'grant.revoke',
   ]),
   requestId: Uuid.optional(),
   attemptId: Uuid.optional(),
   ceremonyId: Uuid.optional(),
+  grantId: Uuid.optional(),
 });
 /** A node frame was refused. The connection stays open unless a close frame follows. */
 export const ErrorFrame = frame('error', {
@@ -109,6 +116,7 @@ export const ErrorFrame = frame('error', {
   requestId: Uuid.optional(),
   attemptId: Uuid.optional(),
   ceremonyId: Uuid.optional(),
+  grantId: Uuid.optional(),
 });
 
 // ---------- node -> coordinator ----------
@@ -175,6 +183,8 @@ export const CoordinatorFrame = z.discriminatedUnion('type', [
   CeremonyRound1AllFrame,
   CeremonyRound2AllFrame,
   CeremonyClosedFrame,
+  GrantProposeFrame,
+  GrantRevokedFrame,
 ]);
 export type CoordinatorFrame = z.infer<typeof CoordinatorFrame>;
 
@@ -190,6 +200,9 @@ export const NodeFrame = z.discriminatedUnion('type', [
   CeremonyResultFrame,
   CeremonyAbortFrame,
   CeremonyQueryFrame,
+  GrantDecisionFrame,
+  GrantAwaitingFrame,
+  GrantRevokeFrame,
 ]);
 export type NodeFrame = z.infer<typeof NodeFrame>;
 

@@ -10,3 +10,4 @@ export * from './vocabulary.js';
 export * from './ceremony-frames.js';
 export * from './intent.js';
 export * from './grant.js';
+export * from './grant-frames.js';

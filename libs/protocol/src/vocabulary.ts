@@ -29,8 +29,11 @@ export const CULPRIT_REASONS = [
   'unsolicited_frame',
 ] as const;
 
-/** Who caused an audit entry: the bootstrap admin token, an API principal, a node, or the system. */
-export const ACTOR_KINDS = ['admin', 'principal', 'node', 'system'] as const;
+/**
+ * Who caused an audit entry: the bootstrap admin token, an API principal, a node, the system, or an agent
+ * acting under a session-key grant (actor id `grant:<id>`, migration 0008).
+ */
+export const ACTOR_KINDS = ['admin', 'principal', 'node', 'system', 'agent'] as const;
 /** API roles (docs/protocol.md, Roles). Approving is not a role: it happens on the nodes. */
 export const PRINCIPAL_ROLES = ['admin', 'proposer', 'auditor'] as const;
 
@@ -71,6 +74,19 @@ export const AUDIT_ACTIONS = [
   'signature.produced',
   'request.failed',
   'request.expired',
+  // session-key grants (issue 10)
+  'grant.proposed',
+  'grant.approved',
+  'grant.declined',
+  'grant.awaiting_operator',
+  'grant.activated',
+  'grant.rejected',
+  'grant.revoked',
+  'grant.expired',
+  /** A grant decision, awaiting notice or revocation frame the coordinator refused (forged, another grant's, ...). */
+  'grant.decision_refused',
+  'grant.request_accepted',
+  'grant.request_refused',
 ] as const;
 
 /** Actions no longer written whose entries stay in a chain written before ROAST: readable, not filterable. */

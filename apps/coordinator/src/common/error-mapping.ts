@@ -23,13 +23,28 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'AUTH_FAILED':
     case 'AUTH_REQUIRED':
     case 'CHALLENGE_EXPIRED':
+    case 'AGENT_SIGNATURE_INVALID': // a request under a grant: the agent's session key did not sign it
+    case 'AGENT_REQUEST_STALE':
       return HttpStatus.UNAUTHORIZED;
     case 'NODE_REVOKED':
     case 'NOT_A_MEMBER':
     case 'NOT_IN_SIGNER_SET':
     case 'NOT_PROPOSED':
     case 'NOT_A_PARTICIPANT':
-    case 'FORBIDDEN':
+    case 'FORBIDDEN': // and below: requests under a grant outside what it allows (GRANT_REFUSALS)
+    case 'GRANT_NOT_ACTIVE':
+    case 'GRANT_NOT_YET_VALID':
+    case 'GRANT_EXPIRED':
+    case 'GRANT_REVOKED':
+    case 'KEY_NOT_ALLOWED':
+    case 'KIND_NOT_ALLOWED':
+    case 'CHAIN_NOT_ALLOWED':
+    case 'DOMAIN_NOT_ALLOWED':
+    case 'TYPE_NOT_ALLOWED':
+    case 'FIELD_NOT_ALLOWED':
+    case 'OVER_REQUEST_LIMIT':
+    case 'OVER_BUDGET':
+    case 'OVER_MAX_REQUESTS':
       return HttpStatus.FORBIDDEN;
     case 'NOT_FOUND':
     case 'NODE_UNKNOWN':
@@ -39,6 +54,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'ATTEMPT_NOT_FOUND':
     case 'CEREMONY_NOT_FOUND':
     case 'PRINCIPAL_NOT_FOUND':
+    case 'GRANT_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
     case 'NODE_ALREADY_ENROLLED':
     case 'KEY_ALREADY_EXISTS':
@@ -54,6 +70,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'PRINCIPAL_ALREADY_EXISTS':
     case 'INTENT_ALREADY_SIGNED':
     case 'SEQUENCE_USED':
+    case 'AGENT_REQUEST_REPLAYED':
       return HttpStatus.CONFLICT;
     case 'KEY_RETIRED':
     case 'REQUEST_EXPIRED':
@@ -69,6 +86,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'PAYLOAD_TOO_LARGE':
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'TOO_MANY_CONNECTIONS':
+    case 'RATE_LIMITED':
       return HttpStatus.TOO_MANY_REQUESTS;
     case 'DATABASE_UNAVAILABLE':
       return HttpStatus.SERVICE_UNAVAILABLE;

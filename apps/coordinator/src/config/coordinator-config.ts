@@ -34,6 +34,7 @@ const Schema = z.object({
     .describe('ROAST: how long the newest running attempt may go without progress before another starts beside it.'),
   REQUEST_TTL_MS: int(1_000, 7 * 86_400_000).default(120_000).describe('Deadline of a signing request that names none.'),
   MAX_REQUEST_TTL_MS: int(1_000, 30 * 86_400_000).default(86_400_000).describe('Latest deadline a signing request may ask for.'),
+  MAX_GRANT_VALIDITY_MS: int(60_000, 366 * 86_400_000).default(90 * 86_400_000).describe('Longest a session-key grant may be valid (validUntil - validAfter).'),
   HTTP_HEADERS_TIMEOUT_MS: int(500, 120_000)
     .default(5_000)
     .describe("Time a client has to send a request's headers, WebSocket upgrades included; then 408 and the socket is closed."),
@@ -63,6 +64,7 @@ export interface CoordinatorConfig {
   readonly attemptStaggerMs: number;
   readonly requestTtlMs: number;
   readonly maxRequestTtlMs: number;
+  readonly maxGrantValidityMs: number;
   readonly httpHeadersTimeoutMs: number;
   readonly httpRequestTimeoutMs: number;
   readonly maxConnectionsPerAddress: number;
@@ -112,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     attemptStaggerMs: c.ATTEMPT_STAGGER_MS,
     requestTtlMs: c.REQUEST_TTL_MS,
     maxRequestTtlMs: c.MAX_REQUEST_TTL_MS,
+    maxGrantValidityMs: c.MAX_GRANT_VALIDITY_MS,
     httpHeadersTimeoutMs: c.HTTP_HEADERS_TIMEOUT_MS,
     httpRequestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
     maxConnectionsPerAddress: c.MAX_CONNECTIONS_PER_ADDRESS,

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import type { RawData, WebSocket } from 'ws';
-import { CeremonyRelay, DomainError, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
+import { CeremonyRelay, DomainError, GrantsService, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
 import {
   AUTH_CHALLENGE_TTL_MS,
   CloseCode,
@@ -41,6 +41,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     private readonly auth: NodeAuthService,
     private readonly signing: SigningService,
     private readonly ceremonies: CeremonyRelay,
+    private readonly grants: GrantsService,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
@@ -147,6 +148,12 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return this.ceremonies.handleAbort(nodeId, frame);
       case 'ceremony.query':
         return this.ceremonies.handleQuery(nodeId, frame);
+      case 'grant.decision':
+        return this.grants.handleDecision(nodeId, frame);
+      case 'grant.awaiting':
+        return this.grants.handleAwaiting(nodeId, frame);
+      case 'grant.revoke':
+        return this.grants.handleRevoke(nodeId, frame);
       default: {
         const unreachable: never = frame;
         return unreachable;
@@ -171,6 +178,8 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       this.logger.log(`node ${node.label} (${node.id}) authenticated`);
       await this.signing.onNodeConnected(node.id);
       await this.ceremonies.onNodeConnected(node.id);
+      // Grants proposed again are a courtesy: a failure here must not fail the authentication.
+      await this.grants.onNodeConnected(node.id).catch((e: unknown) => this.logger.warn(`grants after node ${node.id} connected: ${(e as Error).message}`));
     } catch (e) {
       if (!(e instanceof DomainError)) {
         this.logger.error(`authentication failed internally: ${(e as Error).stack ?? String(e)}`);
@@ -193,7 +202,13 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     conn: Connection,
     code: ErrorCode,
     message: string,
-    ids: { inReplyTo?: string | undefined; requestId?: string | undefined; attemptId?: string | undefined; ceremonyId?: string | undefined },
+    ids: {
+      inReplyTo?: string | undefined;
+      requestId?: string | undefined;
+      attemptId?: string | undefined;
+      ceremonyId?: string | undefined;
+      grantId?: string | undefined;
+    },
   ): void {
     this.connections.sendTo(conn, {
       type: 'error',
@@ -203,15 +218,17 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       ...(ids.requestId && UUID.test(ids.requestId) ? { requestId: ids.requestId } : {}),
       ...(ids.attemptId && UUID.test(ids.attemptId) ? { attemptId: ids.attemptId } : {}),
       ...(ids.ceremonyId && UUID.test(ids.ceremonyId) ? { ceremonyId: ids.ceremonyId } : {}),
+      ...(ids.grantId && UUID.test(ids.grantId) ? { grantId: ids.grantId } : {}),
     });
   }
 }
 
 /** The ids a node frame names, echoed in its ack or error. */
-function frameIds(frame: Exclude<NodeFrame, { type: 'auth.response' }>): { requestId?: string; attemptId?: string; ceremonyId?: string } {
+function frameIds(frame: Exclude<NodeFrame, { type: 'auth.response' }>): { requestId?: string; attemptId?: string; ceremonyId?: string; grantId?: string } {
   return {
     ...('requestId' in frame ? { requestId: frame.requestId } : {}),
     ...('attemptId' in frame ? { attemptId: frame.attemptId } : {}),
     ...('ceremonyId' in frame ? { ceremonyId: frame.ceremonyId } : {}),
+    ...('grantId' in frame ? { grantId: frame.grantId } : {}),
   };
 }

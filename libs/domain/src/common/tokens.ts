@@ -27,6 +27,8 @@ export interface DomainSettings {
   defaultRequestTtlMs: number;
   /** Longest deadline a request may ask for. */
   maxRequestTtlMs: number;
+  /** The longest a session-key grant may be valid (validUntil - validAfter); 90 days when absent. */
+  maxGrantValidityMs?: number;
 }
 export const DOMAIN_SETTINGS = Symbol('DOMAIN_SETTINGS');
 

@@ -1,3 +1,4 @@
+import type { RequestGrant } from '#protocol';
 import type { Repositories } from '../ports.js';
 import type { AttemptRecord, CommitmentRecord, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
 import type { RoastView, SignerView } from './roast.js';
@@ -19,6 +20,8 @@ export interface RequestState {
   commitments: CommitmentRecord[];
   /** Every share received, in arrival order. */
   shares: ShareRecord[];
+  /** For a request under a session-key grant: what its proposals carry (the grant, its hash, the agent's authorization). */
+  grant?: RequestGrant;
 }
 
 /** A key with its members' labels; keys never change once registered (but for status), so they are cached. */
@@ -45,7 +48,15 @@ export async function loadRequestState(tx: Repositories, requestId: string, keys
   const attempts = await tx.attempts.listForRequest(requestId);
   const commitments = await tx.commitments.listLiveForRequest(requestId);
   const shares = await tx.shares.listForRequest(requestId);
-  return { request, key, labels, identityKeys, attempts, commitments, shares };
+  const grant = request.grantId ? await requestGrantOf(tx, request.grantId, requestId) : undefined;
+  return { request, key, labels, identityKeys, attempts, commitments, shares, ...(grant ? { grant } : {}) };
+}
+
+/** The grant a request was made under, with the agent's authorization of it (grant_nonces). */
+async function requestGrantOf(tx: Repositories, grantId: string, requestId: string): Promise<RequestGrant | undefined> {
+  const grant = await tx.grants.findById(grantId);
+  const nonce = await tx.grants.findNonceForRequest(requestId);
+  return grant && nonce ? { grant: grant.grant, grantHash: grant.grantHash, authorization: nonce.authorization } : undefined;
 }
 
 /** "ops-1 (3f2c…)": how reasons name a node. */

@@ -130,6 +130,7 @@ export async function propose(ev: RequestEvent): Promise<void> {
       threshold: state.key.threshold,
       intent: state.request.intent,
       intentHash,
+      ...(state.grant ? { grant: state.grant } : {}),
     });
   }
 }

@@ -1,5 +1,6 @@
 import { DomainError } from '../errors.js';
 import type { Repositories } from '../ports.js';
+import { isOwnedBy } from './request-owner.js';
 import type { AttemptRecord, KeyRecord, RequestStatus, SigningRequestRecord } from '../records.js';
 import { loadDecisionViews, loadDecisionViewsOfPage, type DecisionView } from './decision-views.js';
 import type { RequestView, ViewScope } from './signing-requests.service.js';
@@ -8,7 +9,7 @@ import type { RequestView, ViewScope } from './signing-requests.service.js';
 export interface RequestListFilter {
   status?: RequestStatus;
   keyId?: string;
-  /** Only this proposer's requests (`admin` or `principal:<id>`). */
+  /** Only this proposer's requests (`admin` or `principal:<id>`), and those under the grants it proposed. */
   proposer?: string;
   limit: number;
   offset: number;
@@ -24,12 +25,12 @@ const viewOf = (request: SigningRequestRecord, attempts: AttemptRecord[], key: K
 
 /**
  * One request with its attempts, its key's group key and each member's decision: REQUEST_NOT_FOUND when
- * there is none, or when `scope.proposer` is not its proposer (another proposer's request is not told apart
+ * there is none, or when `scope.proposer` does not own it (request-owner.ts) (another proposer's request is not told apart
  * from a missing one).
  */
 export async function loadRequestView(repos: Repositories, requestId: string, scope: ViewScope = {}): Promise<RequestView> {
   const request = await repos.requests.findById(requestId);
-  if (!request || (scope.proposer !== undefined && request.proposer !== scope.proposer)) {
+  if (!request || (scope.proposer !== undefined && !(await isOwnedBy(repos, request, scope.proposer)))) {
     throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
   }
   const [attempts, key] = await Promise.all([repos.attempts.listForRequest(request.id), repos.keys.findById(request.keyId)]);

@@ -11,6 +11,7 @@ import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from
 import { endAttempt, packageFrame, recordShare } from './attempt-steps.js';
 import { acceptDecision, awaitOperator, refuseDecision } from './decision-steps.js';
 import { AskedRegistry, RequestEvent, type SessionContext } from './request-event.js';
+import { isOwnedBy } from './request-owner.js';
 import { describeNode, loadRequestState, type KeyDirectory, type KeyEntry } from './request-state.js';
 import { cancelRequest, exclude, expire, maybeFinish, misbehaved, offerCommitment, settle } from './request-steps.js';
 import { isBlamelessRefusal, judgeAnswer } from './roast.js';
@@ -104,7 +105,7 @@ export class SigningService implements OnModuleDestroy {
   async cancel(requestId: string, input: CancelInput): Promise<SigningRequestRecord> {
     return this.event(requestId, async (ev) => {
       const { request } = ev.state;
-      if (input.proposer !== undefined && request.proposer !== input.proposer) {
+      if (input.proposer !== undefined && !(await isOwnedBy(ev.tx, request, input.proposer))) {
         throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
       }
       if (isTerminalRequest(request.status)) throw new DomainError('REQUEST_FINISHED', `signing request ${requestId} is already ${request.status}`);

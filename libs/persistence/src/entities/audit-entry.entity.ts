@@ -33,7 +33,7 @@ export const AuditEntryEntity = new EntitySchema<AuditEntryRow>({
   ],
   checks: [
     { name: 'audit_log_seq_check', expression: 'seq >= 1' },
-    { name: 'audit_log_actor_kind_check', expression: `actor_kind IN ('admin', 'principal', 'node', 'system')` }, // 0007
+    { name: 'audit_log_actor_kind_check', expression: `actor_kind IN ('admin', 'principal', 'node', 'system', 'agent')` }, // 0008
     { name: 'audit_log_outcome_check', expression: `outcome IN ('success', 'failure')` },
   ],
   indices: [

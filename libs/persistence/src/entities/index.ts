@@ -1,6 +1,7 @@
 import { AuditEntryEntity } from './audit-entry.entity.js';
 import { CeremonyEntity, CeremonyResultEntity, CeremonyRound2Entity } from './ceremony.entity.js';
 import { CommitmentEntity } from './commitment.entity.js';
+import { GrantDecisionEntity, GrantEntity, GrantNonceEntity } from './grant.entity.js';
 import { KeyEntity, KeyMemberEntity } from './key.entity.js';
 import { NodeEntity } from './node.entity.js';
 import { NonceElementEntity } from './nonce-element.entity.js';
@@ -13,6 +14,7 @@ import { SigningRequestEntity } from './signing-request.entity.js';
 export * from './audit-entry.entity.js';
 export * from './ceremony.entity.js';
 export * from './commitment.entity.js';
+export * from './grant.entity.js';
 export * from './key.entity.js';
 export * from './node.entity.js';
 export * from './nonce-element.entity.js';
@@ -38,4 +40,7 @@ export const persistenceEntities = [
   CeremonyResultEntity,
   PrincipalEntity,
   RequestDecisionEntity,
+  GrantEntity,
+  GrantDecisionEntity,
+  GrantNonceEntity,
 ];

@@ -49,9 +49,14 @@ export const SigningRequestEntity = new EntitySchema<SigningRequestRow>({
     sequence: bigint('sequence', true),
     note: text('note'),
     payloadKind: text('payload_kind'),
+    grantId: uuid('grant_id', true), // 0008
   },
   uniques: [{ name: 'signing_requests_idempotency_key_key', columns: ['idempotencyKey'] }],
-  foreignKeys: [{ name: 'signing_requests_key_id_fkey', target: KeyEntity, columnNames: ['keyId'], referencedColumnNames: ['id'] }],
+  foreignKeys: [
+    { name: 'signing_requests_key_id_fkey', target: KeyEntity, columnNames: ['keyId'], referencedColumnNames: ['id'] },
+    // 0008; the target by name: grants' entity imports this one.
+    { name: 'signing_requests_grant_id_fkey', target: 'Grant', columnNames: ['grantId'], referencedColumnNames: ['id'] },
+  ],
   checks: [
     { name: 'signing_requests_message_encoding_check', expression: `message_encoding IN ('hex', 'utf8')` },
     {
@@ -65,6 +70,7 @@ export const SigningRequestEntity = new EntitySchema<SigningRequestRow>({
     { name: 'signing_requests_open_idx', columns: ['status', 'createdAt'], where: `status IN ('pending', 'committing', 'signing')` },
     { name: 'signing_requests_key_id_idx', columns: ['keyId', 'createdAt'] },
     { name: 'signing_requests_proposer_idx', columns: ['proposer', 'createdAt'] },
+    { name: 'signing_requests_grant_id_idx', columns: ['grantId', 'createdAt'] }, // 0008
     // Replay protection per key (INTENT_ALREADY_SIGNED, SEQUENCE_USED): the repository maps their violations.
     { name: 'signing_requests_key_id_intent_hash_key', columns: ['keyId', 'intentHash'], unique: true, where: 'intent_hash IS NOT NULL' },
     { name: 'signing_requests_key_id_sequence_key', columns: ['keyId', 'sequence'], unique: true, where: 'sequence IS NOT NULL' },

@@ -5,6 +5,7 @@ import { TypeOrmAuditRepository } from './audit.repository.js';
 import { TypeOrmCeremonyRepository } from './ceremony.repository.js';
 import { TypeOrmCommitmentRepository } from './commitment.repository.js';
 import { TypeOrmDecisionRepository } from './decision.repository.js';
+import { TypeOrmGrantRepository } from './grant.repository.js';
 import { TypeOrmKeyRepository } from './key.repository.js';
 import { TypeOrmNodeRepository } from './node.repository.js';
 import { TypeOrmPrincipalRepository } from './principal.repository.js';
@@ -16,6 +17,7 @@ export * from './audit.repository.js';
 export * from './ceremony.repository.js';
 export * from './commitment.repository.js';
 export * from './decision.repository.js';
+export * from './grant.repository.js';
 export * from './key.repository.js';
 export * from './node.repository.js';
 export * from './principal.repository.js';
@@ -35,5 +37,6 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     ceremonies: new TypeOrmCeremonyRepository(manager),
     principals: new TypeOrmPrincipalRepository(manager),
     decisions: new TypeOrmDecisionRepository(manager),
+    grants: new TypeOrmGrantRepository(manager),
   };
 }

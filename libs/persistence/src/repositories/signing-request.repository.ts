@@ -25,11 +25,15 @@ const toRow = (request: SigningRequestRecord): SigningRequestRow => ({ ...reques
  * `intentHash` recomputes identically since canonical JSON sorts keys.
  */
 function toRecord(row: SigningRequestRow): SigningRequestRecord {
-  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, intent, ...rest } = row;
+  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, intent, grantId, ...rest } = row;
   const parsed = Intent.safeParse(intent);
   if (!parsed.success) throw new Error(`signing request ${row.id}: its stored intent is not valid: ${parsed.error.message}`);
-  return { ...rest, intent: parsed.data };
+  // `grantId` only on a request made under a grant (migration 0008).
+  return { ...rest, ...(grantId ? { grantId } : {}), intent: parsed.data };
 }
+
+/** A row as a record (for the grants' repository, which lists a grant's requests). */
+export const signingRequestRecordOf = (row: SigningRequestRow): SigningRequestRecord => toRecord(row);
 
 const toRecordOrNull = (row: SigningRequestRow | null): SigningRequestRecord | null => (row ? toRecord(row) : null);
 
@@ -98,13 +102,23 @@ export class TypeOrmSigningRequestRepository implements SigningRequestRepository
     const where: FindOptionsWhere<SigningRequestRow> = {};
     if (filter.status !== undefined) where.status = filter.status;
     if (filter.keyId !== undefined) where.keyId = filter.keyId;
-    if (filter.proposer !== undefined) where.proposer = filter.proposer;
+    // A proposer owns its own requests and those made under the grants it proposed (agents' requests).
+    const ownGrants = filter.proposer === undefined ? [] : await this.grantsProposedBy(filter.proposer);
+    const scoped: FindOptionsWhere<SigningRequestRow>[] =
+      filter.proposer === undefined
+        ? [where]
+        : [{ ...where, proposer: filter.proposer }, ...(ownGrants.length > 0 ? [{ ...where, grantId: In(ownGrants) }] : [])];
     const rows = await this.manager.find(SigningRequestEntity, {
-      where,
+      where: scoped,
       order: { createdAt: 'DESC', id: 'DESC' },
       take: filter.limit,
       skip: filter.offset,
     });
     return rows.map(toRecord);
+  }
+
+  private async grantsProposedBy(proposer: string): Promise<string[]> {
+    const rows = await this.manager.query<{ id: string }[]>('SELECT id FROM grants WHERE proposer = $1', [proposer]);
+    return rows.map((r) => r.id);
   }
 }
