@@ -1,3 +1,5 @@
+import { GRANT_REFUSALS } from './grant.js';
+
 /**
  * Stable error codes. The same code travels in an `error` frame, in an HTTP problem body, and in a
  * request's failure reason; transports map them (see the coordinator's mappers) but never invent their own.
@@ -64,25 +66,8 @@ export const ErrorCodes = [
   'NOT_A_PARTICIPANT',
   'NODE_NOT_CONNECTED',
   'BAD_SIGNATURE',
-  // session-key grants (the same codes as GRANT_REFUSALS in grant.ts)
-  'GRANT_NOT_FOUND',
-  'GRANT_NOT_ACTIVE',
-  'GRANT_NOT_YET_VALID',
-  'GRANT_EXPIRED',
-  'GRANT_REVOKED',
-  'AGENT_SIGNATURE_INVALID',
-  'AGENT_REQUEST_STALE',
-  'AGENT_REQUEST_REPLAYED',
-  'KEY_NOT_ALLOWED',
-  'KIND_NOT_ALLOWED',
-  'CHAIN_NOT_ALLOWED',
-  'DOMAIN_NOT_ALLOWED',
-  'TYPE_NOT_ALLOWED',
-  'FIELD_NOT_ALLOWED',
-  'OVER_REQUEST_LIMIT',
-  'OVER_BUDGET',
-  'OVER_MAX_REQUESTS',
-  'RATE_LIMITED',
+  // session-key grants: why a request under a grant is refused (grant.ts)
+  ...GRANT_REFUSALS,
   // REST routing and limits
   'NOT_FOUND',
   'PAYLOAD_TOO_LARGE',
