@@ -101,6 +101,11 @@ export interface CrashEvent {
  */
 export class AttemptBoard extends EventEmitter<{ package: [WireFrame] }> {
   readonly packages: WireFrame[] = [];
+  constructor() {
+    super();
+    // One listener per node's proxy: a 67-of-100 cluster has a hundred, by design.
+    this.setMaxListeners(0);
+  }
   publish(frame: WireFrame): void {
     this.packages.push(frame);
     this.emit('package', frame);
