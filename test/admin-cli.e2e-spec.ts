@@ -151,7 +151,8 @@ describe('admin CLI against a coordinator', () => {
   });
 
   it('requests list (filters, paging) and requests show --wait', async () => {
-    const deadline = new Date(Date.now() + 1500).toISOString();
+    // The coordinator refuses a deadline less than a second away: leave room for a loaded machine.
+    const deadline = new Date(Date.now() + 3000).toISOString();
     const ids: string[] = [];
     for (const message of ['first', 'second', 'third']) {
       const res = await coord.api('POST', '/v1/signing-requests', { keyId, message, deadline, description: 'cli' });
@@ -178,7 +179,7 @@ describe('admin CLI against a coordinator', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rt-admin-'));
     const file = join(dir, 'payload.json');
     writeFileSync(file, JSON.stringify({ kind: 'eip191', message: 'pay 5 USDC to payroll' }));
-    const deadline = new Date(Date.now() + 1500).toISOString();
+    const deadline = new Date(Date.now() + 3000).toISOString();
     const signed = await admin(['sign', '--key', keyId, '--payload-file', file, '--sequence', '7', '--note', 'from the CLI', '--deadline', deadline], coord.httpUrl);
     expect(signed.exitCode).toBe(1); // no node is connected: it expires
     const view = SigningRequestResponse.parse(json(signed));
