@@ -1,1 +1,4 @@
+export * from './bundle.js';
 export * from './chain.js';
+export * from './checkpoint.js';
+export * from './merkle.js';

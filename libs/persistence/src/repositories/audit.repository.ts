@@ -9,8 +9,9 @@ import {
   type QueryDeepPartialEntity,
 } from 'typeorm';
 import { entryHash, GENESIS_HASH } from '#audit';
-import type { AuditEntry, AuditEntryInput, AuditFilter, AuditRepository } from '#domain';
+import type { AuditCheckpointRecord, AuditEntry, AuditEntryInput, AuditFilter, AuditRepository } from '#domain';
 import { AdvisoryLock } from '../advisory-locks.js';
+import { AuditCheckpointEntity } from '../entities/audit-checkpoint.entity.js';
 import { AuditEntryEntity, type AuditEntryRow } from '../entities/audit-entry.entity.js';
 import { inTransaction } from './repository-support.js';
 
@@ -81,6 +82,36 @@ export class TypeOrmAuditRepository implements AuditRepository {
 
   listAfter(afterSeq: number, limit: number): Promise<AuditEntry[]> {
     return this.page({ seq: MoreThan(afterSeq) }, limit);
+  }
+
+  async hashesAfter(afterSeq: number, limit: number): Promise<{ seq: number; hash: string }[]> {
+    if (limit <= 0) return [];
+    const rows = await this.manager.find(AuditEntryEntity, {
+      select: { seq: true, hash: true },
+      where: { seq: MoreThan(afterSeq) },
+      order: { seq: 'ASC' },
+      take: limit,
+    });
+    return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
+  }
+
+  async headSeq(): Promise<number> {
+    const [head] = await this.manager.find(AuditEntryEntity, { select: { seq: true }, order: { seq: 'DESC' }, take: 1 });
+    return head ? head.seq : 0;
+  }
+
+  /** ON CONFLICT DO NOTHING: concurrent instances issuing the same size keep the first. */
+  async saveCheckpoint(c: AuditCheckpointRecord): Promise<boolean> {
+    const rows: unknown[] = await this.manager.query(
+      `INSERT INTO audit_checkpoints (origin, tree_size, root_hash, key_name, note, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (origin, tree_size) DO NOTHING RETURNING tree_size`,
+      [c.origin, c.treeSize, c.rootHash, c.keyName, c.note, c.createdAt],
+    );
+    return rows.length === 1;
+  }
+
+  latestCheckpoint(origin: string): Promise<AuditCheckpointRecord | null> {
+    return this.manager.findOne(AuditCheckpointEntity, { where: { origin }, order: { treeSize: 'DESC' } });
   }
 
   private async page(where: FindOptionsWhere<AuditEntryRow>, limit: number): Promise<AuditEntry[]> {

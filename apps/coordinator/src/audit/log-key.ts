@@ -1,0 +1,57 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { AuditLogKey } from '#domain';
+import { bytesToHex, hexToBytes } from '#crypto';
+import type { CoordinatorConfig } from '../config/coordinator-config.js';
+
+export class AuditLogKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditLogKeyError';
+  }
+}
+
+/** Where the log key lives: AUDIT_LOG_KEY_FILE, else DATA_DIR/audit-log.key (none with an in-memory DATA_DIR). */
+export function auditLogKeyPath(config: Pick<CoordinatorConfig, 'auditLogKeyFile' | 'dataDir'>): string | null {
+  if (config.auditLogKeyFile) return config.auditLogKeyFile;
+  return config.dataDir.startsWith('memory://') ? null : join(config.dataDir, 'audit-log.key');
+}
+
+/**
+ * The coordinator's transparency-log key: a 32-byte Ed25519 seed, hex, one line. Created (mode 0600) on
+ * first start when the file is absent; a throwaway key when DATA_DIR is in memory and no file is named.
+ */
+export function loadAuditLogKey(
+  config: Pick<CoordinatorConfig, 'auditLogKeyFile' | 'dataDir' | 'auditLogOrigin' | 'auditCheckpointIntervalMs'>,
+): AuditLogKey {
+  const path = auditLogKeyPath(config);
+  let secretKey: Uint8Array;
+  if (path === null) {
+    secretKey = ed25519.utils.randomSecretKey();
+  } else {
+    let text: string | null = null;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (text === null) {
+      secretKey = ed25519.utils.randomSecretKey();
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${bytesToHex(secretKey)}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+    } else {
+      const hex = text.trim();
+      if (!/^[0-9a-f]{64}$/.test(hex)) throw new AuditLogKeyError(`${path}: expected a 32-byte Ed25519 seed in hex`);
+      secretKey = hexToBytes(hex);
+    }
+  }
+  return {
+    origin: config.auditLogOrigin,
+    keyName: config.auditLogOrigin,
+    secretKey,
+    publicKey: ed25519.getPublicKey(secretKey),
+    checkpointIntervalMs: config.auditCheckpointIntervalMs,
+  };
+}
