@@ -40,6 +40,7 @@ describe('roles: every route against every caller', () => {
   let keyId: string;
   let retiringKeyId: string;
   let targetPrincipalId: string;
+  let targetWebhookId: string;
   let adminsRequestId: string;
   const later = () => new Date(Date.now() + 600_000).toISOString();
   const grantBody = () => ({
@@ -63,6 +64,7 @@ describe('roles: every route against every caller', () => {
     tokens.revoked = revoked.apiKey;
     expect((await coord.api('POST', `/v1/principals/${revoked.id}/revoke`)).status).toBe(200);
     targetPrincipalId = (await createPrincipal(coord, 'matrix-target', 'auditor')).id;
+    targetWebhookId = ((await coord.api('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/matrix', events: ['request.pending'] })).body as { id: string }).id;
     for (let i = 0; i < 4; i++) {
       const res = await coord.api('POST', '/v1/nodes', { publicKey: generateIdentity().publicKey, label: `matrix-${i}` });
       nodeIds.push(NodeResponse.parse(res.body).id);
@@ -79,6 +81,10 @@ describe('roles: every route against every caller', () => {
   const CREATED: Outcome = { status: 201 };
   const ROWS: Row[] = [
     { route: 'GET /health', grants: 'public', call: () => ({ path: '/health' }), ok: OK },
+    // operations: a scraper and a reader of the API's shape hold no token (docs/threat-model.md says what they show)
+    { route: 'GET /metrics', grants: 'public', call: () => ({ path: '/metrics' }), ok: OK },
+    { route: 'GET /openapi.json', grants: 'public', call: () => ({ path: '/openapi.json' }), ok: OK },
+    { route: 'GET /docs', grants: 'public', call: () => ({ path: '/docs' }), ok: OK },
     // nodes
     {
       route: 'POST /v1/nodes',
@@ -107,11 +113,22 @@ describe('roles: every route against every caller', () => {
     // audit
     { route: 'GET /v1/audit', grants: ['auditor'], call: () => ({ path: '/v1/audit' }), ok: OK },
     { route: 'GET /v1/audit/verify', grants: ['auditor'], call: () => ({ path: '/v1/audit/verify' }), ok: OK },
+    { route: 'GET /v1/audit/log-key', grants: 'public', call: () => ({ path: '/v1/audit/log-key' }), ok: OK },
+    { route: 'GET /v1/audit/checkpoint', grants: ['auditor'], call: () => ({ path: '/v1/audit/checkpoint' }), ok: OK },
+    { route: 'GET /v1/audit/proof/inclusion', grants: ['auditor'], call: () => ({ path: '/v1/audit/proof/inclusion?seq=1&size=1' }), ok: OK },
+    { route: 'GET /v1/audit/proof/consistency', grants: ['auditor'], call: () => ({ path: '/v1/audit/proof/consistency?from=0&to=0' }), ok: OK },
+    { route: 'GET /v1/audit/export', grants: ['auditor'], call: () => ({ path: '/v1/audit/export?format=csv' }), ok: OK },
+    { route: 'GET /v1/audit/bundle', grants: ['auditor'], call: () => ({ path: '/v1/audit/bundle?from=1&to=1' }), ok: OK },
     // principals: admin only
     { route: 'POST /v1/principals', grants: [], call: () => ({ path: '/v1/principals', body: { name: `matrix-${randomUUID()}`, role: 'auditor' } }), ok: CREATED },
     { route: 'GET /v1/principals', grants: [], call: () => ({ path: '/v1/principals' }), ok: OK },
     { route: 'GET /v1/principals/:id', grants: [], call: () => ({ path: `/v1/principals/${targetPrincipalId}` }), ok: OK },
     { route: 'POST /v1/principals/:id/revoke', grants: [], call: () => ({ path: `/v1/principals/${targetPrincipalId}/revoke` }), ok: OK },
+    // webhooks: admin only
+    { route: 'POST /v1/webhooks', grants: [], call: () => ({ path: '/v1/webhooks', body: { url: 'https://example.com/matrix', events: ['grant.revoked'] } }), ok: CREATED },
+    { route: 'GET /v1/webhooks', grants: [], call: () => ({ path: '/v1/webhooks' }), ok: OK },
+    { route: 'GET /v1/webhooks/:id', grants: [], call: () => ({ path: `/v1/webhooks/${targetWebhookId}` }), ok: OK },
+    { route: 'POST /v1/webhooks/:id/disable', grants: [], call: () => ({ path: `/v1/webhooks/${targetWebhookId}/disable` }), ok: OK },
     // signing requests: a proposer creates, reads and cancels its own; another's reads as not found
     {
       route: 'POST /v1/signing-requests',

@@ -29,6 +29,9 @@ export async function startTestCoordinator(overrides: Partial<CoordinatorConfig>
     maxRequestTtlMs: 86_400_000,
     logLevel: 'silent' as const,
     logFormat: 'text' as const,
+    // The webhook worker polls the database in the background; tests that count queries need it quiet.
+    // Webhook tests set a short interval.
+    webhookPollIntervalMs: 60_000,
     ...overrides,
   });
   return wrap(await startCoordinator(config, options), config, db.drop, options);

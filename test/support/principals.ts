@@ -16,7 +16,9 @@ export async function callWith(coord: TestCoordinator, token: string | null, met
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
+  // Non-JSON answers (/metrics, /docs) come back as their text.
+  const json = res.headers.get('content-type')?.includes('json') ?? false;
+  return { status: res.status, body: text ? (json ? (JSON.parse(text) as unknown) : text) : null };
 }
 
 /** Creates a principal with the admin token; returns it with its API key. */

@@ -16,6 +16,7 @@ import {
 } from '#api';
 import { SUITE_IDS } from '#protocol';
 import { AdminClient } from './admin-client.js';
+import { addAuditLogCommands } from './audit-log-commands.js';
 import { addGrantCommands } from './grants-commands.js';
 import { addPrincipalCommands } from './principals-commands.js';
 import { addRequestCommands } from './requests-commands.js';
@@ -246,5 +247,6 @@ export function buildAdminProgram(io: AdminIo): Command {
         io.progress(page.nextAfter === null ? 'nextAfter: null (no more entries)' : `nextAfter: ${page.nextAfter} (next page: --after ${page.nextAfter})`);
       },
     );
+  addAuditLogCommands(audit, client, print, io);
   return program;
 }

@@ -14,6 +14,7 @@ import { MAX_BODY_BYTES, refuseLargeBodies } from './http/body-limit.js';
 import { FrontDoor } from './http/front-door.js';
 import { httpLogger } from './logging/http-logging.js';
 import { createLogger, NestPinoLogger, type LogOutput } from './logging/logger.js';
+import { CoordinatorMetrics } from './metrics/coordinator-metrics.js';
 import { NodeWsAdapter, NODE_WS_PATH } from './nodes/node-ws.adapter.js';
 
 export interface RunningCoordinator {
@@ -80,6 +81,7 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
       abortOnError: false,
     });
     app.use(httpLogger(logger));
+    app.use(app.get(CoordinatorMetrics).httpMiddleware());
     app.use(refuseLargeBodies(MAX_BODY_BYTES));
     app.useBodyParser('json', { limit: MAX_BODY_BYTES });
     app.useWebSocketAdapter(new NodeWsAdapter(app, frontDoor));

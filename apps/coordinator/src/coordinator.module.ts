@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import {
+  AUDIT_LOG_KEY,
   AuditService,
   CeremonyRelay,
   CeremonyService,
@@ -17,10 +18,19 @@ import {
   PrincipalsService,
   SigningRequestsService,
   SigningService,
+  TransparencyLogService,
+  WEBHOOK_SETTINGS,
+  WebhookDispatcher,
+  WebhooksService,
   type DomainSettings,
+  type WebhookSettings,
 } from '#domain';
 import { PersistenceModule } from '#persistence';
+import { AuditExportController } from './audit/audit-export.controller.js';
 import { AuditController } from './audit/audit.controller.js';
+import { loadAuditLogKey } from './audit/log-key.js';
+import { TransparencyController } from './audit/transparency.controller.js';
+import { CHECKPOINT_GAUGE, type CheckpointGauge } from './metrics/audit-log-gauges.js';
 import { RolesGuard } from './auth/roles.guard.js';
 import { CeremoniesController } from './ceremonies/ceremonies.controller.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
@@ -30,8 +40,11 @@ import { KeysController } from './keys/keys.controller.js';
 import { NodeConnections } from './nodes/node-connections.js';
 import { NodeGateway } from './nodes/node.gateway.js';
 import { NodesController } from './nodes/nodes.controller.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { OpenApiModule } from './openapi/openapi.module.js';
 import { PrincipalsController } from './principals/principals.controller.js';
 import { SigningRequestsController } from './signing/signing-requests.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 /** Config and the node link, shared by every feature module. */
 @Global()
@@ -45,6 +58,12 @@ class CoreModule {
       maxRequestTtlMs: config.maxRequestTtlMs,
       maxGrantValidityMs: config.maxGrantValidityMs,
     };
+    const webhooks: WebhookSettings = {
+      retryDelaysMs: config.webhookRetryDelaysMs,
+      pollIntervalMs: config.webhookPollIntervalMs,
+      timeoutMs: config.webhookTimeoutMs,
+      batchSize: 20,
+    };
     return {
       module: CoreModule,
       providers: [
@@ -52,8 +71,9 @@ class CoreModule {
         { provide: DOMAIN_SETTINGS, useValue: settings },
         NodeConnections,
         { provide: NODE_LINK, useExisting: NodeConnections },
+        { provide: WEBHOOK_SETTINGS, useValue: webhooks },
       ],
-      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, NodeConnections, NODE_LINK],
+      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, NodeConnections, NODE_LINK, WEBHOOK_SETTINGS],
     };
   }
 }
@@ -98,7 +118,30 @@ class CeremonyRecovery implements OnApplicationBootstrap {
 })
 class CeremoniesModule {}
 
-@Module({ controllers: [AuditController], providers: [AuditService] })
+/**
+ * The audit chain, and the transparency log over it (its key from AUDIT_LOG_KEY_FILE: audit/log-key.ts).
+ * Global for the metrics' optional CHECKPOINT_GAUGE.
+ */
+@Global()
+@Module({
+  controllers: [TransparencyController, AuditExportController, AuditController],
+  providers: [
+    AuditService,
+    TransparencyLogService,
+    { provide: AUDIT_LOG_KEY, inject: [COORDINATOR_CONFIG], useFactory: (config: CoordinatorConfig) => loadAuditLogKey(config) },
+    {
+      provide: CHECKPOINT_GAUGE,
+      inject: [TransparencyLogService],
+      useFactory: (log: TransparencyLogService): CheckpointGauge => ({
+        latest: async () => {
+          const c = await log.latestIssued();
+          return c ? { size: c.treeSize, issuedAt: c.createdAt } : null;
+        },
+      }),
+    },
+  ],
+  exports: [CHECKPOINT_GAUGE],
+})
 class AuditModule {}
 
 /**
@@ -107,6 +150,10 @@ class AuditModule {}
  */
 @Module({ controllers: [PrincipalsController], providers: [PrincipalsService, { provide: APP_GUARD, useClass: RolesGuard }] })
 class PrincipalsModule {}
+
+/** Webhook subscriptions, and the worker that sends their outbox (signed, retried with backoff). */
+@Module({ controllers: [WebhooksController], providers: [WebhooksService, WebhookDispatcher] })
+class WebhooksModule {}
 
 @Module({ imports: [NodesModule, SigningModule, CeremoniesModule], providers: [NodeGateway] })
 class GatewayModule {}
@@ -129,8 +176,11 @@ export class CoordinatorModule {
         CeremoniesModule,
         AuditModule,
         PrincipalsModule,
+        WebhooksModule,
         GatewayModule,
         HealthModule,
+        MetricsModule,
+        OpenApiModule,
       ],
     };
   }

@@ -5,6 +5,7 @@
  * Pure: zod and the protocol's primitives only (ids canonicalized, text storable, hex checked).
  */
 export * from './audit.js';
+export * from './audit-log.js';
 export * from './ceremonies.js';
 export * from './common.js';
 export * from './health.js';
@@ -13,6 +14,7 @@ export * from './nodes.js';
 export * from './principals.js';
 export * from './signing-requests.js';
 export * from './grants.js';
+export * from './webhooks.js';
 // The vocabulary (statuses, culprit reasons, audit actions) is defined once, in #protocol, for every side.
 export {
   ACTOR_KINDS,
@@ -27,4 +29,5 @@ export {
   PRINCIPAL_ROLES,
   REQUEST_STATUSES,
   TERMINAL_REQUEST_STATUSES,
+  WEBHOOK_EVENTS,
 } from '#protocol';

@@ -1,4 +1,5 @@
 export * from './audit/audit.service.js';
+export * from './audit/transparency-log.service.js';
 export * from './common/actor.js';
 export * from './common/keyed-mutex.js';
 export * from './common/tokens.js';
@@ -25,3 +26,7 @@ export * from './grants/grant-rules.js';
 export * from './grants/grant-views.js';
 export * from './grants/grants.service.js';
 export * from './grants/grant-requests.service.js';
+export * from './webhooks/webhook-records.js';
+export * from './webhooks/webhook-events.js';
+export * from './webhooks/webhooks.service.js';
+export * from './webhooks/webhook-dispatcher.js';

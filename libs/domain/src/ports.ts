@@ -2,8 +2,10 @@ import type {
   AttemptRecord,
   AttemptStatus,
   AuditAction,
+  AuditCheckpointRecord,
   AuditEntry,
   AuditEntryInput,
+  Culprit,
   CeremonyRecord,
   CeremonyResultRecord,
   CeremonyShareRecord,
@@ -22,6 +24,7 @@ import type {
   ShareRecord,
   SigningRequestRecord,
 } from './records.js';
+import type { WebhookRepository } from './webhooks/webhook-records.js';
 
 /**
  * Persistence ports. Services depend on these interfaces (bound to the STORE token), never on TypeORM.
@@ -159,6 +162,14 @@ export interface AuditRepository {
   query(filter: AuditFilter): Promise<AuditEntry[]>;
   /** Entries in seq order, for chain verification in batches. */
   listAfter(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** The chain hashes (the Merkle tree's leaf data) of entries with seq > afterSeq, ascending. */
+  hashesAfter(afterSeq: number, limit: number): Promise<{ seq: number; hash: string }[]>;
+  /** The highest seq (the tree size), 0 for an empty log. */
+  headSeq(): Promise<number>;
+  /** Inserts the checkpoint unless one exists for its (origin, size); true when this call inserted it. */
+  saveCheckpoint(checkpoint: AuditCheckpointRecord): Promise<boolean>;
+  /** The checkpoint of `origin` with the largest size. */
+  latestCheckpoint(origin: string): Promise<AuditCheckpointRecord | null>;
 }
 
 /** API principals (migration 0007). */
@@ -222,6 +233,7 @@ export interface Repositories {
   readonly decisions: DecisionRepository;
   readonly principals: PrincipalRepository;
   readonly grants: GrantRepository;
+  readonly webhooks: WebhookRepository;
 }
 
 export interface TransactionOptions {
@@ -246,3 +258,21 @@ export interface Store {
 }
 
 export const STORE = Symbol('STORE');
+
+/**
+ * What the signing service tells a metrics sink (the coordinator's Prometheus registry), once an event's
+ * transaction has committed: the domain knows nothing of Prometheus, the sink nothing of requests.
+ * Durations in seconds. Bound to SIGNING_METRICS; without a binding, nothing is observed.
+ */
+export interface SigningMetrics {
+  /** A request reached a final status (`secondsOpen`: from its creation). */
+  requestFinished(status: 'completed' | 'failed' | 'expired' | 'cancelled', secondsOpen: number): void;
+  /** An attempt started; `commitSeconds`: the commitment round before it (from the request's creation or the previous attempt's end). */
+  attemptStarted(commitSeconds: number): void;
+  /** An attempt ended; `signSeconds`: its signing round (from its start). */
+  attemptEnded(status: AttemptStatus, signSeconds: number): void;
+  /** A node was excluded from a request. */
+  nodeExcluded(reason: Culprit['reason']): void;
+}
+
+export const SIGNING_METRICS = Symbol('SIGNING_METRICS');

@@ -245,6 +245,17 @@ export interface AuditEntry {
   hash: string;
 }
 
+/** A signed checkpoint of the audit Merkle tree (migration 0009): a C2SP tlog-checkpoint signed note. */
+export interface AuditCheckpointRecord {
+  origin: string;
+  treeSize: number;
+  /** MTH of the first treeSize leaves, hex. */
+  rootHash: string;
+  keyName: string;
+  note: string;
+  createdAt: Date;
+}
+
 export type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
 /** An API principal (migration 0007). Its API key is never stored: only the key's SHA-256, hex. */
 export interface PrincipalRecord {

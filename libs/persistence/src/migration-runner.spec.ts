@@ -23,6 +23,7 @@ describe('runMigrations', () => {
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       );
       expect(tables.map((t) => t.table_name)).toEqual([
+        'audit_checkpoints',
         'audit_log',
         'ceremonies',
         'ceremony_results',
@@ -41,6 +42,8 @@ describe('runMigrations', () => {
         'signature_shares',
         'signing_attempts',
         'signing_requests',
+        'webhook_deliveries',
+        'webhooks',
       ]);
       expect((await runMigrations(dataSource)).applied).toEqual([]);
       const recorded: { version: string; checksum: string }[] = await dataSource.query('SELECT version, checksum FROM schema_migrations');

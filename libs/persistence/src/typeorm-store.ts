@@ -86,5 +86,6 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     principals: wrap(repositories.principals),
     decisions: wrap(repositories.decisions),
     grants: wrap(repositories.grants),
+    webhooks: wrap(repositories.webhooks),
   };
 }

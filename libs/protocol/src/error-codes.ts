@@ -46,6 +46,7 @@ export const ErrorCodes = [
   'FORBIDDEN',
   'PRINCIPAL_NOT_FOUND',
   'PRINCIPAL_ALREADY_EXISTS',
+  'WEBHOOK_NOT_FOUND',
   // commitments and shares
   'COMMITMENT_REUSED',
   'COMMITMENT_INVALID',

@@ -89,6 +89,19 @@ export const AUDIT_ACTIONS = [
   'grant.request_refused',
 ] as const;
 
+/** The events a webhook may subscribe to (docs/protocol.md, Webhooks). */
+export const WEBHOOK_EVENTS = [
+  'request.pending',
+  'request.approved',
+  'request.completed',
+  'request.failed',
+  'request.expired',
+  'request.rejected',
+  'request.cancelled',
+  'grant.approved',
+  'grant.revoked',
+] as const;
+
 /** Actions no longer written whose entries stay in a chain written before ROAST: readable, not filterable. */
 export const LEGACY_AUDIT_ACTIONS = ['commitment.rejected', 'attempt.timed_out'] as const;
 

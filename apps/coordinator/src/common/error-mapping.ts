@@ -55,6 +55,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'CEREMONY_NOT_FOUND':
     case 'PRINCIPAL_NOT_FOUND':
     case 'GRANT_NOT_FOUND':
+    case 'WEBHOOK_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
     case 'NODE_ALREADY_ENROLLED':
     case 'KEY_ALREADY_EXISTS':

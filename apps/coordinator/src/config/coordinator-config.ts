@@ -47,6 +47,26 @@ const Schema = z.object({
   MAX_UNAUTHENTICATED_PER_ADDRESS: int(1, 100_000)
     .default(128)
     .describe('WebSocket connections one remote address may hold before authenticating; more are closed with 1013.'),
+  WEBHOOK_RETRY_DELAYS_MS: z
+    .string()
+    .regex(/^\d{1,9}(,\d{1,9}){0,19}$/, 'a comma-separated list of at most 20 delays in ms')
+    .default('5000,30000,120000,600000,1800000,7200000,21600000')
+    .describe('Webhooks: the wait before each retry of a delivery, in ms (then it has failed).'),
+  WEBHOOK_POLL_INTERVAL_MS: int(10, 60_000).default(1_000).describe('Webhooks: how often the delivery worker looks for due deliveries.'),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000).describe('Webhooks: how long a receiver has to answer one delivery attempt.'),
+  AUDIT_LOG_KEY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Transparency log: the Ed25519 log key (hex seed, created 0600 when absent); unset: DATA_DIR/audit-log.key (in memory with memory://).'),
+  AUDIT_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,200}$/, 'no whitespace or +, at most 200 characters')
+    .optional()
+    .describe("Transparency log: the checkpoints' origin line and note key name (default roundtable/<COORDINATOR_ID>/audit); rotate with a new key and a new origin."),
+  AUDIT_CHECKPOINT_INTERVAL_MS: int(0, 3_600_000)
+    .default(3_000)
+    .describe('Transparency log: how often to sign a checkpoint while entries arrive (0: only on demand).'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose', 'silent']).default('log').describe('error, warn, log, debug, verbose or silent.'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text').describe('text (one line per entry, coloured only on a terminal) or json (one JSON object per line).'),
 });
@@ -69,6 +89,12 @@ export interface CoordinatorConfig {
   readonly httpRequestTimeoutMs: number;
   readonly maxConnectionsPerAddress: number;
   readonly maxUnauthenticatedPerAddress: number;
+  readonly webhookRetryDelaysMs: readonly number[];
+  readonly webhookPollIntervalMs: number;
+  readonly webhookTimeoutMs: number;
+  readonly auditLogKeyFile: string | undefined;
+  readonly auditLogOrigin: string;
+  readonly auditCheckpointIntervalMs: number;
   readonly logLevel: Settings['LOG_LEVEL'];
   readonly logFormat: Settings['LOG_FORMAT'];
 }
@@ -119,6 +145,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     httpRequestTimeoutMs: c.HTTP_REQUEST_TIMEOUT_MS,
     maxConnectionsPerAddress: c.MAX_CONNECTIONS_PER_ADDRESS,
     maxUnauthenticatedPerAddress: c.MAX_UNAUTHENTICATED_PER_ADDRESS,
+    webhookRetryDelaysMs: Object.freeze(c.WEBHOOK_RETRY_DELAYS_MS.split(',').map(Number)),
+    webhookPollIntervalMs: c.WEBHOOK_POLL_INTERVAL_MS,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    auditLogKeyFile: c.AUDIT_LOG_KEY_FILE,
+    auditLogOrigin: c.AUDIT_LOG_ORIGIN ?? `roundtable/${c.COORDINATOR_ID}/audit`,
+    auditCheckpointIntervalMs: c.AUDIT_CHECKPOINT_INTERVAL_MS,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   });

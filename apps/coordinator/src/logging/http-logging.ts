@@ -15,6 +15,7 @@ export function requestIdOf(header: string | string[] | undefined): string {
 /** The error code an answer carried, for its request log line (set by the exception filter). */
 const errorCodes = new WeakMap<ServerResponse, string>();
 export const noteErrorCode = (res: ServerResponse, code: string): void => void errorCodes.set(res, code);
+export const errorCodeOf = (res: ServerResponse): string | undefined => errorCodes.get(res);
 
 const line = (req: IncomingMessage, res: ServerResponse): string => `${req.method ?? ''} ${req.url ?? ''} ${res.statusCode}`;
 

@@ -6,8 +6,9 @@ import { DOMAIN_SETTINGS, type DomainSettings } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
 import type { AuditAction, AuditEntryInput, GrantRecord, SigningRequestRecord } from '../records.js';
-import { takeIn, type CreateRequestInput, type Intake } from '../signing/intent-intake.js';
+import { createdDetails, takeIn, type CreateRequestInput, type Intake } from '../signing/intent-intake.js';
 import { SigningService } from '../signing/signing.service.js';
+import { requestPendingEvent } from '../webhooks/webhook-events.js';
 import { AGENT_FRESHNESS_MS, countedRequests, grantUnusable } from './grant-rules.js';
 
 export interface GrantRequestInput extends Omit<CreateRequestInput, 'keyId' | 'idempotencyKey'> {
@@ -75,26 +76,14 @@ export class GrantRequestsService {
         const request = requestRecord(intake, grant, proposer, now);
         await tx.requests.insert(request);
         await tx.grants.insertNonce({ grantId: grant.id, nonce: input.authorization.nonce, requestId: request.id, authorization: input.authorization, receivedAt: now });
-        const { intent } = intake;
         await tx.audit.appendAll([
           {
-            ...agentEntry(locked!, 'request.created', 'success', now, {
-              intentHash: intake.intentHash,
-              payloadKind: intent.payload.kind,
-              digest: intake.digest,
-              messageBytes: intake.digest.length / 2,
-              chainId: intent.chainId,
-              sequence: intent.sequence,
-              proposer,
-              description: intent.description,
-              note: intent.note,
-              deadline: request.deadline.toISOString(),
-              requestHash: intake.requestHash,
-            }),
+            ...agentEntry(locked!, 'request.created', 'success', now, createdDetails(intake, request.deadline)),
             requestId: request.id,
           },
           { ...agentEntry(locked!, 'grant.request_accepted', 'success', now, { intentHash: intake.intentHash, nonce: input.authorization.nonce, timestamp: input.authorization.timestamp }), requestId: request.id },
         ]);
+        await tx.webhooks.enqueue([requestPendingEvent(request, now)], now);
         return { request };
       },
       { retries: 2 },

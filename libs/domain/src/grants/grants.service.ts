@@ -9,6 +9,7 @@ import { STORE, type Repositories, type Store } from '../ports.js';
 import { isTerminalRequest, type AuditAction, type AuditEntryInput, type GrantRecord, type KeyRecord } from '../records.js';
 import { SigningService, type FrameOutcome } from '../signing/signing.service.js';
 import { DEFAULT_MAX_GRANT_VALIDITY_MS, buildGrant, grantDecisionProblem, grantDecisionRecord, tally, type GrantProposal } from './grant-rules.js';
+import { grantWebhookEvents } from '../webhooks/webhook-events.js';
 import { loadGrantView, loadGrantViews, type GrantListFilter, type GrantView } from './grant-views.js';
 
 /** Limits what a caller sees: a proposer reads (and revokes) only its own grants. */
@@ -110,6 +111,7 @@ export class GrantsService {
         }
       }
       await tx.audit.appendAll(entries);
+      await tx.webhooks.enqueue(grantWebhookEvents(grant, entries), now);
       return { outcome: 'accepted' };
     });
     if ('refused' in outcome) throw outcome.refused;
@@ -200,7 +202,9 @@ export class GrantsService {
       const revoked: GrantRecord = { ...grant, status: 'revoked', revokedAt: now, revokedBy: actorRef(actor), revokeReason: reason };
       await tx.grants.update(grant.id, { status: 'revoked', revokedAt: now, revokedBy: revoked.revokedBy, revokeReason: reason });
       const key = await tx.keys.findById(grant.keyId);
-      await tx.audit.append(entry(actor, 'grant.revoked', 'success', grant, now, { reason, previousStatus: grant.status, ...(signed ?? {}) }, actor.kind === 'node' ? actor.id : null));
+      const revokedEntry = entry(actor, 'grant.revoked', 'success', grant, now, { reason, previousStatus: grant.status, ...(signed ?? {}) }, actor.kind === 'node' ? actor.id : null);
+      await tx.audit.append(revokedEntry);
+      await tx.webhooks.enqueue(grantWebhookEvents(revoked, [revokedEntry]), now);
       return { grant: revoked, changed: true, key };
     });
     if (!result.changed) return result.grant;

@@ -31,6 +31,24 @@ export interface Intake {
   messageEncoding: 'hex' | 'utf8';
 }
 
+/** The details of a `request.created` audit entry: the intent's fields and hashes (never more than it holds). */
+export function createdDetails(intake: Intake, deadline: Date): Record<string, unknown> {
+  const { intent } = intake;
+  return {
+    intentHash: intake.intentHash,
+    payloadKind: intent.payload.kind,
+    digest: intake.digest,
+    messageBytes: intake.digest.length / 2,
+    chainId: intent.chainId,
+    sequence: intent.sequence,
+    proposer: intent.proposer,
+    description: intent.description,
+    note: intent.note,
+    deadline: deadline.toISOString(),
+    requestHash: intake.requestHash,
+  };
+}
+
 export interface IntakeContext {
   key: { threshold: number; suite: SuiteId };
   now: Date;

@@ -5,8 +5,10 @@ import type { DeadlineTimers } from '../common/deadline-timers.js';
 import type { Outbox } from '../common/outbox.js';
 import type { Actor, DomainSettings, NodeLink } from '../common/tokens.js';
 import type { DomainError } from '../errors.js';
-import type { Repositories } from '../ports.js';
+import type { Repositories, SigningMetrics } from '../ports.js';
 import type { AuditAction, AuditEntryInput, SigningRequestRecord } from '../records.js';
+import { requestWebhookEvents } from '../webhooks/webhook-events.js';
+import { observeEvent, snapshotOf, type RequestSnapshot } from './request-metrics.js';
 import { roastView, type RequestState } from './request-state.js';
 import type { RoastView } from './roast.js';
 
@@ -49,6 +51,8 @@ export interface SessionContext {
   readonly settled: EventEmitter;
   /** Runs an event of the request at `at` (ROAST's stagger). */
   scheduleLook(requestId: string, at: Date): void;
+  /** Told what each committed event changed (request-metrics.ts); none in unit tests. */
+  readonly metrics?: SigningMetrics;
 }
 
 /**
@@ -65,12 +69,15 @@ export class RequestEvent {
   private readonly entries: AuditEntryInput[] = [];
   private readonly effects: (() => void)[] = [];
   private patch: RequestPatch = {};
+  private readonly before: RequestSnapshot;
 
   constructor(
     readonly tx: Repositories,
     readonly state: RequestState,
     readonly ctx: SessionContext,
-  ) {}
+  ) {
+    this.before = snapshotOf(state);
+  }
 
   get requestId(): string {
     return this.state.request.id;
@@ -116,10 +123,25 @@ export class RequestEvent {
   async flush(): Promise<void> {
     if (Object.keys(this.patch).length > 0) await this.tx.requests.update(this.requestId, this.patch);
     this.patch = {};
-    if (this.entries.length > 0) await this.tx.audit.appendAll(this.entries.splice(0));
+    if (this.entries.length === 0) return;
+    const entries = this.entries.splice(0);
+    await this.tx.audit.appendAll(entries);
+    // The webhook events these entries mean, in the outbox of the same transaction.
+    const events = requestWebhookEvents(this.state.request, entries, await this.approvalCount(entries));
+    if (events.length > 0) await this.tx.webhooks.enqueue(events, this.now);
+  }
+
+  /** Approving nodes before and after this event's entries, when they hold an approval (else null: no read). */
+  private async approvalCount(entries: readonly AuditEntryInput[]): Promise<{ before: number; after: number; threshold: number } | null> {
+    const added = entries.filter((e) => e.action === 'request.approved').length;
+    if (added === 0) return null;
+    const rows = await this.tx.decisions.listForRequests([this.requestId]);
+    const after = rows.filter((r) => r.verdict === 'approve').length;
+    return { before: after - added, after, threshold: this.state.key.threshold };
   }
 
   committed(): void {
+    if (this.ctx.metrics) observeEvent(this.before, this.state, this.ctx.metrics);
     for (const effect of this.effects.splice(0)) effect();
   }
 }

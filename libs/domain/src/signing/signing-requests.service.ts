@@ -6,9 +6,10 @@ import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import type { DecisionView } from './decision-views.js';
-import { proposerOf, takeIn, type CreateRequestInput, type Intake } from './intent-intake.js';
+import { createdDetails, proposerOf, takeIn, type CreateRequestInput, type Intake } from './intent-intake.js';
 import { listRequestViews, loadRequestView, type RequestListFilter } from './request-views.js';
 import { SigningService } from './signing.service.js';
+import { requestPendingEvent } from '../webhooks/webhook-events.js';
 
 export interface RequestView {
   request: SigningRequestRecord;
@@ -99,20 +100,11 @@ export class SigningRequestsService {
           requestId: request.id,
           details: {
             ...auditActor(actor).details,
-            intentHash: intake.intentHash,
-            payloadKind: intent.payload.kind,
-            digest: intake.digest,
-            messageBytes: intake.digest.length / 2,
-            chainId: intent.chainId,
-            sequence: intent.sequence,
-            proposer,
-            description: intent.description,
-            note: intent.note,
-            deadline: request.deadline.toISOString(),
+            ...createdDetails(intake, request.deadline),
             idempotencyKey: input.idempotencyKey ?? null,
-            requestHash: intake.requestHash,
           },
         });
+        await tx.webhooks.enqueue([requestPendingEvent(request, now)], now);
       });
     } catch (e) {
       if (e instanceof DomainError && REPLAY_CODES.has(e.code)) {

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { CryptoValidationError, getSuite } from '#crypto';
 import type { AttemptRefuseFrame, AttemptShareFrame, RequestAwaitingFrame, RequestCommitFrame, RequestDeclineFrame } from '#protocol';
 import { DeadlineTimers } from '../common/deadline-timers.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { DOMAIN_SETTINGS, NODE_LINK, type Actor, type DomainSettings, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
-import { STORE, type Repositories, type Store } from '../ports.js';
+import { SIGNING_METRICS, STORE, type Repositories, type SigningMetrics, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import { endAttempt, packageFrame, recordShare } from './attempt-steps.js';
 import { acceptDecision, awaitOperator, refuseDecision } from './decision-steps.js';
@@ -74,8 +74,10 @@ export class SigningService implements OnModuleDestroy {
     @Inject(STORE) private readonly store: Store,
     @Inject(NODE_LINK) private readonly link: NodeLink,
     @Inject(DOMAIN_SETTINGS) settings: DomainSettings,
+    @Optional() @Inject(SIGNING_METRICS) metrics?: SigningMetrics,
   ) {
     this.ctx = {
+      ...(metrics ? { metrics } : {}),
       link,
       settings,
       asked: this.asked,

@@ -1,3 +1,4 @@
+import { AuditCheckpointEntity } from './audit-checkpoint.entity.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
 import { CeremonyEntity, CeremonyResultEntity, CeremonyRound2Entity } from './ceremony.entity.js';
 import { CommitmentEntity } from './commitment.entity.js';
@@ -10,7 +11,9 @@ import { RequestDecisionEntity } from './request-decision.entity.js';
 import { SignatureShareEntity } from './signature-share.entity.js';
 import { SigningAttemptEntity } from './signing-attempt.entity.js';
 import { SigningRequestEntity } from './signing-request.entity.js';
+import { WebhookDeliveryEntity, WebhookEntity } from './webhook.entity.js';
 
+export * from './audit-checkpoint.entity.js';
 export * from './audit-entry.entity.js';
 export * from './ceremony.entity.js';
 export * from './commitment.entity.js';
@@ -23,6 +26,7 @@ export * from './request-decision.entity.js';
 export * from './signature-share.entity.js';
 export * from './signing-attempt.entity.js';
 export * from './signing-request.entity.js';
+export * from './webhook.entity.js';
 
 /** Every table the repositories map; the schema itself comes from migrations/. */
 export const persistenceEntities = [
@@ -35,6 +39,7 @@ export const persistenceEntities = [
   NonceElementEntity,
   SignatureShareEntity,
   AuditEntryEntity,
+  AuditCheckpointEntity,
   CeremonyEntity,
   CeremonyRound2Entity,
   CeremonyResultEntity,
@@ -43,4 +48,6 @@ export const persistenceEntities = [
   GrantEntity,
   GrantDecisionEntity,
   GrantNonceEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
 ];

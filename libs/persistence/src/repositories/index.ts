@@ -11,6 +11,7 @@ import { TypeOrmNodeRepository } from './node.repository.js';
 import { TypeOrmPrincipalRepository } from './principal.repository.js';
 import { TypeOrmShareRepository } from './share.repository.js';
 import { TypeOrmSigningRequestRepository } from './signing-request.repository.js';
+import { TypeOrmWebhookRepository } from './webhook.repository.js';
 
 export * from './attempt.repository.js';
 export * from './audit.repository.js';
@@ -23,6 +24,7 @@ export * from './node.repository.js';
 export * from './principal.repository.js';
 export * from './share.repository.js';
 export * from './signing-request.repository.js';
+export * from './webhook.repository.js';
 
 /** Every repository, bound to one EntityManager (a transaction's, or the DataSource's default). */
 export function repositoriesFor(manager: EntityManager): Repositories {
@@ -38,5 +40,6 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     principals: new TypeOrmPrincipalRepository(manager),
     decisions: new TypeOrmDecisionRepository(manager),
     grants: new TypeOrmGrantRepository(manager),
+    webhooks: new TypeOrmWebhookRepository(manager),
   };
 }
