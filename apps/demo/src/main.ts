@@ -6,6 +6,7 @@ import { LocalCluster } from '#harness';
 import { verifyIndependently } from '#verify';
 import { DEMO_POLICIES } from './demo-policies.js';
 import { agentFlow } from './agent-flow.js';
+import { auditFlow } from './audit-flow.js';
 import { treasuryFlow } from './treasury-flow.js';
 
 /**
@@ -14,7 +15,7 @@ import { treasuryFlow } from './treasury-flow.js';
  * per key, verified by an implementation independent of the one that signed; then the treasury flow
  * (treasury-flow.ts): an EIP-712 transfer that one node allows by rule, one operator approves by hand
  * and one node denies, and a transfer a quorum of nodes rejects; then a payroll agent under a session-key
- * grant (agent-flow.ts); the audit chain's status. It stops
+ * grant (agent-flow.ts); the audit chain's status, and an audit bundle verified offline (audit-flow.ts). It stops
  * what it starts.
  */
 const SUITES = SUITE_IDS;
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     const verdict = await cluster.api<{ ok: boolean; checked: number; headHash?: string; brokenAt?: unknown }>('GET', '/v1/audit/verify');
     ok &&= verdict.ok;
     info(verdict.ok ? `intact: ${verdict.checked} entries, head ${verdict.headHash}` : `BROKEN: ${JSON.stringify(verdict.brokenAt)}`);
+    ok = (await auditFlow(cluster, workDir, { step, info })) && ok;
   } catch (e) {
     ok = false;
     console.error(`\nDemo failed: ${e instanceof Error ? e.message : String(e)}\n${cluster.lastOutput()}`);
