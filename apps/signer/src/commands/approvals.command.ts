@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { callApprovals, type ApprovalsRequest } from '#signer';
 import { ExitCode, printJson, processIo, reportError, type CliIo } from '../cli-io.js';
+import { nodeSocketSubcommand } from './node-socket-command.js';
 import { formatDecided, formatDetail, formatList } from './approvals-format.js';
 
 export interface ApprovalsCommandOptions {
@@ -49,12 +50,7 @@ export function approvalsCommand(): Command {
   const command = new Command('approvals').description(
     "the proposals and session-key grants this node's policy left to its operator (rule outcome `ask`): list, inspect, approve or reject them on the running node",
   );
-  const sub = (name: string, description: string) =>
-    command
-      .command(name)
-      .description(description)
-      .requiredOption('--keystore <dir>', 'keystore directory of the running node')
-      .option('--json', 'print the JSON answer');
+  const sub = (name: string, description: string) => nodeSocketSubcommand(command, name, description);
   sub('list', 'list the approvals: awaiting, approved, rejected, expired').action(async (options: ApprovalsCommandOptions) => {
     process.exitCode = await runApprovalsCommand(options, { op: 'list' });
   });

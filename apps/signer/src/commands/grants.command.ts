@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { callApprovals, type ApprovalsRequest } from '#signer';
 import { ExitCode, printJson, processIo, reportError, type CliIo } from '../cli-io.js';
+import { nodeSocketSubcommand } from './node-socket-command.js';
 import { formatGrantDetail, formatGrantList, formatRevoked } from './grants-format.js';
 
 export interface GrantsCommandOptions {
@@ -44,12 +45,7 @@ export function grantsCommand(): Command {
   const command = new Command('grants').description(
     'the session-key grants proposed to this node: list, inspect, or revoke one on the running node (the kill switch)',
   );
-  const sub = (name: string, description: string) =>
-    command
-      .command(name)
-      .description(description)
-      .requiredOption('--keystore <dir>', 'keystore directory of the running node')
-      .option('--json', 'print the JSON answer');
+  const sub = (name: string, description: string) => nodeSocketSubcommand(command, name, description);
   sub('list', 'list the grants: awaiting, approved, rejected, expired, revoked, with the requests signed under each').action(
     async (options: GrantsCommandOptions) => {
       process.exitCode = await runGrantsCommand(options, { op: 'grants.list' });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { checkScope, verifyAgentAuthorization } from '#intent';
 import type { AgentAuthorization, ErrorCode } from '#protocol';
@@ -6,7 +5,7 @@ import { DOMAIN_SETTINGS, type DomainSettings } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
 import type { AuditAction, AuditEntryInput, GrantRecord, SigningRequestRecord } from '../records.js';
-import { createdDetails, takeIn, type CreateRequestInput, type Intake } from '../signing/intent-intake.js';
+import { createdDetails, newRequestRecord, takeIn, type CreateRequestInput, type Intake } from '../signing/intent-intake.js';
 import { SigningService } from '../signing/signing.service.js';
 import { requestPendingEvent } from '../webhooks/webhook-events.js';
 import { AGENT_FRESHNESS_MS, countedRequests, grantUnusable } from './grant-rules.js';
@@ -73,7 +72,7 @@ export class GrantRequestsService {
           await tx.audit.append(agentEntry(locked!, 'grant.request_refused', 'failure', now, { code: refusal.code, reason: refusal.message, intentHash: intake.intentHash, nonce: input.authorization.nonce }));
           return { refused: refusal };
         }
-        const request = requestRecord(intake, grant, proposer, now);
+        const request = newRequestRecord(intake, { proposer, createdBy: proposer, idempotencyKey: null, grantId: grant.id }, now);
         await tx.requests.insert(request);
         await tx.grants.insertNonce({ grantId: grant.id, nonce: input.authorization.nonce, requestId: request.id, authorization: input.authorization, receivedAt: now });
         await tx.audit.appendAll([
@@ -122,35 +121,6 @@ async function refusalOf(tx: Repositories, grant: GrantRecord, intake: Intake, a
     return new DomainError('SEQUENCE_USED', `sequence ${intake.intent.sequence} of key ${grant.keyId} is already used`, { sequence: intake.intent.sequence });
   }
   return null;
-}
-
-function requestRecord(intake: Intake, grant: GrantRecord, proposer: string, now: Date): SigningRequestRecord {
-  const { intent } = intake;
-  return {
-    id: randomUUID(),
-    keyId: grant.keyId,
-    intent,
-    intentHash: intake.intentHash,
-    proposer,
-    message: intake.digest,
-    messageEncoding: intake.messageEncoding,
-    description: intent.description,
-    status: 'pending',
-    deadline: new Date(intent.deadline),
-    idempotencyKey: null,
-    requestHash: intake.requestHash,
-    createdBy: proposer,
-    createdAt: now,
-    updatedAt: now,
-    completedAt: null,
-    signature: null,
-    failureCode: null,
-    failureReason: null,
-    culprits: [],
-    attemptCount: 0,
-    blamelessRefusals: {},
-    grantId: grant.id,
-  };
 }
 
 function agentEntry(grant: GrantRecord, action: AuditAction, outcome: 'success' | 'failure', at: Date, details: Record<string, unknown>): AuditEntryInput {

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { bytesToHex, canonicalJson, getSuite, sha256Hex, type SuiteId } from '#crypto';
 import { IntentError, intentHash as hashIntent, signedBytes } from '#intent';
 import { INTENT_VERSION, Intent, packageFits, type Payload } from '#protocol';
 import type { Actor } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
+import type { SigningRequestRecord } from '../records.js';
 
 /** A proposal as the REST API hands it over: the payload already in its canonical spelling. */
 export interface CreateRequestInput {
@@ -29,6 +31,37 @@ export interface Intake {
   requestHash: string;
   /** The legacy short form's encoding: utf8 for text payloads, hex for every other kind. */
   messageEncoding: 'hex' | 'utf8';
+}
+
+/** A new request's record from its intake: pending, nothing signed, no attempt; `extra` names who and how. */
+export function newRequestRecord(
+  intake: Intake,
+  extra: Pick<SigningRequestRecord, 'proposer' | 'createdBy' | 'idempotencyKey'> & Partial<Pick<SigningRequestRecord, 'grantId'>>,
+  now: Date,
+): SigningRequestRecord {
+  const { intent } = intake;
+  return {
+    id: randomUUID(),
+    keyId: intent.keyId,
+    intent,
+    intentHash: intake.intentHash,
+    message: intake.digest,
+    messageEncoding: intake.messageEncoding,
+    description: intent.description,
+    status: 'pending',
+    deadline: new Date(intent.deadline),
+    requestHash: intake.requestHash,
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+    signature: null,
+    failureCode: null,
+    failureReason: null,
+    culprits: [],
+    attemptCount: 0,
+    blamelessRefusals: {},
+    ...extra,
+  };
 }
 
 /** The details of a `request.created` audit entry: the intent's fields and hashes (never more than it holds). */

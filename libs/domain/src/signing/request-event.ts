@@ -69,14 +69,15 @@ export class RequestEvent {
   private readonly entries: AuditEntryInput[] = [];
   private readonly effects: (() => void)[] = [];
   private patch: RequestPatch = {};
-  private readonly before: RequestSnapshot;
+  /** What the state was before this event, for the metrics port (null when no one measures). */
+  private readonly before: RequestSnapshot | null;
 
   constructor(
     readonly tx: Repositories,
     readonly state: RequestState,
     readonly ctx: SessionContext,
   ) {
-    this.before = snapshotOf(state);
+    this.before = ctx.metrics ? snapshotOf(state) : null;
   }
 
   get requestId(): string {
@@ -141,7 +142,7 @@ export class RequestEvent {
   }
 
   committed(): void {
-    if (this.ctx.metrics) observeEvent(this.before, this.state, this.ctx.metrics);
+    if (this.ctx.metrics && this.before) observeEvent(this.before, this.state, this.ctx.metrics);
     for (const effect of this.effects.splice(0)) effect();
   }
 }

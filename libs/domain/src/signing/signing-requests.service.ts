@@ -1,12 +1,11 @@
 import { auditActor } from '../common/actor.js';
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DOMAIN_SETTINGS, type Actor, type DomainSettings } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import type { DecisionView } from './decision-views.js';
-import { createdDetails, proposerOf, takeIn, type CreateRequestInput, type Intake } from './intent-intake.js';
+import { createdDetails, newRequestRecord, proposerOf, takeIn, type CreateRequestInput, type Intake } from './intent-intake.js';
 import { listRequestViews, loadRequestView, type RequestListFilter } from './request-views.js';
 import { SigningService } from './signing.service.js';
 import { requestPendingEvent } from '../webhooks/webhook-events.js';
@@ -63,31 +62,7 @@ export class SigningRequestsService {
     const replayed = await this.replayOf(intake, input.idempotencyKey);
     if (replayed) return { request: replayed, created: false };
 
-    const { intent } = intake;
-    const request: SigningRequestRecord = {
-      id: randomUUID(),
-      keyId: key.id,
-      intent,
-      intentHash: intake.intentHash,
-      proposer,
-      message: intake.digest,
-      messageEncoding: intake.messageEncoding,
-      description: intent.description,
-      status: 'pending',
-      deadline: new Date(intent.deadline),
-      idempotencyKey: input.idempotencyKey ?? null,
-      requestHash: intake.requestHash,
-      createdBy: actor.id,
-      createdAt: now,
-      updatedAt: now,
-      completedAt: null,
-      signature: null,
-      failureCode: null,
-      failureReason: null,
-      culprits: [],
-      attemptCount: 0,
-      blamelessRefusals: {},
-    };
+    const request = newRequestRecord(intake, { proposer, createdBy: actor.id, idempotencyKey: input.idempotencyKey ?? null }, now);
     try {
       await this.store.transaction(async (tx) => {
         await tx.requests.insert(request);
