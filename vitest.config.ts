@@ -22,6 +22,7 @@ export default defineConfig({
       { find: '#signer', replacement: here('./libs/signer/src/index.ts') },
       { find: '#harness', replacement: here('./libs/harness/src/index.ts') },
       { find: '#agent', replacement: here('./libs/agent/src/index.ts') },
+      { find: '#sdk', replacement: here('./libs/sdk/src/index.ts') },
       { find: '#coordinator', replacement: here('./apps/coordinator/src/index.ts') },
     ],
   },

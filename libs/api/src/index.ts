@@ -8,6 +8,7 @@ export * from './audit.js';
 export * from './audit-log.js';
 export * from './ceremonies.js';
 export * from './common.js';
+export * from './contract.js';
 export * from './health.js';
 export * from './keys.js';
 export * from './nodes.js';

@@ -35,7 +35,7 @@ function responses(route: RouteDoc): ZodOpenApiResponsesObject {
 
 function operation(route: RouteDoc): ZodOpenApiOperationObject {
   const op: ZodOpenApiOperationObject = {
-    operationId: `${route.method.toLowerCase()}${openApiPath(route.path).replace(/[{}]/g, '').replace(/(?:^|[/.-])([a-z0-9])/g, (_, c: string) => c.toUpperCase())}`,
+    operationId: route.operationId,
     summary: route.summary,
     description: accessText(route),
     tags: [route.tag],
