@@ -15,6 +15,7 @@ import {
   CeremonyRound2Frame,
   CeremonyStartFrame,
 } from './ceremony-frames.js';
+import { AuditCheckpointFrame, AuditCosignatureFrame, AuditRefusedFrame } from './audit-frames.js';
 import { GrantAwaitingFrame, GrantDecisionFrame, GrantProposeFrame, GrantRevokeFrame, GrantRevokedFrame, RequestGrant } from './grant-frames.js';
 
 /** The wire protocol's version; every frame carries it as `v`. */
@@ -121,10 +122,15 @@ export const ErrorFrame = frame('error', {
 
 // ---------- node -> coordinator ----------
 
-/** Ed25519 signature over `authTranscript(coordinatorId, challenge)` by the node's identity key. */
+/**
+ * Ed25519 signature over `authTranscript(coordinatorId, challenge, policyHash)` by the node's identity key.
+ * `policyHash`: the SHA-256 of the node's policy document as loaded (informational, shown on the node's
+ * REST view); optional, so that a node built before it existed still authenticates.
+ */
 export const AuthResponseFrame = frame('auth.response', {
   publicKey: hexBytes(32),
   signature: hexBytes(64),
+  policyHash: hexBytes(32).optional(),
 });
 /**
  * The node accepts the proposal and offers a fresh nonce commitment for the request's next attempt.
@@ -185,6 +191,7 @@ export const CoordinatorFrame = z.discriminatedUnion('type', [
   CeremonyClosedFrame,
   GrantProposeFrame,
   GrantRevokedFrame,
+  AuditCheckpointFrame,
 ]);
 export type CoordinatorFrame = z.infer<typeof CoordinatorFrame>;
 
@@ -203,6 +210,8 @@ export const NodeFrame = z.discriminatedUnion('type', [
   GrantDecisionFrame,
   GrantAwaitingFrame,
   GrantRevokeFrame,
+  AuditCosignatureFrame,
+  AuditRefusedFrame,
 ]);
 export type NodeFrame = z.infer<typeof NodeFrame>;
 

@@ -11,3 +11,4 @@ export * from './ceremony-frames.js';
 export * from './intent.js';
 export * from './grant.js';
 export * from './grant-frames.js';
+export * from './audit-frames.js';

@@ -19,6 +19,7 @@ import type { NodePolicy } from './policy/policy-types.js';
 import { SignerError } from './signer-error.js';
 import { NodeSigning, type SigningEvents } from './signing/node-signing.js';
 import { SigningService } from './signing/signing-service.js';
+import { NodeWitness, type WitnessEvents } from './witness/node-witness.js';
 
 export type { ReconnectOptions } from './connection/coordinator-link.js';
 export type { ProposalEvent } from './signing/node-signing.js';
@@ -49,7 +50,7 @@ export interface SignerNodeOptions {
   now?: () => number;
 }
 
-export interface SignerNodeEvents extends CeremonyEvents, SigningEvents, GrantEvents {
+export interface SignerNodeEvents extends CeremonyEvents, SigningEvents, GrantEvents, WitnessEvents {
   authenticated: [{ nodeId: string; label: string }];
   ack: [AckFrame];
   'coordinator-error': [ErrorFrame];
@@ -94,6 +95,8 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private ceremonies?: NodeCeremonies;
   /** The operator's approvals channel (a UNIX socket in the keystore directory). */
   private approvalsServer?: ApprovalsServer;
+  /** The node as a witness of the coordinator's audit log. */
+  private witness?: NodeWitness;
 
   private readonly options: Omit<SignerNodeOptions, 'passphrase'>;
   /** Held only until the keystore is open: from then on the node keeps the derived key, not the passphrase. */
@@ -215,6 +218,13 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       emit: <K extends keyof CeremonyEvents>(event: K, ...args: CeremonyEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
     });
     this.ceremonies = ceremonies;
+    this.witness = new NodeWitness({
+      records: keystore.witnessRecords,
+      identity: keystore,
+      logger: this.logger,
+      now: this.now,
+      emit: <K extends keyof WitnessEvents>(event: K, ...args: WitnessEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
+    });
     const grants = new NodeGrants({ store: grantStore, policy: this.options.policy, signer: keystore, logger: this.logger, now: this.now });
     this.grantFrames = new GrantFrames(grants, this.logger, <K extends keyof GrantEvents>(event: K, ...args: GrantEvents[K]) =>
       this.safeEmit(event, ...(args as SignerNodeEvents[K])),
@@ -310,7 +320,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     switch (frame.type) {
       case 'auth.challenge': {
         if (!this.keystore) return;
-        const answer = answerChallenge(connection.phase, frame, this.keystore, this.options.coordinatorId);
+        const answer = answerChallenge(connection.phase, frame, this.keystore, this.options.policy.policyHash, this.options.coordinatorId);
         if (answer.kind === 'ignore') this.logger.warn({}, `ignored an ${answer.reason}`);
         else if (answer.kind === 'refuse') this.fail(answer.error);
         else {
@@ -368,6 +378,12 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           return;
         }
         return this.grantFrames?.handle(frame, (f) => this.link.send(connection, f));
+      case 'audit.checkpoint':
+        if (connection.phase !== 'authenticated') {
+          this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
+          return;
+        }
+        return this.witness?.handle(frame, (f) => this.link.send(connection, f));
     }
   }
 

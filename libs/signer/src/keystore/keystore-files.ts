@@ -19,6 +19,7 @@ export const NONCE_JOURNAL_FILE = 'nonces.jsonl';
 export const PENDING_DIR = 'pending';
 export const APPROVALS_DIR = 'approvals';
 export const GRANTS_DIR = 'grants';
+export const WITNESS_DIR = 'witness';
 export const APPROVALS_SOCKET_FILE = 'approvals.sock';
 export const PENDING_SUFFIX = '.pending';
 export const SEALED_SUFFIX = '.sealed.json';

@@ -16,6 +16,7 @@ import {
   APPROVALS_DIR,
   EXPORT_PURPOSE_PREFIX,
   GRANTS_DIR,
+  WITNESS_DIR,
   IDENTITY_FILE,
   INBOX_DIR,
   NONCE_JOURNAL_FILE,
@@ -189,6 +190,11 @@ export class Keystore {
   /** The session-key grants proposed to this node, with their decisions, revocations and counters (grants/), sealed. */
   get grantRecords(): RecordFiles {
     return new RecordFiles(join(this.dir, GRANTS_DIR), 'grant', this.key);
+  }
+
+  /** What this node witnessed of the coordinator's audit log, per origin (witness/), sealed. */
+  get witnessRecords(): RecordFiles {
+    return new RecordFiles(join(this.dir, WITNESS_DIR), 'witness', this.key);
   }
 
   /** Seals bytes from this node's identity to another node's (see sealBetweenIdentities). */
