@@ -28,6 +28,14 @@ export const NodeResponse = z.object({
   /** When it was last revoked; null while it is active (a restored node is active again). */
   revokedAt: Timestamp.nullable(),
   lastSeenAt: Timestamp.nullable(),
+  /**
+   * SHA-256 (hex) of the policy document the node reported, signed, when it last authenticated with one;
+   * null until it first does (a node built before the report never does). Informational: the node's own
+   * account of its policy, which the coordinator cannot check.
+   */
+  policyHash: hexBytes(32).nullable(),
+  /** When the node last reported `policyHash` (earlier than `lastSeenAt` if it later connected without one). */
+  policyReportedAt: Timestamp.nullable(),
 });
 export type NodeResponse = z.infer<typeof NodeResponse>;
 

@@ -32,6 +32,13 @@ export interface NodeRecord {
   createdAt: Date;
   revokedAt: Date | null;
   lastSeenAt: Date | null;
+  /**
+   * SHA-256 (hex) of the policy document the node last reported when it authenticated, and when; null
+   * until it first reports one (a node built before the report never does). Informational: the node's
+   * own account of its policy, signed with its identity key at authentication.
+   */
+  policyHash: string | null;
+  policyReportedAt: Date | null;
 }
 
 export type KeyStatus = (typeof KEY_STATUSES)[number];
@@ -254,6 +261,28 @@ export interface AuditCheckpointRecord {
   keyName: string;
   note: string;
   createdAt: Date;
+}
+
+/** A signer node's cosignature of a checkpoint (migration 0011): a C2SP tlog-cosignature line. */
+export interface AuditCosignatureRecord {
+  origin: string;
+  treeSize: number;
+  nodeId: string;
+  keyName: string;
+  /** The cosignature's own timestamp, POSIX seconds. */
+  signedAt: number;
+  line: string;
+  createdAt: Date;
+}
+
+/** A node's latest refusal to cosign (migration 0011, upserted). */
+export interface AuditWitnessRefusalRecord {
+  origin: string;
+  nodeId: string;
+  code: string;
+  message: string;
+  treeSize: number;
+  refusedAt: Date;
 }
 
 export type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];

@@ -23,6 +23,7 @@ describe('wire protocol', () => {
   it('round-trips every node frame through encode and decode', () => {
     const frames = [
       { type: 'auth.response', publicKey: 'aa'.repeat(32), signature: 'bb'.repeat(64) },
+      { type: 'auth.response', publicKey: 'aa'.repeat(32), signature: 'bb'.repeat(64), policyHash: '22'.repeat(32) },
       { type: 'request.commit', requestId: uuid, commitment, decision },
       { type: 'request.decline', requestId: uuid, code: 'POLICY_DENIED', reason: 'no', decision: { ...decision, verdict: 'decline' } },
       { type: 'request.decline', requestId: uuid, code: 'KEY_NOT_HELD', reason: 'no share' },

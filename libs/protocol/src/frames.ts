@@ -99,6 +99,8 @@ export const AckFrame = frame('ack', {
     'ceremony.result',
     'ceremony.abort',
     'ceremony.query',
+    'audit.cosignature',
+    'audit.refused',
     'grant.decision',
     'grant.awaiting',
     'grant.revoke',

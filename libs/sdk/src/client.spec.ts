@@ -37,6 +37,8 @@ const NODE = {
   createdAt: '2026-12-01T00:00:00.000Z',
   revokedAt: null,
   lastSeenAt: null,
+  policyHash: null,
+  policyReportedAt: null,
 };
 
 describe('RoundtableClient', () => {

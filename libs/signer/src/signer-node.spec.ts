@@ -149,8 +149,9 @@ async function rejection(promise: Promise<unknown>): Promise<SignerError> {
 }
 
 describe('authentication', () => {
-  it('signs the challenge transcript with its identity key and reports the node id', async () => {
-    const node = makeNode();
+  it('signs the challenge transcript, with the hash of its policy, by its identity key and reports the node id', async () => {
+    const policy = testPolicy('allow', 'policy reported at auth');
+    const node = makeNode(0, { policy });
     const authenticated = vi.fn();
     node.on('authenticated', authenticated);
     const connecting = fake.nextConnection();
@@ -162,9 +163,13 @@ describe('authentication', () => {
     if (response?.type !== 'auth.response') return;
     const { publicKey } = await openTestKeystore(key.keystores[0]!);
     expect(response.publicKey).toBe(publicKey);
-    expect(identityVerify(publicKey, authTranscript(fake.coordinatorId, conn.challenge), response.signature)).toBe(true);
+    expect(response.policyHash).toBe(policy.policyHash);
+    expect(identityVerify(publicKey, authTranscript(fake.coordinatorId, conn.challenge, policy.policyHash), response.signature)).toBe(true);
     // bound to the coordinator id: the same signature does not verify for another coordinator
-    expect(identityVerify(publicKey, authTranscript('another-coordinator', conn.challenge), response.signature)).toBe(false);
+    expect(identityVerify(publicKey, authTranscript('another-coordinator', conn.challenge, policy.policyHash), response.signature)).toBe(false);
+    // and to the policy hash: neither another hash nor none verifies
+    expect(identityVerify(publicKey, authTranscript(fake.coordinatorId, conn.challenge, '00'.repeat(32)), response.signature)).toBe(false);
+    expect(identityVerify(publicKey, authTranscript(fake.coordinatorId, conn.challenge), response.signature)).toBe(false);
     expect(conn.authVerified).toBe(true);
     expect(node.nodeId).toBe(conn.nodeId);
     expect(authenticated).toHaveBeenCalledWith({ nodeId: conn.nodeId, label: 'test node' });

@@ -10,4 +10,6 @@ export const toNodeDto = (node: NodeRecord, connected: boolean): NodeResponse =>
   createdAt: node.createdAt.toISOString(),
   revokedAt: node.revokedAt?.toISOString() ?? null,
   lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
+  policyHash: node.policyHash,
+  policyReportedAt: node.policyReportedAt?.toISOString() ?? null,
 });

@@ -71,14 +71,15 @@ export class NodeAuthService {
     if (now.getTime() > issued.expiresAt) throw await refuse('CHALLENGE_EXPIRED', 'challenge expired', null);
     // The signature is checked against the presented key before the lookup, so that only the holder of
     // a key learns whether it is enrolled or revoked.
-    const transcript = authTranscript(this.settings.coordinatorId, issued.challenge);
+    const transcript = authTranscript(this.settings.coordinatorId, issued.challenge, response.policyHash);
     if (!identityVerify(response.publicKey, transcript, response.signature)) {
       throw await refuse('AUTH_FAILED', 'challenge signature does not verify', null);
     }
     const node = await this.store.read.nodes.findByPublicKey(response.publicKey);
     if (!node) throw await refuse('NODE_UNKNOWN', 'no node is enrolled with this public key', null);
     if (node.status === 'revoked') throw await refuse('NODE_REVOKED', 'node has been revoked', node.id);
-    await this.store.transaction(async (tx) => {
+    const { policyHash } = response;
+    const reported = await this.store.transaction(async (tx) => {
       await tx.nodes.touch(node.id, now);
       await tx.audit.append({
         occurredAt: now,
@@ -89,8 +90,25 @@ export class NodeAuthService {
         nodeId: node.id,
         details: { remoteAddress: meta.remoteAddress },
       });
+      // A node that reports no hash (built before the report) leaves the last one it reported in place:
+      // `policyReportedAt` then says how old that report is.
+      if (policyHash === undefined) return null;
+      const { previous } = await tx.nodes.reportPolicy(node.id, policyHash, now);
+      if (previous !== policyHash) {
+        // The first report too (from: null): the log then holds every policy each node has run.
+        await tx.audit.append({
+          occurredAt: now,
+          actorKind: 'node',
+          actorId: node.id,
+          action: 'node.policy_changed',
+          outcome: 'success',
+          nodeId: node.id,
+          details: { from: previous, to: policyHash },
+        });
+      }
+      return { policyHash, policyReportedAt: now };
     });
-    return node;
+    return { ...node, lastSeenAt: now, ...reported };
   }
 
   async recordDisconnect(nodeId: string, code: number): Promise<void> {

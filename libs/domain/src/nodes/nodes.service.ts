@@ -50,6 +50,8 @@ export class NodesService {
         createdAt: new Date(),
         revokedAt: null,
         lastSeenAt: null,
+        policyHash: null,
+        policyReportedAt: null,
       };
       await tx.nodes.insert(node);
       await tx.audit.append({

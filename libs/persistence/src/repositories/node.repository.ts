@@ -40,4 +40,12 @@ export class TypeOrmNodeRepository implements NodeRepository {
   async touch(id: string, at: Date): Promise<void> {
     expectOneRow(await this.manager.update(NodeEntity, { id }, { lastSeenAt: at }), `node ${id}`);
   }
+
+  /** Needs the caller's transaction: TypeORM refuses a pessimistic lock outside one. */
+  async reportPolicy(id: string, policyHash: string, at: Date): Promise<{ previous: string | null }> {
+    const row = await this.manager.findOne(NodeEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!row) throw new Error(`node ${id} not found`);
+    expectOneRow(await this.manager.update(NodeEntity, { id }, { policyHash, policyReportedAt: at }), `node ${id}`);
+    return { previous: row.policyHash };
+  }
 }

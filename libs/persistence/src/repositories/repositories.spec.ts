@@ -50,6 +50,17 @@ describe('repositories', () => {
       await expect(t.store.transaction((tx) => tx.nodes.touch(aNode().id, new Date()))).rejects.toThrow(/not found/);
     });
 
+    it('records a reported policy hash and returns the one it replaces', async () => {
+      const node = aNode();
+      await t.store.transaction((tx) => tx.nodes.insert(node));
+      const first = await t.store.transaction((tx) => tx.nodes.reportPolicy(node.id, 'aa'.repeat(32), at('2026-03-01T10:00:00.123Z')));
+      expect(first).toEqual({ previous: null });
+      const second = await t.store.transaction((tx) => tx.nodes.reportPolicy(node.id, 'bb'.repeat(32), at('2026-03-02T10:00:00.456Z')));
+      expect(second).toEqual({ previous: 'aa'.repeat(32) });
+      expect(await t.store.read.nodes.findById(node.id)).toEqual({ ...node, policyHash: 'bb'.repeat(32), policyReportedAt: at('2026-03-02T10:00:00.456Z') });
+      await expect(t.store.transaction((tx) => tx.nodes.reportPolicy(aNode().id, 'aa'.repeat(32), new Date()))).rejects.toThrow(/not found/);
+    });
+
     it('keeps public keys unique', async () => {
       const node = aNode();
       await t.store.transaction((tx) => tx.nodes.insert(node));

@@ -27,6 +27,8 @@ export function aNode(overrides: Partial<NodeRecord> = {}): NodeRecord {
     createdAt: at('2026-01-01T00:00:00.000Z'),
     revokedAt: null,
     lastSeenAt: null,
+    policyHash: null,
+    policyReportedAt: null,
     ...overrides,
   };
 }

@@ -4,8 +4,9 @@ import type { Phase } from './coordinator-link.js';
 
 /**
  * The node's side of the authentication handshake (docs/protocol.md §2): answer the challenge with the
- * identity key, but only a coordinator that names itself as the operator expects; and what each close
- * code the coordinator may end a connection with means for the node.
+ * identity key, but only a coordinator that names itself as the operator expects, reporting (and signing)
+ * the hash of the policy the node runs; and what each close code the coordinator may end a connection
+ * with means for the node.
  */
 
 /** What the node does with an `auth.challenge`. */
@@ -20,7 +21,13 @@ export interface NodeIdentity {
   signWithIdentity(message: Uint8Array): string;
 }
 
-export function answerChallenge(phase: Phase, frame: AuthChallengeFrame, identity: NodeIdentity, expectedCoordinatorId?: string): ChallengeAnswer {
+export function answerChallenge(
+  phase: Phase,
+  frame: AuthChallengeFrame,
+  identity: NodeIdentity,
+  policyHash: string,
+  expectedCoordinatorId?: string,
+): ChallengeAnswer {
   if (phase !== 'awaiting-challenge') return { kind: 'ignore', reason: `unexpected auth.challenge in phase ${phase}` };
   if (expectedCoordinatorId !== undefined && frame.coordinatorId !== expectedCoordinatorId) {
     return {
@@ -31,8 +38,8 @@ export function answerChallenge(phase: Phase, frame: AuthChallengeFrame, identit
       ),
     };
   }
-  const signature = identity.signWithIdentity(authTranscript(frame.coordinatorId, frame.challenge));
-  return { kind: 'respond', frame: { type: 'auth.response', publicKey: identity.publicKey, signature } };
+  const signature = identity.signWithIdentity(authTranscript(frame.coordinatorId, frame.challenge, policyHash));
+  return { kind: 'respond', frame: { type: 'auth.response', publicKey: identity.publicKey, signature, policyHash } };
 }
 
 /**

@@ -33,7 +33,7 @@ export class FakeNodeConnection {
   readonly challenge = randomBytes(32).toString('hex');
   publicKey?: string;
   nodeId?: string;
-  /** The auth.response signature verified against authTranscript(coordinatorId, challenge). */
+  /** The auth.response signature verified against authTranscript(coordinatorId, challenge, policyHash). */
   authVerified = false;
   readonly frames: NodeFrame[] = [];
   readonly invalidFrames: string[] = [];
@@ -122,7 +122,7 @@ export class FakeNodeConnection {
 
   private authenticate(frame: NodeFrameOf<'auth.response'>): void {
     this.publicKey = frame.publicKey;
-    const transcript = authTranscript(this.coordinator.coordinatorId, this.challenge);
+    const transcript = authTranscript(this.coordinator.coordinatorId, this.challenge, frame.policyHash);
     this.authVerified = identityVerify(frame.publicKey, transcript, frame.signature);
     if (!this.authVerified) {
       this.close(4401, 'bad signature');
