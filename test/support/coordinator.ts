@@ -11,6 +11,8 @@ export interface TestCoordinator extends RunningCoordinator {
   destroy(): Promise<void>;
   /** Stops the app but keeps the database, then starts a new app on it (a coordinator restart). */
   restart(): Promise<TestCoordinator>;
+  /** Stops the app and keeps the database (another coordinator may use the process's embedded slot); restart() resumes it. */
+  pause(): Promise<void>;
 }
 
 export async function startTestCoordinator(overrides: Partial<CoordinatorConfig> = {}, options: StartOptions = {}): Promise<TestCoordinator> {
@@ -47,16 +49,19 @@ function wrap(running: RunningCoordinator, config: CoordinatorConfig, drop: () =
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
   };
+  let closed: Promise<void> | null = null;
+  const close = () => (closed ??= running.close());
   return {
     ...running,
     config,
     api,
     destroy: async () => {
-      await running.close();
+      await close();
       await drop();
     },
+    pause: close,
     restart: async () => {
-      await running.close();
+      await close();
       const again = await startCoordinator({ ...config, port: Number(new URL(running.httpUrl).port) }, options);
       return wrap(again, config, drop, options);
     },

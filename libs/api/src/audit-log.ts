@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hexBytes } from '#protocol';
+import { Uuid, hexBytes } from '#protocol';
 import { AuditEntryResponse, AuditQuery } from './audit.js';
 
 const Size = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -16,15 +16,30 @@ export const AuditLogKeyResponse = z.object({
 });
 export type AuditLogKeyResponse = z.infer<typeof AuditLogKeyResponse>;
 
+/** A signer node's cosignature of a checkpoint (C2SP tlog-cosignature, Ed25519, with its identity key). */
+export const AuditCosignatureResponse = z.object({
+  nodeId: Uuid,
+  /** The cosigner's note key name (`roundtable-node/<first 16 hex digits of its identity key>`). */
+  keyName: z.string(),
+  /** The node's Ed25519 identity public key, hex: what an offline verifier is given. */
+  publicKey: hexBytes(32),
+  /** The cosignature's own timestamp (POSIX seconds, as signed). */
+  timestamp: z.number().int().min(0),
+  /** The signature line as it appears in the note: `— <key name> <base64(key id || timestamp || signature)>`. */
+  line: z.string(),
+});
+export type AuditCosignatureResponse = z.infer<typeof AuditCosignatureResponse>;
+
 /** `GET /v1/audit/checkpoint`: the latest signed checkpoint (C2SP tlog-checkpoint in a signed note). */
 export const AuditCheckpointResponse = z.object({
   origin: z.string(),
   treeSize: z.number().int().min(0),
   rootHash: hexBytes(32),
-  /** The whole signed note. */
+  /** The whole signed note: the log's signature, then every cosignature collected for this size. */
   note: z.string(),
   createdAt: z.iso.datetime(),
   logKey: AuditLogKeyResponse,
+  cosignatures: z.array(AuditCosignatureResponse),
 });
 export type AuditCheckpointResponse = z.infer<typeof AuditCheckpointResponse>;
 
@@ -50,17 +65,52 @@ export const AuditConsistencyProofResponse = z.object({
 export type AuditConsistencyProofResponse = z.infer<typeof AuditConsistencyProofResponse>;
 
 /** `GET /v1/audit/bundle?from=&to=`: entries (seq from..to), the latest checkpoint, a proof per entry. */
-export const AuditBundleQuery = z.strictObject({ from: Seq, to: Seq }).refine((q) => q.to - q.from < 10_000, {
+export const AuditBundleQuery = z
+  .strictObject({
+    from: Seq,
+    to: Seq,
+    /** The bundle's checkpoint: the newest one with at least this many cosignatures (default 0: the newest). */
+    witnesses: z.coerce.number().int().min(0).max(1000).default(0),
+  })
+  .refine((q) => q.to - q.from < 10_000, {
   message: 'at most 10000 entries per bundle',
 });
 export type AuditBundleQuery = z.infer<typeof AuditBundleQuery>;
 export const AuditBundleResponse = z.object({
-  checkpoint: z.object({ note: z.string(), treeSize: z.number().int().min(0), rootHash: hexBytes(32) }),
+  checkpoint: z.object({ note: z.string(), treeSize: z.number().int().min(0), rootHash: hexBytes(32), cosignatures: z.array(AuditCosignatureResponse) }),
   entries: z.array(AuditEntryResponse),
   proofs: z.array(z.object({ seq: z.number().int().min(1), treeSize: z.number().int().min(1), hashes: z.array(hexBytes(32)) })),
   logKey: AuditLogKeyResponse,
 });
 export type AuditBundleResponse = z.infer<typeof AuditBundleResponse>;
+
+/**
+ * `GET /v1/audit/witnesses`: each enrolled node as a witness of the log: the largest size it cosigned
+ * (and when), and its latest refusal (an inconsistent checkpoint is a rewritten log: an alarm).
+ */
+export const AuditWitnessResponse = z.object({
+  nodeId: Uuid,
+  label: z.string(),
+  keyName: z.string(),
+  publicKey: hexBytes(32),
+  connected: z.boolean(),
+  /** The largest tree size this node cosigned (null: none yet). */
+  cosignedSize: z.number().int().min(0).nullable(),
+  cosignedAt: z.iso.datetime().nullable(),
+  /** How far behind the latest checkpoint the node's cosignature is (entries; null: none yet). */
+  behind: z.number().int().min(0).nullable(),
+  lastRefusal: z
+    .object({ code: z.string(), message: z.string(), treeSize: z.number().int().min(0), at: z.iso.datetime() })
+    .nullable(),
+});
+export type AuditWitnessResponse = z.infer<typeof AuditWitnessResponse>;
+export const AuditWitnessesResponse = z.object({
+  origin: z.string(),
+  /** The latest checkpoint's size (0 before the first). */
+  treeSize: z.number().int().min(0),
+  witnesses: z.array(AuditWitnessResponse),
+});
+export type AuditWitnessesResponse = z.infer<typeof AuditWitnessesResponse>;
 
 /** `GET /v1/audit/export?format=jsonl|csv&<the list filters>`: every matching entry, streamed in chain order. */
 export const AuditExportQuery = AuditQuery.omit({ limit: true }).extend({ format: z.enum(['jsonl', 'csv']).default('jsonl') });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { verifyBundle, entryLeafHash, proofsFor, type AuditBundle, type BundleEntry } from './bundle.js';
 import { GENESIS_HASH, entryHash } from './chain.js';
 import { signCheckpoint } from './checkpoint.js';
+import { cosignCheckpoint, cosignerName, withSignatures } from './cosignature.js';
 import { treeHash } from './merkle.js';
 
 const logKey = ed25519.utils.randomSecretKey();
@@ -52,7 +53,7 @@ const refusal = (b: AuditBundle): string => {
 
 describe('verifyBundle', () => {
   it('accepts an honest bundle, from the first entry or from the middle', () => {
-    expect(verifyBundle(honest(), logPub)).toEqual({ ok: true, origin: 'roundtable.test/audit', keyName: 'roundtable.test', treeSize: 13, entries: 6 });
+    expect(verifyBundle(honest(), logPub)).toEqual({ ok: true, origin: 'roundtable.test/audit', keyName: 'roundtable.test', treeSize: 13, entries: 6, witnessedBy: [] });
     expect(verifyBundle(honest(1, 13, 13), logPub).ok).toBe(true);
     expect(verifyBundle(honest(1, 1, 1), logPub).ok).toBe(true);
   });
@@ -113,5 +114,49 @@ describe('verifyBundle', () => {
     const b = clone(honest(1, 3));
     b.entries[0]!.prevHash = bytesToHex(new Uint8Array(32).fill(1));
     expect(refusal(b)).toMatch(/genesis/);
+  });
+
+  describe('with witnesses', () => {
+    const nodes = [0, 1, 2].map(() => {
+      const secret = ed25519.utils.randomSecretKey();
+      const publicKey = ed25519.getPublicKey(secret);
+      return { secret, publicKey, name: cosignerName(bytesToHex(publicKey)) };
+    });
+    const trusted = nodes.map((n) => ({ publicKey: n.publicKey }));
+    const cosign = (n: (typeof nodes)[number], size = 13, root = treeHash(leaves.slice(0, size))) =>
+      cosignCheckpoint({ origin: 'roundtable.test/audit', size, root }, { name: n.name, publicKey: n.publicKey, sign: (m) => ed25519.sign(m, n.secret) }, 1_800_000_000).line;
+    const witnessed = (lines: string[]): AuditBundle => {
+      const b = clone(honest());
+      b.checkpoint.note = withSignatures(b.checkpoint.note, lines);
+      return b;
+    };
+
+    it('accepts a checkpoint cosigned by the trusted witnesses, and counts them', () => {
+      const v = verifyBundle(witnessed(nodes.map((n) => cosign(n))), logPub, { witnesses: trusted });
+      expect(v).toMatchObject({ ok: true, witnessedBy: nodes.map((n) => n.name) });
+      expect(verifyBundle(witnessed([cosign(nodes[0]!), cosign(nodes[2]!)]), logPub, { witnesses: trusted, minWitnesses: 2 })).toMatchObject({ ok: true });
+    });
+
+    it('refuses too few cosignatures, a forged one, one for another tree, and cosignatures by keys it does not trust', () => {
+      expect(verifyBundle(witnessed([cosign(nodes[0]!)]), logPub, { witnesses: trusted, minWitnesses: 2 })).toMatchObject({ ok: false, reason: expect.stringMatching(/cosigned by 1 of the trusted witnesses, 2 required/) as unknown });
+      const [dash, name, blob] = cosign(nodes[1]!).split(' ') as [string, string, string];
+      const bytes = Buffer.from(blob, 'base64');
+      bytes[40]! ^= 1;
+      const forged = `${dash} ${name} ${bytes.toString('base64')}`;
+      expect(verifyBundle(witnessed([cosign(nodes[0]!), forged]), logPub, { witnesses: trusted, minWitnesses: 1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/cosignature by .*bad cosignature/) as unknown });
+      const otherTree = cosign(nodes[1]!, 12);
+      expect(verifyBundle(witnessed([otherTree]), logPub, { witnesses: trusted, minWitnesses: 1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/bad cosignature/) as unknown });
+      const stranger = ed25519.utils.randomSecretKey();
+      const strangerLine = cosign({ secret: stranger, publicKey: ed25519.getPublicKey(stranger), name: nodes[0]!.name });
+      expect(verifyBundle(witnessed([strangerLine]), logPub, { witnesses: trusted, minWitnesses: 1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/cosigned by 0/) as unknown });
+      expect(verifyBundle(honest(), logPub, { witnesses: trusted, minWitnesses: 4 })).toMatchObject({ ok: false, reason: '4 witnesses required but only 3 trusted' });
+    });
+
+    it('still checks the log signature with cosignatures present (a cosignature is not the log\'s signature)', () => {
+      const b = witnessed(nodes.map((n) => cosign(n)));
+      const [body, sigs] = b.checkpoint.note.split('\n\n') as [string, string];
+      b.checkpoint.note = `${body}\n\n${sigs.split('\n').slice(1).join('\n')}`;
+      expect(verifyBundle(b, logPub, { witnesses: trusted })).toMatchObject({ ok: false, reason: expect.stringMatching(/not signed by the log key/) as unknown });
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { GENESIS_HASH, entryHash } from './chain.js';
 import { CheckpointError, openCheckpoint } from './checkpoint.js';
+import { cosignerName, splitNote, verifyCosignatureLine } from './cosignature.js';
 import { bytesToHex, hexToBytes } from '#crypto';
 import { inclusionProof, leafHash, verifyInclusion, type Hash } from './merkle.js';
 
@@ -35,8 +36,21 @@ export interface AuditBundle {
 }
 
 export type BundleVerdict =
-  | { ok: true; origin: string; keyName: string; treeSize: number; entries: number }
+  | { ok: true; origin: string; keyName: string; treeSize: number; entries: number; witnessedBy: string[] }
   | { ok: false; reason: string };
+
+/** A witness the verifier trusts: its Ed25519 public key (a signer node's identity key) and its name. */
+export interface TrustedWitness {
+  publicKey: Uint8Array;
+  /** Defaults to the name a Roundtable node cosigns under (`cosignerName`). */
+  name?: string;
+}
+
+export interface BundleTrust {
+  witnesses?: readonly TrustedWitness[];
+  /** How many of `witnesses` must have cosigned the checkpoint (default: all of them). */
+  minWitnesses?: number;
+}
 
 /** The tree's leaf data for an entry: its chain hash (32 bytes). */
 export const entryLeafHash = (hash: string): Uint8Array => leafHash(hexToBytes(hash));
@@ -44,10 +58,12 @@ export const entryLeafHash = (hash: string): Uint8Array => leafHash(hexToBytes(h
 const HEX32 = /^[0-9a-f]{64}$/;
 
 /**
- * Checks a bundle offline with only the log's public key: the checkpoint's signature, every entry's chain
- * hash (and the links between consecutive entries), and every inclusion proof against the checkpoint root.
+ * Checks a bundle offline with only the log's public key and the witnesses' keys: the checkpoint's
+ * signature, its cosignatures (at least `minWitnesses` of the trusted witnesses; a line that is a trusted
+ * witness's but does not verify fails the bundle), every entry's chain hash (and the links between
+ * consecutive entries), and every inclusion proof against the checkpoint root.
  */
-export function verifyBundle(bundle: AuditBundle, logPublicKey: Uint8Array): BundleVerdict {
+export function verifyBundle(bundle: AuditBundle, logPublicKey: Uint8Array, trust: BundleTrust = {}): BundleVerdict {
   const fail = (reason: string): BundleVerdict => ({ ok: false, reason });
   let cp;
   try {
@@ -55,6 +71,25 @@ export function verifyBundle(bundle: AuditBundle, logPublicKey: Uint8Array): Bun
   } catch (e) {
     if (e instanceof CheckpointError) return fail(`checkpoint: ${e.message}`);
     throw e;
+  }
+  const witnesses = trust.witnesses ?? [];
+  const required = trust.minWitnesses ?? witnesses.length;
+  if (required > witnesses.length) return fail(`${required} witnesses required but only ${witnesses.length} trusted`);
+  const { body, lines } = splitNote(bundle.checkpoint.note);
+  const witnessedBy: string[] = [];
+  for (const w of witnesses) {
+    const name = w.name ?? cosignerName(bytesToHex(w.publicKey));
+    for (const line of lines) {
+      const v = verifyCosignatureLine(line, body, name, w.publicKey);
+      if (v.ok) {
+        witnessedBy.push(name);
+        break;
+      }
+      if (v.reason !== "not this cosigner's line") return fail(`cosignature by ${name}: ${v.reason}`);
+    }
+  }
+  if (witnessedBy.length < required) {
+    return fail(`the checkpoint is cosigned by ${witnessedBy.length} of the trusted witnesses, ${required} required${witnessedBy.length ? ` (${witnessedBy.join(', ')})` : ''}`);
   }
   const { entries, proofs } = bundle;
   if (proofs.length !== entries.length) return fail(`${entries.length} entries but ${proofs.length} proofs`);
@@ -89,7 +124,7 @@ export function verifyBundle(bundle: AuditBundle, logPublicKey: Uint8Array): Bun
     if (verdict) return fail(`${at}: ${verdict}`);
     prev = e;
   }
-  return { ok: true, origin: cp.origin, keyName: cp.keyName, treeSize: cp.size, entries: entries.length };
+  return { ok: true, origin: cp.origin, keyName: cp.keyName, treeSize: cp.size, entries: entries.length, witnessedBy };
 }
 
 /** The inclusion proof of each entry in the tree of `treeSize` built over `leaves` (leaf i = seq i + 1). */

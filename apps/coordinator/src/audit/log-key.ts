@@ -23,7 +23,7 @@ export function auditLogKeyPath(config: Pick<CoordinatorConfig, 'auditLogKeyFile
  * first start when the file is absent; a throwaway key when DATA_DIR is in memory and no file is named.
  */
 export function loadAuditLogKey(
-  config: Pick<CoordinatorConfig, 'auditLogKeyFile' | 'dataDir' | 'auditLogOrigin' | 'auditCheckpointIntervalMs'>,
+  config: Pick<CoordinatorConfig, 'auditLogKeyFile' | 'dataDir' | 'auditLogOrigin' | 'auditCheckpointIntervalMs'> & Partial<Pick<CoordinatorConfig, 'auditWitnessIntervalMs'>>,
 ): AuditLogKey {
   const path = auditLogKeyPath(config);
   let secretKey: Uint8Array;
@@ -53,5 +53,6 @@ export function loadAuditLogKey(
     secretKey,
     publicKey: ed25519.getPublicKey(secretKey),
     checkpointIntervalMs: config.auditCheckpointIntervalMs,
+    witnessIntervalMs: config.auditWitnessIntervalMs ?? 0,
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import type { RawData, WebSocket } from 'ws';
-import { CeremonyRelay, DomainError, GrantsService, NodeAuthService, SigningService, type FrameOutcome } from '#domain';
+import { CeremonyRelay, DomainError, GrantsService, NodeAuthService, SigningService, WitnessService, type FrameOutcome } from '#domain';
 import {
   AUTH_CHALLENGE_TTL_MS,
   CloseCode,
@@ -42,6 +42,7 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
     private readonly signing: SigningService,
     private readonly ceremonies: CeremonyRelay,
     private readonly grants: GrantsService,
+    private readonly witnesses: WitnessService,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
 
@@ -154,6 +155,10 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
         return this.grants.handleAwaiting(nodeId, frame);
       case 'grant.revoke':
         return this.grants.handleRevoke(nodeId, frame);
+      case 'audit.cosignature':
+        return this.witnesses.handleCosignature(nodeId, frame);
+      case 'audit.refused':
+        return this.witnesses.handleRefused(nodeId, frame);
       default: {
         const unreachable: never = frame;
         return unreachable;

@@ -22,6 +22,8 @@ export interface AuditLogKey {
   readonly publicKey: Uint8Array;
   /** How often the timer issues a checkpoint while entries arrive (0: only on demand). */
   readonly checkpointIntervalMs: number;
+  /** How often connected nodes are shown the latest checkpoint to cosign (0: never; see WitnessService). */
+  readonly witnessIntervalMs?: number;
 }
 export const AUDIT_LOG_KEY = Symbol('AUDIT_LOG_KEY');
 
@@ -114,10 +116,13 @@ export class TransparencyLogService implements OnModuleInit, OnModuleDestroy {
     return { from, to, hashes: consistencyProof(this.leaves, from, to).map(bytesToHex) };
   }
 
-  /** Entries from..to (capped at the checkpoint's size), the latest checkpoint, and a proof per entry. */
-  async bundle(from: number, to: number): Promise<{ checkpoint: AuditCheckpointRecord; entries: AuditEntry[]; proofs: BundleProof[] }> {
+  /**
+   * Entries from..to (capped at the checkpoint's size), the checkpoint (the latest unless one is given),
+   * and a proof per entry in that checkpoint's tree.
+   */
+  async bundle(from: number, to: number, at?: AuditCheckpointRecord): Promise<{ checkpoint: AuditCheckpointRecord; entries: AuditEntry[]; proofs: BundleProof[] }> {
     if (from > to) throw new DomainError('VALIDATION_FAILED', `from (${from}) must not exceed to (${to})`);
-    const checkpoint = await this.checkpoint();
+    const checkpoint = at ?? (await this.checkpoint());
     const last = Math.min(to, checkpoint.treeSize);
     const entries = last < from ? [] : await this.store.read.audit.listAfter(from - 1, last - from + 1);
     await this.requireSize(checkpoint.treeSize);

@@ -9,7 +9,7 @@ import {
   type QueryDeepPartialEntity,
 } from 'typeorm';
 import { entryHash, GENESIS_HASH } from '#audit';
-import type { AuditCheckpointRecord, AuditEntry, AuditEntryInput, AuditFilter, AuditRepository } from '#domain';
+import type { AuditCheckpointRecord, AuditCosignatureRecord, AuditEntry, AuditEntryInput, AuditFilter, AuditRepository, AuditWitnessRefusalRecord } from '#domain';
 import { AdvisoryLock } from '../advisory-locks.js';
 import { AuditCheckpointEntity } from '../entities/audit-checkpoint.entity.js';
 import { AuditEntryEntity, type AuditEntryRow } from '../entities/audit-entry.entity.js';
@@ -114,9 +114,96 @@ export class TypeOrmAuditRepository implements AuditRepository {
     return this.manager.findOne(AuditCheckpointEntity, { where: { origin }, order: { treeSize: 'DESC' } });
   }
 
+  checkpointAt(origin: string, treeSize: number): Promise<AuditCheckpointRecord | null> {
+    return this.manager.findOne(AuditCheckpointEntity, { where: { origin, treeSize } });
+  }
+
+  async latestCheckpointWith(origin: string, minCosignatures: number): Promise<AuditCheckpointRecord | null> {
+    if (minCosignatures <= 0) return this.latestCheckpoint(origin);
+    const rows: { tree_size: string | number }[] = await this.manager.query(
+      `SELECT tree_size FROM audit_cosignatures WHERE origin = $1
+       GROUP BY tree_size HAVING count(*) >= $2 ORDER BY tree_size DESC LIMIT 1`,
+      [origin, minCosignatures],
+    );
+    return rows[0] ? this.checkpointAt(origin, Number(rows[0].tree_size)) : null;
+  }
+
+  async saveCosignature(c: AuditCosignatureRecord): Promise<boolean> {
+    const rows: unknown[] = await this.manager.query(
+      `INSERT INTO audit_cosignatures (origin, tree_size, node_id, key_name, signed_at, line, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (origin, tree_size, node_id) DO NOTHING RETURNING node_id`,
+      [c.origin, c.treeSize, c.nodeId, c.keyName, c.signedAt, c.line, c.createdAt],
+    );
+    return rows.length === 1;
+  }
+
+  async cosignaturesOf(origin: string, treeSize: number): Promise<AuditCosignatureRecord[]> {
+    const rows: CosignatureRow[] = await this.manager.query(
+      `SELECT origin, tree_size, node_id, key_name, signed_at, line, created_at FROM audit_cosignatures
+       WHERE origin = $1 AND tree_size = $2 ORDER BY created_at, node_id`,
+      [origin, treeSize],
+    );
+    return rows.map(cosignatureOf);
+  }
+
+  async latestCosignatures(origin: string): Promise<AuditCosignatureRecord[]> {
+    const rows: CosignatureRow[] = await this.manager.query(
+      `SELECT DISTINCT ON (node_id) origin, tree_size, node_id, key_name, signed_at, line, created_at FROM audit_cosignatures
+       WHERE origin = $1 ORDER BY node_id, tree_size DESC`,
+      [origin],
+    );
+    return rows.map(cosignatureOf);
+  }
+
+  async saveWitnessRefusal(r: AuditWitnessRefusalRecord): Promise<void> {
+    await this.manager.query(
+      `INSERT INTO audit_witness_status (origin, node_id, refusal_code, refusal_text, tree_size, refused_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (origin, node_id) DO UPDATE SET refusal_code = EXCLUDED.refusal_code, refusal_text = EXCLUDED.refusal_text,
+         tree_size = EXCLUDED.tree_size, refused_at = EXCLUDED.refused_at`,
+      [r.origin, r.nodeId, r.code, r.message, r.treeSize, r.refusedAt],
+    );
+  }
+
+  async witnessRefusals(origin: string): Promise<AuditWitnessRefusalRecord[]> {
+    const rows: { origin: string; node_id: string; refusal_code: string; refusal_text: string; tree_size: string | number; refused_at: Date | string }[] =
+      await this.manager.query(
+        `SELECT origin, node_id, refusal_code, refusal_text, tree_size, refused_at FROM audit_witness_status WHERE origin = $1 ORDER BY node_id`,
+        [origin],
+      );
+    return rows.map((r) => ({
+      origin: r.origin,
+      nodeId: r.node_id,
+      code: r.refusal_code,
+      message: r.refusal_text,
+      treeSize: Number(r.tree_size),
+      refusedAt: new Date(r.refused_at),
+    }));
+  }
+
   private async page(where: FindOptionsWhere<AuditEntryRow>, limit: number): Promise<AuditEntry[]> {
     if (limit <= 0) return [];
     const rows = await this.manager.find(AuditEntryEntity, { where, order: { seq: 'ASC' }, take: limit });
     return rows.map(({ recordedAt: _recordedAt, ...entry }) => entry);
   }
 }
+
+interface CosignatureRow {
+  origin: string;
+  tree_size: string | number;
+  node_id: string;
+  key_name: string;
+  signed_at: string | number;
+  line: string;
+  created_at: Date | string;
+}
+
+const cosignatureOf = (r: CosignatureRow): AuditCosignatureRecord => ({
+  origin: r.origin,
+  treeSize: Number(r.tree_size),
+  nodeId: r.node_id,
+  keyName: r.key_name,
+  signedAt: Number(r.signed_at),
+  line: r.line,
+  createdAt: new Date(r.created_at),
+});
