@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreatePrincipalResponse, KeyListResponse, PRINCIPAL_ROLES, PrincipalListResponse, PrincipalResponse } from '#api';
-import { AdminApiError } from '../apps/admin/src/admin-client.js';
+import { ApiError } from '#sdk';
 import { buildAdminProgram } from '../apps/admin/src/program.js';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { dataSourceOf } from './support/principals.js';
@@ -56,7 +56,7 @@ describe('admin CLI: principals', () => {
     const asAuditor = (args: string[]) => admin(args, coord.httpUrl, created.apiKey);
     expect(KeyListResponse.parse(JSON.parse((await asAuditor(['keys', 'list'])).out))).toEqual([]);
     await expect(asAuditor(['principals', 'list'])).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
-    await expect(asAuditor(['nodes', 'enroll', '--public-key', 'ab'.repeat(32), '--label', 'x'])).rejects.toBeInstanceOf(AdminApiError);
+    await expect(asAuditor(['nodes', 'enroll', '--public-key', 'ab'.repeat(32), '--label', 'x'])).rejects.toBeInstanceOf(ApiError);
 
     const revoked = await admin(['principals', 'revoke', created.id], coord.httpUrl);
     expect(PrincipalResponse.parse(JSON.parse(revoked.out)).status).toBe('revoked');

@@ -7,7 +7,10 @@ import { CommanderError, type Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_ACTIONS,
+  AuditBundleResponse,
   AuditPageResponse,
+  AuditVerifyResponse,
+  CeremonyListResponse,
   CeremonyResponse,
   KeyResponse,
   NodeListResponse,
@@ -18,7 +21,7 @@ import {
 import { generateIdentity } from '#crypto';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { dealtKeyRegistration } from './support/keys.js';
-import { AdminApiError } from '../apps/admin/src/admin-client.js';
+import { ApiError } from '#sdk';
 import { adminVersion, buildAdminProgram, describeCeremony } from '../apps/admin/src/program.js';
 
 interface Run {
@@ -93,6 +96,22 @@ describe('admin CLI: help, version, options', () => {
         ['--admin-token', 'ROUNDTABLE_ADMIN_TOKEN'],
       ]),
     );
+  });
+
+  it('refuses to call without a bearer token or with a URL that is not http(s), before any request (status 0)', async () => {
+    const saved = process.env.ROUNDTABLE_ADMIN_TOKEN;
+    delete process.env.ROUNDTABLE_ADMIN_TOKEN;
+    try {
+      await expect(admin(['--coordinator', 'http://127.0.0.1:9', 'nodes', 'list'])).rejects.toMatchObject({
+        status: 0,
+        code: 'INVALID_CONFIG',
+        message: expect.stringContaining('a bearer token is required: the admin token or an API key (--admin-token or ROUNDTABLE_ADMIN_TOKEN)') as unknown,
+      });
+    } finally {
+      if (saved !== undefined) process.env.ROUNDTABLE_ADMIN_TOKEN = saved;
+    }
+    await expect(admin(['--coordinator', 'ftp://127.0.0.1', '--admin-token', 't', 'nodes', 'list'])).rejects.toMatchObject({ status: 0, code: 'INVALID_CONFIG' });
+    await expect(admin(['--coordinator', 'http://127.0.0.1:9', '--admin-token', 't', 'nodes', 'list'])).rejects.toMatchObject({ status: 0, code: 'UNREACHABLE' });
   });
 
   it('shows a ceremony round as answered/participants, counting the identifier lists', () => {
@@ -217,6 +236,19 @@ describe('admin CLI against a coordinator', () => {
     expect(restored.entries).toHaveLength(1);
   });
 
+  it('nodes show, keys list|show|retire, ceremony list, audit verify and audit bundle, each one SDK call', async () => {
+    const [id] = nodeIds as [string];
+    expect(NodeResponse.parse(json(await admin(['nodes', 'show', id.toUpperCase()], coord.httpUrl))).id).toBe(id);
+    expect(CeremonyListResponse.parse(json(await admin(['ceremony', 'list', '--status', 'completed', '--limit', '5'], coord.httpUrl)))).toEqual([]);
+    expect(AuditVerifyResponse.parse(json(await admin(['audit', 'verify'], coord.httpUrl))).ok).toBe(true);
+    const bundle = AuditBundleResponse.parse(json(await admin(['audit', 'bundle', '--from', '1', '--to', '2'], coord.httpUrl)));
+    expect(bundle.entries.map((e) => e.seq)).toEqual([1, 2]);
+    const other = KeyResponse.parse((await coord.api('POST', '/v1/keys', dealtKeyRegistration('ed25519', 2, nodeIds).body)).body);
+    expect(KeyResponse.parse(json(await admin(['keys', 'show', other.id], coord.httpUrl))).id).toBe(other.id);
+    expect(KeyResponse.parse(json(await admin(['keys', 'retire', other.id], coord.httpUrl))).status).toBe('retired');
+    expect(json(await admin(['keys', 'list'], coord.httpUrl))).toEqual(expect.arrayContaining([expect.objectContaining({ id: other.id, status: 'retired' })]));
+  });
+
   it('an API error is its code and message', async () => {
     await expect(admin(['keys', 'show', '3f2c1a6e-8b1d-4c1e-9a57-0d6f3b2e9c41'], coord.httpUrl)).rejects.toMatchObject({ code: 'KEY_NOT_FOUND', status: 404 });
   });
@@ -240,7 +272,7 @@ describe('admin CLI: an answer that does not match the API', () => {
 
   it('is a BAD_RESPONSE naming the fields, not output of the wrong shape', async () => {
     const error = await admin(['ceremony', 'list'], url).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AdminApiError);
+    expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'BAD_RESPONSE', message: expect.stringMatching(/GET \/v1\/ceremonies.*0\.round1Received/) as unknown });
   });
 });

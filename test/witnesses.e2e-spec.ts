@@ -10,6 +10,8 @@ import { initKeystore, KDF_COSTS, type SignerNode } from '#signer';
 import { startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { RawNode } from './support/raw-node.js';
 import { realSignerNode } from './support/signer-node.js';
+import { buildAdminProgram } from '../apps/admin/src/program.js';
+import { writeFileSync } from 'node:fs';
 
 const PASSPHRASE = 'witness test passphrase';
 const FAST = { auditCheckpointIntervalMs: 100, auditWitnessIntervalMs: 100 };
@@ -109,6 +111,21 @@ describe('signer nodes as witnesses of the audit log', () => {
     // A witness the bundle's checkpoint lacks: not enough.
     const stranger = { publicKey: hexToBytes(generateIdentity().publicKey) };
     expect(verifyBundle(bundle, hexToBytes(bundle.logKey.publicKey), { witnesses: [...trust.witnesses, stranger] })).toMatchObject({ ok: false });
+    // The admin CLI, offline: every node's key, a quorum of two, and a key that did not cosign.
+    const file = join(root, 'bundle.json');
+    writeFileSync(file, JSON.stringify(res.body));
+    const run = async (args: string[]) => {
+      const out: string[] = [];
+      let exitCode = 0;
+      await buildAdminProgram({ out: (t) => out.push(t), progress: () => undefined, setExitCode: (c) => (exitCode = c) }).parseAsync(args, { from: 'user' });
+      return { verdict: JSON.parse(out.join('\n')) as { ok: boolean; reason?: string; witnessedBy?: string[] }, exitCode };
+    };
+    const base = ['audit', 'verify-bundle', '--bundle', file, '--log-key', bundle.logKey.publicKey];
+    const keyArgs = publicKeys.flatMap((k) => ['--witness-key', k]);
+    expect(await run([...base, ...keyArgs])).toMatchObject({ verdict: { ok: true }, exitCode: 0 });
+    const strangerKey = generateIdentity().publicKey;
+    expect(await run([...base, ...keyArgs, '--witness-key', strangerKey])).toMatchObject({ verdict: { ok: false }, exitCode: 1 });
+    expect(await run([...base, ...keyArgs, '--witness-key', strangerKey, '--min-witnesses', '3'])).toMatchObject({ verdict: { ok: true }, exitCode: 0 });
     const tooMany = await coord.api('GET', `/v1/audit/bundle?from=1&to=2&witnesses=4`);
     expect(tooMany.status).toBe(409);
     expect(ErrorResponse.parse(tooMany.body).error.code).toBe('CHECKPOINT_NOT_WITNESSED');

@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { GrantListResponse, GrantResponse, GrantStatus } from '#api';
-import type { AdminClient } from './admin-client.js';
+import { GrantStatus, type CreateGrantInput, type GrantResponse } from '#api';
+import type { RoundtableClient } from '#sdk';
 import { nonNegativeInt, positiveInt } from './cli-args.js';
 
-const segment = (id: string) => encodeURIComponent(id);
-
 /** Reads a grant scope (`{"kinds": [...], ...}`, docs/protocol.md) from a JSON file, `-` for stdin; the coordinator validates it. */
-function readScope(file: string): unknown {
+function readScope(file: string): CreateGrantInput['scope'] {
   try {
-    return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as unknown;
+    return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as CreateGrantInput['scope'];
   } catch (e) {
     throw new Error(`--scope-file ${file}: ${(e as Error).message}`);
   }
@@ -28,7 +26,7 @@ interface CreateOptions {
 /** `grants create|list|show|revoke`: session-key grants for automated agents (issue 10). */
 export function addGrantCommands(
   program: Command,
-  client: () => AdminClient,
+  client: () => RoundtableClient,
   print: (value: unknown) => void,
   warn: (text: string) => void,
 ): void {
@@ -48,14 +46,17 @@ export function addGrantCommands(
       if ((o.granteeEd25519 === undefined) === (o.granteeAddress === undefined)) {
         program.error('give exactly one of --grantee-ed25519 or --grantee-address');
       }
-      const grantee = o.granteeEd25519 !== undefined ? { kind: 'ed25519', publicKey: o.granteeEd25519.toLowerCase() } : { kind: 'eip191', address: o.granteeAddress };
-      const created = await client().call('POST', '/v1/grants', GrantResponse, {
-        keyId: o.key,
-        grantee,
-        label: o.label,
-        ...(o.validAfter !== undefined ? { validAfter: o.validAfter } : {}),
-        validUntil: o.validUntil,
-        scope: readScope(o.scopeFile),
+      const grantee: CreateGrantInput['grantee'] =
+        o.granteeEd25519 !== undefined ? { kind: 'ed25519', publicKey: o.granteeEd25519.toLowerCase() } : { kind: 'eip191', address: o.granteeAddress ?? '' };
+      const created = await client().call('createGrant', {
+        body: {
+          keyId: o.key,
+          grantee,
+          label: o.label,
+          ...(o.validAfter !== undefined ? { validAfter: o.validAfter } : {}),
+          validUntil: o.validUntil,
+          scope: readScope(o.scopeFile),
+        },
       });
       print(created);
       warn(`${describe(created)}; proposed to its ${created.members} nodes (grant hash ${created.grantHash})`);
@@ -68,18 +69,15 @@ export function addGrantCommands(
     .option('--key <keyId>', "only this key's grants")
     .option('--limit <n>', 'at most this many (1..500)', positiveInt, 50)
     .option('--offset <n>', 'skip this many', nonNegativeInt, 0)
-    .action(async (o: { status?: string; key?: string; limit: number; offset: number }) => {
-      const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) });
-      if (o.status) q.set('status', o.status);
-      if (o.key) q.set('keyId', o.key);
-      print(await client().call('GET', `/v1/grants?${q.toString()}`, GrantListResponse));
-    });
+    .action(async (o: { status?: GrantStatus; key?: string; limit: number; offset: number }) =>
+      print(await client().call('listGrants', { query: { status: o.status, keyId: o.key, limit: o.limit, offset: o.offset } })),
+    );
   grants
     .command('show')
     .description("one grant: its scope (and in plain words), each node's approval, usage against every limit, its requests")
     .argument('<grantId>', 'the grant id')
     .action(async (id: string) => {
-      const g = await client().call('GET', `/v1/grants/${segment(id)}`, GrantResponse);
+      const g = await client().call('getGrant', { params: { id } });
       print(g);
       warn(describe(g));
       for (const line of g.scopeText) warn(`  ${line}`);
@@ -90,6 +88,6 @@ export function addGrantCommands(
     .argument('<grantId>', 'the grant id')
     .option('--reason <text>', 'why, for the record')
     .action(async (id: string, o: { reason?: string }) =>
-      print(await client().call('POST', `/v1/grants/${segment(id)}/revoke`, GrantResponse, o.reason ? { reason: o.reason } : {})),
+      print(await client().call('revokeGrant', { params: { id }, body: o.reason ? { reason: o.reason } : {} })),
     );
 }

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { AdminApiError } from './admin-client.js';
+import { ApiError } from '#sdk';
 import { buildAdminProgram } from './program.js';
 
 const program = buildAdminProgram({
@@ -11,7 +11,7 @@ const program = buildAdminProgram({
 program.parseAsync(process.argv).catch((e: unknown) => {
   // Help, --version and usage errors: commander has printed what it had to say.
   if (e instanceof CommanderError) process.exit(e.exitCode);
-  if (e instanceof AdminApiError) {
+  if (e instanceof ApiError) {
     process.stderr.write(`roundtable-admin: ${e.code}: ${e.message}\n`);
     process.exit(e.status === 0 ? 2 : 1);
   }

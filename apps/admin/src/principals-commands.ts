@@ -1,13 +1,11 @@
 import { Option, type Command } from 'commander';
-import { CreatePrincipalResponse, PRINCIPAL_ROLES, PrincipalListResponse, PrincipalResponse } from '#api';
-import type { AdminClient } from './admin-client.js';
-
-const segment = (id: string) => encodeURIComponent(id);
+import { PRINCIPAL_ROLES, type PrincipalRole } from '#api';
+import type { RoundtableClient } from '#sdk';
 
 /** `principals create|list|show|revoke`: API principals and their roles (admin only on the coordinator). */
 export function addPrincipalCommands(
   program: Command,
-  client: () => AdminClient,
+  client: () => RoundtableClient,
   print: (value: unknown) => void,
   warn: (text: string) => void,
 ): void {
@@ -17,8 +15,8 @@ export function addPrincipalCommands(
     .description('create a principal and print its API key, which is shown this once and never again')
     .requiredOption('--name <name>', 'a unique name (letters, digits and . _ @ + -, 1..100)')
     .addOption(new Option('--role <role>', 'what it may do').choices(PRINCIPAL_ROLES).makeOptionMandatory())
-    .action(async (o: { name: string; role: string }) => {
-      const created = await client().call('POST', '/v1/principals', CreatePrincipalResponse, { name: o.name, role: o.role });
+    .action(async (o: { name: string; role: PrincipalRole }) => {
+      const created = await client().call('createPrincipal', { body: { name: o.name, role: o.role } });
       print(created);
       warn(
         `principal ${created.id} (${created.role}) created. Its API key (apiKey above) is shown this once and is not stored: ` +
@@ -28,15 +26,15 @@ export function addPrincipalCommands(
   principals
     .command('list')
     .description('every principal, revoked ones included, in creation order (never their keys)')
-    .action(async () => print(await client().call('GET', '/v1/principals', PrincipalListResponse)));
+    .action(async () => print(await client().call('listPrincipals')));
   principals
     .command('show')
     .description('one principal')
     .argument('<principalId>', 'the principal id')
-    .action(async (id: string) => print(await client().call('GET', `/v1/principals/${segment(id)}`, PrincipalResponse)));
+    .action(async (id: string) => print(await client().call('getPrincipal', { params: { id } })));
   principals
     .command('revoke')
     .description('revoke a principal: its API key is refused from the next call on')
     .argument('<principalId>', 'the principal id')
-    .action(async (id: string) => print(await client().call('POST', `/v1/principals/${segment(id)}/revoke`, PrincipalResponse)));
+    .action(async (id: string) => print(await client().call('revokePrincipal', { params: { id } })));
 }

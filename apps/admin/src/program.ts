@@ -2,20 +2,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import {
-  AUDIT_ACTIONS,
-  AuditPageResponse,
-  AuditVerifyResponse,
-  CEREMONY_STATUSES,
-  CeremonyListResponse,
-  CeremonyResponse,
-  KeyListResponse,
-  KeyResponse,
-  NodeListResponse,
-  NodeResponse,
-} from '#api';
-import { SUITE_IDS } from '#protocol';
-import { AdminClient } from './admin-client.js';
+import { AUDIT_ACTIONS, CEREMONY_STATUSES, type AuditAction, type CeremonyResponse, type CeremonyStatus } from '#api';
+import { SUITE_IDS, type SuiteId } from '#protocol';
+import { adminClient } from './admin-client.js';
 import { addAuditLogCommands } from './audit-log-commands.js';
 import { addGrantCommands } from './grants-commands.js';
 import { addPrincipalCommands } from './principals-commands.js';
@@ -32,7 +21,6 @@ export interface AdminIo {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const segment = (id: string) => encodeURIComponent(id);
 
 /** The version in the repository's package.json (found above this file, from the sources or from dist/). */
 export function adminVersion(from: string = dirname(fileURLToPath(import.meta.url))): string {
@@ -64,7 +52,8 @@ export function describeCeremony(c: CeremonyResponse): string {
 }
 
 /**
- * The admin command line over the REST API. Every response is parsed with its schema from libs/api.
+ * The admin command line over the REST API, through the typed SDK (libs/sdk): every command calls an
+ * operation of the shared contract, and every answer is parsed with that route's schema.
  * Commander's exits (help, version, usage errors) are thrown as CommanderError (`exitOverride`), so the
  * caller decides how the process ends.
  */
@@ -85,7 +74,7 @@ export function buildAdminProgram(io: AdminIo): Command {
   program.helpCommand('help [command]', 'show help for a command');
   const client = () => {
     const opts = program.opts<{ coordinator: string; adminToken?: string }>();
-    return new AdminClient(opts.coordinator, opts.adminToken ?? '');
+    return adminClient(opts.coordinator, opts.adminToken ?? '');
   };
   const print = (value: unknown) => io.out(JSON.stringify(value, null, 2));
 
@@ -94,47 +83,47 @@ export function buildAdminProgram(io: AdminIo): Command {
   nodes
     .command('list')
     .description('every enrolled node, with its status and whether it is connected')
-    .action(async () => print(await client().call('GET', '/v1/nodes', NodeListResponse)));
+    .action(async () => print(await client().call('listNodes')));
   nodes
     .command('show')
     .description('one node')
     .argument('<nodeId>', 'the node id')
-    .action(async (id: string) => print(await client().call('GET', `/v1/nodes/${segment(id)}`, NodeResponse)));
+    .action(async (id: string) => print(await client().call('getNode', { params: { id } })));
   nodes
     .command('enroll')
     .description("enroll a signer node by its identity public key (what `signer init` printed)")
     .requiredOption('--public-key <hex>', "the node's Ed25519 identity public key, 64 hex characters")
     .requiredOption('--label <label>', 'a name for the node (1..200 characters)')
     .action(async (o: { publicKey: string; label: string }) =>
-      print(await client().call('POST', '/v1/nodes', NodeResponse, { publicKey: o.publicKey, label: o.label })),
+      print(await client().call('enrollNode', { body: { publicKey: o.publicKey, label: o.label } })),
     );
   nodes
     .command('revoke')
     .description('revoke a node: its connection is closed and it can no longer authenticate (restore undoes it)')
     .argument('<nodeId>', 'the node id')
-    .action(async (id: string) => print(await client().call('POST', `/v1/nodes/${segment(id)}/revoke`, NodeResponse)));
+    .action(async (id: string) => print(await client().call('revokeNode', { params: { id } })));
   nodes
     .command('restore')
     .description('make a revoked node active again, with the same identity key and key memberships')
     .argument('<nodeId>', 'the node id (nodes list shows it)')
-    .action(async (id: string) => print(await client().call('POST', `/v1/nodes/${segment(id)}/restore`, NodeResponse)));
+    .action(async (id: string) => print(await client().call('restoreNode', { params: { id } })));
 
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('threshold keys: list, show, retire');
   keys
     .command('list')
     .description('every key, with its members and group public key')
-    .action(async () => print(await client().call('GET', '/v1/keys', KeyListResponse)));
+    .action(async () => print(await client().call('listKeys')));
   keys
     .command('show')
     .description('one key')
     .argument('<keyId>', 'the key id')
-    .action(async (id: string) => print(await client().call('GET', `/v1/keys/${segment(id)}`, KeyResponse)));
+    .action(async (id: string) => print(await client().call('getKey', { params: { id } })));
   keys
     .command('retire')
     .description('no new signing requests for this key (requests already open go on)')
     .argument('<keyId>', 'the key id')
-    .action(async (id: string) => print(await client().call('POST', `/v1/keys/${segment(id)}/retire`, KeyResponse)));
+    .action(async (id: string) => print(await client().call('retireKey', { params: { id } })));
 
   // ---------------------------------------------------------------- ceremonies
   const ceremony = program.command('ceremony').description('distributed key generation through the coordinator');
@@ -146,22 +135,24 @@ export function buildAdminProgram(io: AdminIo): Command {
     .requiredOption('--node <nodeId>', 'a participant (repeat, in identifier order)', collect, [])
     .option('--round-timeout-ms <ms>', 'how long each round may take (1000..600000)', positiveInt)
     .option('--no-wait', 'print the ceremony once started instead of following it')
-    .action(async (o: { suite: string; threshold: number; node: string[]; roundTimeoutMs?: number; wait: boolean }) => {
+    .action(async (o: { suite: SuiteId; threshold: number; node: string[]; roundTimeoutMs?: number; wait: boolean }) => {
       const api = client();
-      const started = await api.call('POST', '/v1/ceremonies', CeremonyResponse, {
-        suite: o.suite,
-        threshold: o.threshold,
-        nodeIds: o.node,
-        ...(o.roundTimeoutMs ? { deadlineMs: o.roundTimeoutMs } : {}),
+      const started = await api.call('startCeremony', {
+        body: {
+          suite: o.suite,
+          threshold: o.threshold,
+          nodeIds: o.node,
+          ...(o.roundTimeoutMs ? { deadlineMs: o.roundTimeoutMs } : {}),
+        },
       });
       io.progress(`ceremony ${started.id}: ${o.threshold}-of-${o.node.length} ${o.suite}, key ${started.keyId}`);
       if (!o.wait) return print(started);
       let last = '';
-      for (let c = started; ; c = await api.call('GET', `/v1/ceremonies/${segment(started.id)}`, CeremonyResponse)) {
+      for (let c = started; ; c = await api.call('getCeremony', { params: { id: started.id } })) {
         const line = describeCeremony(c);
         if (line !== last) io.progress(`  ${line}`);
         last = line;
-        if (c.status === 'completed') return print(await api.call('GET', `/v1/keys/${segment(c.keyId)}`, KeyResponse));
+        if (c.status === 'completed') return print(await api.call('getKey', { params: { id: c.keyId } }));
         if (c.status === 'failed') {
           print(c);
           io.setExitCode(1);
@@ -174,18 +165,16 @@ export function buildAdminProgram(io: AdminIo): Command {
     .command('show')
     .description('one ceremony: its round, who has answered, its failure')
     .argument('<ceremonyId>', 'the ceremony id')
-    .action(async (id: string) => print(await client().call('GET', `/v1/ceremonies/${segment(id)}`, CeremonyResponse)));
+    .action(async (id: string) => print(await client().call('getCeremony', { params: { id } })));
   ceremony
     .command('list')
     .description('ceremonies, newest first')
     .addOption(new Option('--status <status>', 'only ceremonies in this state').choices(CEREMONY_STATUSES))
     .option('--limit <n>', 'at most this many (1..500)', positiveInt, 50)
     .option('--offset <n>', 'skip this many', nonNegativeInt, 0)
-    .action(async (o: { status?: string; limit: number; offset: number }) => {
-      const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) });
-      if (o.status) q.set('status', o.status);
-      print(await client().call('GET', `/v1/ceremonies?${q.toString()}`, CeremonyListResponse));
-    });
+    .action(async (o: { status?: CeremonyStatus; limit: number; offset: number }) =>
+      print(await client().call('listCeremonies', { query: { status: o.status, limit: o.limit, offset: o.offset } })),
+    );
 
   // ---------------------------------------------------------------- signing requests
   addRequestCommands(program, client, print, io);
@@ -202,7 +191,7 @@ export function buildAdminProgram(io: AdminIo): Command {
     .command('verify')
     .description('recompute the hash chain from the first entry (exit 1 when it is broken)')
     .action(async () => {
-      const verdict = await client().call('GET', '/v1/audit/verify', AuditVerifyResponse);
+      const verdict = await client().call('verifyAuditChain');
       print(verdict);
       if (!verdict.ok) io.setExitCode(1);
     });
@@ -224,25 +213,15 @@ export function buildAdminProgram(io: AdminIo): Command {
         key?: string;
         node?: string;
         attempt?: string;
-        action?: string;
+        action?: AuditAction;
         from?: string;
         to?: string;
         after?: number;
         limit: number;
       }) => {
-        const q = new URLSearchParams({ limit: String(o.limit) });
-        const filters: [string, string | number | undefined][] = [
-          ['requestId', o.request],
-          ['keyId', o.key],
-          ['nodeId', o.node],
-          ['attemptId', o.attempt],
-          ['action', o.action],
-          ['from', o.from],
-          ['to', o.to],
-          ['after', o.after],
-        ];
-        for (const [name, value] of filters) if (value !== undefined) q.set(name, String(value));
-        const page = await client().call('GET', `/v1/audit?${q.toString()}`, AuditPageResponse);
+        const page = await client().call('listAuditEntries', {
+          query: { requestId: o.request, keyId: o.key, nodeId: o.node, attemptId: o.attempt, action: o.action, from: o.from, to: o.to, after: o.after, limit: o.limit },
+        });
         print(page);
         io.progress(page.nextAfter === null ? 'nextAfter: null (no more entries)' : `nextAfter: ${page.nextAfter} (next page: --after ${page.nextAfter})`);
       },

@@ -1,19 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { REQUEST_STATUSES, SigningRequestListResponse, SigningRequestResponse, TERMINAL_REQUEST_STATUSES } from '#api';
-import type { AdminClient } from './admin-client.js';
+import { REQUEST_STATUSES, TERMINAL_REQUEST_STATUSES, type CreateSigningRequestInput, type RequestStatus, type SigningRequestResponse } from '#api';
+import type { RoundtableClient } from '#sdk';
 import { nonNegativeInt, positiveInt } from './cli-args.js';
 import type { AdminIo } from './program.js';
 
 /** The longest wait one GET may ask for (`waitMs`); longer waits are several of them. */
 const MAX_WAIT_MS = 60_000;
 const FINAL_REQUEST_STATUSES: readonly string[] = TERMINAL_REQUEST_STATUSES;
-const segment = (id: string) => encodeURIComponent(id);
 
 /** Reads a payload (`{"kind": ...}`, docs/protocol.md) from a JSON file, `-` for stdin; the coordinator validates it. */
-function readPayload(file: string): unknown {
+function readPayload(file: string): CreateSigningRequestInput['payload'] {
   try {
-    return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as unknown;
+    return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as CreateSigningRequestInput['payload'];
   } catch (e) {
     throw new Error(`--payload-file ${file}: ${(e as Error).message}`);
   }
@@ -22,7 +21,7 @@ function readPayload(file: string): unknown {
 interface SignOptions {
   key: string;
   message?: string;
-  encoding: string;
+  encoding: 'utf8' | 'hex';
   payloadFile?: string;
   chainId?: number;
   sequence?: number;
@@ -33,13 +32,13 @@ interface SignOptions {
 }
 
 /** `requests list|show|cancel` and `sign`: signing requests, as a proposer or an admin. */
-export function addRequestCommands(program: Command, client: () => AdminClient, print: (value: unknown) => void, io: AdminIo): void {
+export function addRequestCommands(program: Command, client: () => RoundtableClient, print: (value: unknown) => void, io: AdminIo): void {
   /** Polls a request until it is final or `waitMs` has passed (each GET waits at most MAX_WAIT_MS). */
-  const waitFor = async (api: AdminClient, id: string, waitMs: number): Promise<SigningRequestResponse> => {
+  const waitFor = async (api: RoundtableClient, id: string, waitMs: number): Promise<SigningRequestResponse> => {
     const until = Date.now() + waitMs;
     for (;;) {
       const chunk = Math.max(0, Math.min(MAX_WAIT_MS, until - Date.now()));
-      const r = await api.call('GET', `/v1/signing-requests/${segment(id)}?waitMs=${chunk}`, SigningRequestResponse);
+      const r = await api.call('getSigningRequest', { params: { id }, query: { waitMs: chunk } });
       if (FINAL_REQUEST_STATUSES.includes(r.status) || Date.now() >= until) return r;
     }
   };
@@ -51,12 +50,9 @@ export function addRequestCommands(program: Command, client: () => AdminClient, 
     .option('--key <keyId>', "only this key's requests")
     .option('--limit <n>', 'at most this many (1..500)', positiveInt, 50)
     .option('--offset <n>', 'skip this many', nonNegativeInt, 0)
-    .action(async (o: { status?: string; key?: string; limit: number; offset: number }) => {
-      const q = new URLSearchParams({ limit: String(o.limit), offset: String(o.offset) });
-      if (o.status) q.set('status', o.status);
-      if (o.key) q.set('keyId', o.key);
-      print(await client().call('GET', `/v1/signing-requests?${q.toString()}`, SigningRequestListResponse));
-    });
+    .action(async (o: { status?: RequestStatus; key?: string; limit: number; offset: number }) =>
+      print(await client().call('listSigningRequests', { query: { status: o.status, keyId: o.key, limit: o.limit, offset: o.offset } })),
+    );
   requests
     .command('show')
     .description("one request: its intent, summary, hashes, each node's decision, attempts, culprits, signature")
@@ -69,7 +65,7 @@ export function addRequestCommands(program: Command, client: () => AdminClient, 
     .argument('<requestId>', 'the request id')
     .option('--reason <text>', 'why, for the record')
     .action(async (id: string, o: { reason?: string }) =>
-      print(await client().call('POST', `/v1/signing-requests/${segment(id)}/cancel`, SigningRequestResponse, o.reason ? { reason: o.reason } : {})),
+      print(await client().call('cancelSigningRequest', { params: { id }, body: o.reason ? { reason: o.reason } : {} })),
     );
 
   program
@@ -90,15 +86,17 @@ export function addRequestCommands(program: Command, client: () => AdminClient, 
         program.error('give exactly one of --message or --payload-file');
       }
       const api = client();
-      const created = await api.call('POST', '/v1/signing-requests', SigningRequestResponse, {
-        keyId: o.key,
-        ...(o.payloadFile !== undefined ? { payload: readPayload(o.payloadFile) } : { message: o.message, encoding: o.encoding }),
-        description: o.description,
-        ...(o.chainId !== undefined ? { chainId: o.chainId } : {}),
-        ...(o.sequence !== undefined ? { sequence: o.sequence } : {}),
-        ...(o.note !== undefined ? { note: o.note } : {}),
-        ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-        ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
+      const created = await api.call('createSigningRequest', {
+        body: {
+          keyId: o.key,
+          ...(o.payloadFile !== undefined ? { payload: readPayload(o.payloadFile) } : { message: o.message, encoding: o.encoding }),
+          description: o.description,
+          ...(o.chainId !== undefined ? { chainId: o.chainId } : {}),
+          ...(o.sequence !== undefined ? { sequence: o.sequence } : {}),
+          ...(o.note !== undefined ? { note: o.note } : {}),
+          ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+          ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
+        },
       });
       io.progress(`request ${created.id} created (intent hash ${created.intentHash}): ${created.summary}; waiting for the signers`);
       for (;;) {

@@ -7,6 +7,8 @@ import { verifyIndependently } from '#verify';
 import { DEMO_POLICIES } from './demo-policies.js';
 import { agentFlow } from './agent-flow.js';
 import { auditFlow } from './audit-flow.js';
+import { consoleAccess, consoleLines, type ConsoleAccess } from './console-access.js';
+import { parseDemoArgs, untilStopSignal, type DemoOptions } from './demo-options.js';
 import { treasuryFlow } from './treasury-flow.js';
 
 /**
@@ -15,8 +17,9 @@ import { treasuryFlow } from './treasury-flow.js';
  * per key, verified by an implementation independent of the one that signed; then the treasury flow
  * (treasury-flow.ts): an EIP-712 transfer that one node allows by rule, one operator approves by hand
  * and one node denies, and a transfer a quorum of nodes rejects; then a payroll agent under a session-key
- * grant (agent-flow.ts); the audit chain's status, and an audit bundle verified offline (audit-flow.ts). It stops
- * what it starts.
+ * grant (agent-flow.ts); the audit chain's status, and an audit bundle verified offline (audit-flow.ts). While
+ * the cluster runs it names the web console's address and how to sign in; with `--keep-running` it keeps the
+ * cluster up after the flows until Ctrl-C (SIGINT) or SIGTERM. It stops what it starts.
  */
 const SUITES = SUITE_IDS;
 const MESSAGE = 'Roundtable demo: transfer 1.00 USDC from treasury to payroll';
@@ -34,7 +37,7 @@ const VERIFIERS: Record<SuiteId, string> = {
   ed448: 'OpenSSL Ed448 (node:crypto)',
 };
 
-async function main(): Promise<void> {
+async function main({ keepRunning }: DemoOptions): Promise<void> {
   const started = Date.now();
   const workDir = resolve(process.env.DEMO_DIR ?? './data/demo');
   const policyDir = join(workDir, 'policies');
@@ -44,9 +47,12 @@ async function main(): Promise<void> {
     nodes: 3,
     // Each node signs only what its own policy file allows (demo-policies.ts), and asks its operator where it says so.
     nodeFlags: (index) => ['--policy', policyFile(index)],
+    // Checkpoints signed and shown to the nodes every half second, so that the audit ending waits little.
+    coordinatorEnv: { AUDIT_CHECKPOINT_INTERVAL_MS: '500', AUDIT_WITNESS_INTERVAL_MS: '500' },
     onStep: info,
   });
   let ok = true;
+  let access: ConsoleAccess | null = null;
   try {
     step('Coordinator and three signer nodes (separate processes, Ed25519 identities, challenge-response login, a policy file each)');
     // LocalCluster.start() empties workDir first: the policies are written once it has, before any node starts.
@@ -55,6 +61,9 @@ async function main(): Promise<void> {
       for (const [i, policy] of DEMO_POLICIES.entries()) await writeFile(policyFile(i), policy);
     });
     info(`coordinator ${cluster.coordinatorId} at ${cluster.httpUrl}`);
+    access = await consoleAccess(cluster);
+    step('The web console, while the cluster runs');
+    for (const line of consoleLines(access)) info(line);
 
     const signAndCheck = async (key: { id: string; groupPublicKey: string }, suite: SuiteId) => {
       // BIP340 (secp256k1-tr) signs 32-byte messages: sign the SHA-256 digest of the text, given as hex.
@@ -109,6 +118,13 @@ async function main(): Promise<void> {
     ok = false;
     console.error(`\nDemo failed: ${e instanceof Error ? e.message : String(e)}\n${cluster.lastOutput()}`);
   } finally {
+    // Kept up after a failure too, once the console can be reached: it is where one looks at what went wrong.
+    if (keepRunning && access) {
+      step(`The cluster keeps running (demo ${ok ? 'succeeded' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      for (const line of consoleLines(access)) info(line);
+      info('press Ctrl-C to stop');
+      info(`received ${await untilStopSignal()}`);
+    }
     step('Stopping everything');
     for (const { name, code } of await cluster.stop()) info(`${name} exited (${code ?? 'signal'})`);
   }
@@ -116,4 +132,11 @@ async function main(): Promise<void> {
   process.exitCode = ok ? 0 : 1;
 }
 
-void main();
+let options: DemoOptions;
+try {
+  options = parseDemoArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`demo: ${(e as Error).message}`);
+  process.exit(2);
+}
+void main(options);

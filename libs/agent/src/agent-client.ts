@@ -1,16 +1,15 @@
-import type { z } from 'zod';
 import {
   CreateGrantRequestBody,
-  ErrorResponse,
-  GrantListResponse,
-  GrantResponse,
-  SigningRequestResponse,
   TERMINAL_REQUEST_STATUSES,
   type CreateGrantInput,
+  type GrantListResponse,
+  type GrantResponse,
   type GrantStatus,
   type ListGrantsQuery,
+  type SigningRequestResponse,
 } from '#api';
 import type { Grantee } from '#protocol';
+import { API, ApiError, RoundtableClient, type CallInput, type CallOutput, type OperationId } from '#sdk';
 import { AgentError } from './agent-error.js';
 import { authorize, grantIntent, type GrantRequestInput } from './grant-request.js';
 import type { SessionKey } from './session-key.js';
@@ -54,30 +53,29 @@ const MAX_WAIT_MS = 60_000;
 const POLL_MS = 200;
 const FINAL: readonly string[] = TERMINAL_REQUEST_STATUSES;
 const NOT_ACTIVE_YET: readonly GrantStatus[] = ['proposed'];
-const segment = (id: string) => encodeURIComponent(id);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The client an automated agent uses (issue 10, section 4): propose a grant for its session key, wait
  * until the nodes approved it, then sign and submit requests under it and wait for their signatures.
- * Every answer is parsed with its schema from libs/api; every failure is an AgentError carrying the
- * coordinator's code (OVER_BUDGET, GRANT_REVOKED, ...).
+ * Every call goes through the typed SDK (libs/sdk), so every answer is parsed with its schema from
+ * libs/api; every failure is an AgentError carrying the coordinator's code (OVER_BUDGET, GRANT_REVOKED, ...).
  */
 export class AgentClient {
-  private readonly baseUrl: string;
+  /** With the API key as bearer token (when given); `anonymous` sends none (requests under a grant). */
+  private readonly api: RoundtableClient;
+  private readonly anonymous: RoundtableClient;
   private readonly keyIds = new Map<string, string>();
 
   constructor(private readonly options: AgentClientOptions) {
-    let url: URL;
     try {
-      url = new URL(options.coordinatorUrl);
-    } catch {
-      throw new AgentError('INVALID_CONFIG', `not a URL: ${options.coordinatorUrl}`);
+      const common = { baseUrl: options.coordinatorUrl, timeoutMs: options.httpTimeoutMs ?? 75_000 };
+      this.api = new RoundtableClient({ ...common, ...(options.apiKey ? { token: options.apiKey } : {}) });
+      this.anonymous = new RoundtableClient(common);
+    } catch (e) {
+      if (e instanceof ApiError) throw new AgentError(e.code, e.message);
+      throw e;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new AgentError('INVALID_CONFIG', `the coordinator URL must be http(s)://, got ${url.protocol}`);
-    }
-    this.baseUrl = url.origin;
   }
 
   get sessionKey(): SessionKey {
@@ -86,28 +84,26 @@ export class AgentClient {
 
   /** `POST /v1/grants`: proposes a grant (for this session key unless `grantee` says otherwise); needs an admin's or a proposer's API key. */
   async proposeGrant(input: ProposeGrantInput): Promise<GrantResponse> {
-    const created = await this.call('POST', '/v1/grants', GrantResponse, { ...input, grantee: input.grantee ?? this.sessionKey.grantee });
+    const created = await this.call('createGrant', { body: { ...input, grantee: input.grantee ?? this.sessionKey.grantee } });
     this.keyIds.set(created.id, created.keyId);
     return created;
   }
 
   /** `GET /v1/grants/:id`: its status, approvals, usage against every limit, its requests. */
   async grant(grantId: string): Promise<GrantResponse> {
-    const g = await this.call('GET', `/v1/grants/${segment(grantId)}`, GrantResponse);
+    const g = await this.call('getGrant', { params: { id: grantId } });
     this.keyIds.set(g.id, g.keyId);
     return g;
   }
 
   /** `GET /v1/grants`: newest first. */
   grants(query: Partial<ListGrantsQuery> = {}): Promise<GrantListResponse> {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
-    return this.call('GET', `/v1/grants${q.size ? `?${q.toString()}` : ''}`, GrantListResponse);
+    return this.call('listGrants', { query });
   }
 
   /** `POST /v1/grants/:id/revoke`: the kill switch (an admin, or the grant's proposer). */
   revokeGrant(grantId: string, reason?: string): Promise<GrantResponse> {
-    return this.call('POST', `/v1/grants/${segment(grantId)}/revoke`, GrantResponse, reason ? { reason } : {});
+    return this.call('revokeGrant', { params: { id: grantId }, body: reason ? { reason } : {} });
   }
 
   /**
@@ -148,7 +144,7 @@ export class AgentClient {
       authorization,
     });
     if (!body.success) throw AgentError.invalid('request', body.error);
-    const created = await this.call('POST', `/v1/grants/${segment(grant.id)}/requests`, SigningRequestResponse, body.data, false);
+    const created = await this.call('createGrantRequest', { params: { id: grant.id }, body: body.data }, false);
     if (created.intentHash !== intentHash) {
       throw new AgentError('BAD_RESPONSE', `request ${created.id} has intent hash ${created.intentHash}, not the ${intentHash} the agent signed`, 201);
     }
@@ -163,7 +159,7 @@ export class AgentClient {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const chunk = Math.max(0, Math.min(MAX_WAIT_MS, until - Date.now()));
-      const r = await this.call('GET', `/v1/signing-requests/${segment(requestId)}?waitMs=${chunk}`, SigningRequestResponse);
+      const r = await this.call('getSigningRequest', { params: { id: requestId }, query: { waitMs: chunk } });
       if (r.status === 'completed' && r.signature !== null && r.groupPublicKey !== null) return r as SignedRequest;
       if (FINAL.includes(r.status)) {
         const code = r.failure?.code ?? (r.status === 'expired' ? 'REQUEST_EXPIRED' : r.status.toUpperCase());
@@ -177,38 +173,21 @@ export class AgentClient {
     return this.keyIds.get(grantId.toLowerCase()) ?? (await this.grant(grantId)).keyId;
   }
 
-  /** One REST call, its answer parsed with `schema`; errors carry the API's code. */
-  private async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown, bearer = true): Promise<z.output<S>> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (bearer) {
-      if (!this.options.apiKey) throw new AgentError('INVALID_CONFIG', `${method} ${path} needs an API key (AgentClientOptions.apiKey)`);
-      headers.authorization = `Bearer ${this.options.apiKey}`;
+  /**
+   * One REST call through the typed SDK (libs/sdk), its answer parsed by the route's schema; the SDK's
+   * ApiError becomes an AgentError with the same code, status and details. `bearer: false` for the one
+   * call a session key's signature authenticates (a request under a grant).
+   */
+  private async call<K extends OperationId>(operation: K, input: CallInput<K>, bearer = true): Promise<CallOutput<K>> {
+    if (bearer && !this.options.apiKey) {
+      const route = API[operation];
+      throw new AgentError('INVALID_CONFIG', `${route.method} ${route.path} needs an API key (AgentClientOptions.apiKey)`);
     }
-    let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.options.httpTimeoutMs ?? 75_000),
-      });
+      return await (bearer ? this.api : this.anonymous).call(operation, input);
     } catch (e) {
-      throw new AgentError('UNREACHABLE', `cannot reach the coordinator at ${this.baseUrl}: ${(e as Error).message}`);
+      if (e instanceof ApiError) throw new AgentError(e.code, e.message, e.status, e.details);
+      throw e;
     }
-    const text = await res.text();
-    let json: unknown = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      throw new AgentError('BAD_RESPONSE', `${method} ${path}: not JSON (${res.status})`, res.status);
-    }
-    if (!res.ok) {
-      const error = ErrorResponse.safeParse(json);
-      if (!error.success) throw new AgentError('HTTP_ERROR', `${method} ${path} answered ${res.status}`, res.status);
-      throw new AgentError(error.data.error.code, error.data.error.message, res.status, error.data.error.details);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw AgentError.badResponse(`${method} ${path}`, res.status, parsed.error);
-    return parsed.data;
   }
 }

@@ -39,6 +39,8 @@ export class LocalCluster {
   coordinator: Child | null = null;
   readonly signers: Child[] = [];
   readonly keystores: string[] = [];
+  /** Each node's identity public key (hex), as its `signer init` printed it: what its operator knows. */
+  readonly identityKeys: string[] = [];
   readonly nodeIds: string[] = [];
   /** Each node's keystore passphrase, by index: given to its processes through ROUNDTABLE_PASSPHRASE. */
   readonly passphrases: string[] = [];
@@ -124,6 +126,7 @@ export class LocalCluster {
       this.passphrases.push(passphrase);
       const node = await this.api<{ id: string }>('POST', '/v1/nodes', { publicKey: out.publicKey, label: `node-${i}` });
       this.keystores.push(keystore);
+      this.identityKeys.push(out.publicKey);
       this.nodeIds.push(node.id);
       this.step(`node-${i}: identity ${out.publicKey.slice(0, 16)}…, enrolled as ${node.id}`);
     }

@@ -10,9 +10,20 @@ import { toAuditDto } from './audit.dto.js';
 
 const PAGE = 500;
 
-/** RFC 4180 quoting: a field with a comma, a quote or a line break is quoted, its quotes doubled. */
+/**
+ * Text a spreadsheet would read as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`) or that some strip to
+ * reach one (a leading tab or carriage return). The CSV export is for spreadsheets, so such a cell gets a
+ * leading `'` (OWASP's advice against CSV injection); JSON lines and bundles keep exact values for verifiers.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell: a text that could start a formula is prefixed with `'`, then RFC 4180 quoting applies (a
+ * field with a comma, a quote or a line break is quoted, its quotes doubled), so the `'` is inside the field.
+ */
 export const csvField = (v: string | number | null | Record<string, unknown>): string => {
-  const s = v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : canonicalJson(v);
+  const text = v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : canonicalJson(v);
+  const s = FORMULA_START.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
