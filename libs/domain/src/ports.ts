@@ -3,6 +3,8 @@ import type {
   AttemptStatus,
   AuditAction,
   AuditCheckpointRecord,
+  AuditCosignatureRecord,
+  AuditWitnessRefusalRecord,
   AuditEntry,
   AuditEntryInput,
   Culprit,
@@ -25,6 +27,7 @@ import type {
   SigningRequestRecord,
 } from './records.js';
 import type { WebhookRepository } from './webhooks/webhook-records.js';
+import type { ConsoleSessionRepository } from './console/console-session-records.js';
 
 /**
  * Persistence ports. Services depend on these interfaces (bound to the STORE token), never on TypeORM.
@@ -42,6 +45,12 @@ export interface NodeRepository {
   /** Makes a revoked node active again (clears `revokedAt`). */
   restore(id: string): Promise<void>;
   touch(id: string, at: Date): Promise<void>;
+  /**
+   * Records the policy hash the node reported at `at`, and returns the one it replaces (null if none).
+   * The row is locked until the transaction ends, so two coordinators authenticating the same node at
+   * once each see the other's value, and each change is audited once.
+   */
+  reportPolicy(id: string, policyHash: string, at: Date): Promise<{ previous: string | null }>;
 }
 
 export interface KeyRepository {
@@ -170,6 +179,18 @@ export interface AuditRepository {
   saveCheckpoint(checkpoint: AuditCheckpointRecord): Promise<boolean>;
   /** The checkpoint of `origin` with the largest size. */
   latestCheckpoint(origin: string): Promise<AuditCheckpointRecord | null>;
+  checkpointAt(origin: string, treeSize: number): Promise<AuditCheckpointRecord | null>;
+  /** The largest checkpoint of `origin` with at least `minCosignatures` cosignatures (null: none). */
+  latestCheckpointWith(origin: string, minCosignatures: number): Promise<AuditCheckpointRecord | null>;
+  /** Inserts unless the node already cosigned that checkpoint; true when this call inserted it. */
+  saveCosignature(cosignature: AuditCosignatureRecord): Promise<boolean>;
+  /** The cosignatures of one checkpoint, in the order they arrived. */
+  cosignaturesOf(origin: string, treeSize: number): Promise<AuditCosignatureRecord[]>;
+  /** Per node of `nodeIds`, its cosignature of the largest size (no row for a node that cosigned none). */
+  latestCosignatures(origin: string, nodeIds: readonly string[]): Promise<AuditCosignatureRecord[]>;
+  /** Records (replacing) the node's latest refusal. */
+  saveWitnessRefusal(refusal: AuditWitnessRefusalRecord): Promise<void>;
+  witnessRefusals(origin: string): Promise<AuditWitnessRefusalRecord[]>;
 }
 
 /** API principals (migration 0007). */
@@ -234,6 +255,7 @@ export interface Repositories {
   readonly principals: PrincipalRepository;
   readonly grants: GrantRepository;
   readonly webhooks: WebhookRepository;
+  readonly consoleSessions: ConsoleSessionRepository;
 }
 
 export interface TransactionOptions {

@@ -90,7 +90,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
     if (connected.length === 0) return;
     const checkpoint = await this.log.latestIssued();
     if (!checkpoint) return;
-    const cosigned = new Map((await this.store.read.audit.latestCosignatures(this.key.origin)).map((c) => [c.nodeId, c.treeSize]));
+    const cosigned = new Map((await this.store.read.audit.latestCosignatures(this.key.origin, connected)).map((c) => [c.nodeId, c.treeSize]));
     const now = Date.now();
     for (const nodeId of connected) {
       const size = cosigned.get(nodeId);
@@ -191,12 +191,8 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
   /** Each enrolled node as a witness: the largest size it cosigned and its latest refusal. */
   async status(): Promise<{ origin: string; treeSize: number; witnesses: WitnessStatus[] }> {
     const { origin } = this.log.logKey;
-    const [latest, nodes, cosigned, refusals] = await Promise.all([
-      this.log.latestIssued(),
-      this.store.read.nodes.list(),
-      this.store.read.audit.latestCosignatures(origin),
-      this.store.read.audit.witnessRefusals(origin),
-    ]);
+    const [latest, nodes, refusals] = await Promise.all([this.log.latestIssued(), this.store.read.nodes.list(), this.store.read.audit.witnessRefusals(origin)]);
+    const cosigned = await this.store.read.audit.latestCosignatures(origin, nodes.map((n) => n.id));
     const byNode = new Map(cosigned.map((c) => [c.nodeId, c]));
     const refusedBy = new Map(refusals.map((r) => [r.nodeId, r]));
     return {

@@ -118,11 +118,14 @@ export class TypeOrmAuditRepository implements AuditRepository {
     return this.manager.findOne(AuditCheckpointEntity, { where: { origin, treeSize } });
   }
 
+  /** Walks checkpoints newest first (primary key) and stops at the first with enough cosignatures. */
   async latestCheckpointWith(origin: string, minCosignatures: number): Promise<AuditCheckpointRecord | null> {
     if (minCosignatures <= 0) return this.latestCheckpoint(origin);
     const rows: { tree_size: string | number }[] = await this.manager.query(
-      `SELECT tree_size FROM audit_cosignatures WHERE origin = $1
-       GROUP BY tree_size HAVING count(*) >= $2 ORDER BY tree_size DESC LIMIT 1`,
+      `SELECT cp.tree_size FROM audit_checkpoints cp
+       WHERE cp.origin = $1
+         AND (SELECT count(*) FROM audit_cosignatures c WHERE c.origin = cp.origin AND c.tree_size = cp.tree_size) >= $2
+       ORDER BY cp.tree_size DESC LIMIT 1`,
       [origin, minCosignatures],
     );
     return rows[0] ? this.checkpointAt(origin, Number(rows[0].tree_size)) : null;
@@ -146,11 +149,16 @@ export class TypeOrmAuditRepository implements AuditRepository {
     return rows.map(cosignatureOf);
   }
 
-  async latestCosignatures(origin: string): Promise<AuditCosignatureRecord[]> {
+  /** One index probe per node (audit_cosignatures_node_idx), however many checkpoints were cosigned. */
+  async latestCosignatures(origin: string, nodeIds: readonly string[]): Promise<AuditCosignatureRecord[]> {
+    if (nodeIds.length === 0) return [];
     const rows: CosignatureRow[] = await this.manager.query(
-      `SELECT DISTINCT ON (node_id) origin, tree_size, node_id, key_name, signed_at, line, created_at FROM audit_cosignatures
-       WHERE origin = $1 ORDER BY node_id, tree_size DESC`,
-      [origin],
+      `SELECT c.origin, c.tree_size, c.node_id, c.key_name, c.signed_at, c.line, c.created_at
+       FROM unnest($2::uuid[]) AS n(id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM audit_cosignatures WHERE origin = $1 AND node_id = n.id ORDER BY tree_size DESC LIMIT 1
+       ) c`,
+      [origin, nodeIds],
     );
     return rows.map(cosignatureOf);
   }
