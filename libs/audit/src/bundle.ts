@@ -1,6 +1,6 @@
 import { GENESIS_HASH, entryHash } from './chain.js';
-import { CheckpointError, openCheckpoint } from './checkpoint.js';
-import { cosignerName, splitNote, verifyCosignatureLine } from './cosignature.js';
+import { CheckpointError, openCheckpoint, splitNote } from './checkpoint.js';
+import { cosignerName, verifyCosignatureLine } from './cosignature.js';
 import { bytesToHex, hexToBytes } from '#crypto';
 import { inclusionProof, leafHash, verifyInclusion, type Hash } from './merkle.js';
 

@@ -40,15 +40,25 @@ export function assertKeyName(name: string): void {
   if (!/^[^\s+]+$/u.test(name)) throw new CheckpointError(`invalid note key name ${JSON.stringify(name)}`);
 }
 
-/** The 4-byte key hash: SHA-256(name || "\n" || 0x01 || public key)[0:4]. */
-export function noteKeyHash(name: string, publicKey: Uint8Array): Uint8Array {
+/** A signed-note key id: SHA-256(name || "\n" || signature type || public key)[0:4] (0x01: Ed25519, 0x04: cosignature/v1). */
+export function noteKeyId(name: string, signatureType: number, publicKey: Uint8Array): Uint8Array {
   const n = enc.encode(name);
   const buf = new Uint8Array(n.length + 2 + publicKey.length);
   buf.set(n, 0);
   buf[n.length] = 0x0a;
-  buf[n.length + 1] = ED25519_ALG;
+  buf[n.length + 1] = signatureType;
   buf.set(publicKey, n.length + 2);
   return sha256(buf).slice(0, 4);
+}
+
+/** The 4-byte key hash of an Ed25519 note key: SHA-256(name || "\n" || 0x01 || public key)[0:4]. */
+export const noteKeyHash = (name: string, publicKey: Uint8Array): Uint8Array => noteKeyId(name, ED25519_ALG, publicKey);
+
+/** A signed note split into its body (final newline included) and its signature lines. */
+export function splitNote(note: string): { body: string; lines: string[] } {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0 || !note.endsWith('\n')) throw new CheckpointError('not a signed note (no blank line before the signatures)');
+  return { body: note.slice(0, split + 1), lines: note.slice(split + 2, -1).split('\n') };
 }
 
 /** The signed-note verifier key string: `<name>+<hex key hash>+<base64(0x01 || public key)>`. */
@@ -82,10 +92,7 @@ export function signCheckpoint(c: Checkpoint, signer: NoteSigner): string {
  * Throws CheckpointError with the reason.
  */
 export function openCheckpoint(note: string, publicKey: Uint8Array, keyName?: string): Checkpoint & { keyName: string } {
-  const split = note.lastIndexOf('\n\n');
-  if (split < 0 || !note.endsWith('\n')) throw new CheckpointError('not a signed note (no blank line before the signatures)');
-  const body = note.slice(0, split + 1);
-  const sigLines = note.slice(split + 2, -1).split('\n');
+  const { body, lines: sigLines } = splitNote(note);
   let signedBy: string | null = null;
   for (const line of sigLines) {
     const m = /^\u2014 (\S+) (\S+)$/u.exec(line);

@@ -1,6 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { CheckpointError, assertKeyName, checkpointBody, type Checkpoint } from './checkpoint.js';
+import { CheckpointError, assertKeyName, checkpointBody, noteKeyId, splitNote, type Checkpoint } from './checkpoint.js';
 
 /**
  * C2SP `tlog-cosignature` v1 (Ed25519): a witness's statement that, as of `timestamp`, the checkpoint is the
@@ -33,15 +32,7 @@ export function cosignerName(publicKeyHex: string): string {
 }
 
 /** The 4-byte key id of an Ed25519 cosigner: SHA-256(name || "\n" || 0x04 || public key)[0:4]. */
-export function cosignatureKeyId(name: string, publicKey: Uint8Array): Uint8Array {
-  const n = enc.encode(name);
-  const buf = new Uint8Array(n.length + 2 + publicKey.length);
-  buf.set(n, 0);
-  buf[n.length] = 0x0a;
-  buf[n.length + 1] = COSIGNATURE_ALG;
-  buf.set(publicKey, n.length + 2);
-  return sha256(buf).slice(0, 4);
-}
+export const cosignatureKeyId = (name: string, publicKey: Uint8Array): Uint8Array => noteKeyId(name, COSIGNATURE_ALG, publicKey);
 
 /** The bytes a cosigner signs: the header line, the time line, then the checkpoint's note body. */
 export function cosignedMessage(body: string, timestamp: number): Uint8Array {
@@ -88,13 +79,6 @@ export function verifyCosignatureLine(line: string, body: string, name: string, 
     ok = false;
   }
   return ok ? { ok: true, timestamp } : { ok: false, reason: 'bad cosignature' };
-}
-
-/** A signed note split into its body (final newline included) and its signature lines. */
-export function splitNote(note: string): { body: string; lines: string[] } {
-  const split = note.lastIndexOf('\n\n');
-  if (split < 0 || !note.endsWith('\n')) throw new CheckpointError('not a signed note (no blank line before the signatures)');
-  return { body: note.slice(0, split + 1), lines: note.slice(split + 2, -1).split('\n') };
 }
 
 /** The note with more signature lines after its own (each line once). */

@@ -2,8 +2,8 @@ import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '#crypto';
 import { describe, expect, it } from 'vitest';
-import { signCheckpoint } from './checkpoint.js';
-import { cosignCheckpoint, cosignatureKeyId, cosignerName, splitNote, verifyCosignatureLine, withSignatures } from './cosignature.js';
+import { signCheckpoint, splitNote } from './checkpoint.js';
+import { cosignCheckpoint, cosignatureKeyId, cosignerName, verifyCosignatureLine, withSignatures } from './cosignature.js';
 import { consistencyProof, leafHash, treeHash } from './merkle.js';
 import { witnessCheckpoint, type WitnessedLog } from './witness.js';
 
