@@ -7,6 +7,8 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps
 COPY libs libs
 COPY bench bench
+COPY scripts scripts
+# tsc to dist/, then Vite (a devDependency, present until the prune) builds the web console to dist/console.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -15,6 +17,7 @@ WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/app/data
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
+# dist/ holds the web console too (dist/console, served at /console).
 COPY --from=build /app/dist dist
 COPY migrations migrations
 RUN mkdir -p /app/data && chown node:node /app/data

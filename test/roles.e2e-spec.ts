@@ -119,11 +119,17 @@ describe('roles: every route against every caller', () => {
     { route: 'GET /v1/audit/proof/consistency', grants: ['auditor'], call: () => ({ path: '/v1/audit/proof/consistency?from=0&to=0' }), ok: OK },
     { route: 'GET /v1/audit/export', grants: ['auditor'], call: () => ({ path: '/v1/audit/export?format=csv' }), ok: OK },
     { route: 'GET /v1/audit/bundle', grants: ['auditor'], call: () => ({ path: '/v1/audit/bundle?from=1&to=1' }), ok: OK },
+    { route: 'GET /v1/audit/witnesses', grants: ['auditor'], call: () => ({ path: '/v1/audit/witnesses' }), ok: OK },
     // principals: admin only
     { route: 'POST /v1/principals', grants: [], call: () => ({ path: '/v1/principals', body: { name: `matrix-${randomUUID()}`, role: 'auditor' } }), ok: CREATED },
     { route: 'GET /v1/principals', grants: [], call: () => ({ path: '/v1/principals' }), ok: OK },
     { route: 'GET /v1/principals/:id', grants: [], call: () => ({ path: `/v1/principals/${targetPrincipalId}` }), ok: OK },
     { route: 'POST /v1/principals/:id/revoke', grants: [], call: () => ({ path: `/v1/principals/${targetPrincipalId}/revoke` }), ok: OK },
+    // the web console's session: signing in is public (with a valid key, whoever calls); a bearer caller has
+    // no console session to read (401) nor to end (200, ended: false). test/console-session.e2e-spec.ts has the cookie side.
+    { route: 'POST /v1/console/session', grants: 'public', call: () => ({ path: '/v1/console/session', body: { apiKey: ADMIN_TOKEN } }), ok: CREATED },
+    { route: 'GET /v1/console/session', grants: ['proposer', 'auditor'], call: () => ({ path: '/v1/console/session' }), ok: { status: 401, code: 'UNAUTHORIZED' } },
+    { route: 'POST /v1/console/session/end', grants: ['proposer', 'auditor'], call: () => ({ path: '/v1/console/session/end' }), ok: OK },
     // webhooks: admin only
     { route: 'POST /v1/webhooks', grants: [], call: () => ({ path: '/v1/webhooks', body: { url: 'https://example.com/matrix', events: ['grant.revoked'] } }), ok: CREATED },
     { route: 'GET /v1/webhooks', grants: [], call: () => ({ path: '/v1/webhooks' }), ok: OK },

@@ -9,6 +9,7 @@ import { databaseWhere, waitForDatabase } from './boot/wait-for-database.js';
 import { isDatabaseUnavailable } from './common/database-errors.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
 import type { CoordinatorConfig } from './config/coordinator-config.js';
+import { serveConsole } from './console/console-static.js';
 import { CoordinatorModule } from './coordinator.module.js';
 import { MAX_BODY_BYTES, refuseLargeBodies } from './http/body-limit.js';
 import { FrontDoor } from './http/front-door.js';
@@ -82,6 +83,8 @@ export async function startCoordinator(config: CoordinatorConfig, options: Start
     });
     app.use(httpLogger(logger));
     app.use(app.get(CoordinatorMetrics).httpMiddleware());
+    // The web console's static files (/console): before the body limit and the router, no authentication.
+    app.use(serveConsole());
     app.use(refuseLargeBodies(MAX_BODY_BYTES));
     app.useBodyParser('json', { limit: MAX_BODY_BYTES });
     app.useWebSocketAdapter(new NodeWsAdapter(app, frontDoor));

@@ -8,6 +8,7 @@ import {
   CeremonyRelay,
   CeremonyService,
   CeremonyTransitions,
+  ConsoleSessionsService,
   DOMAIN_SETTINGS,
   GrantRequestsService,
   GrantsService,
@@ -19,6 +20,7 @@ import {
   SigningRequestsService,
   SigningService,
   TransparencyLogService,
+  WitnessService,
   WEBHOOK_SETTINGS,
   WebhookDispatcher,
   WebhooksService,
@@ -31,7 +33,9 @@ import { AuditController } from './audit/audit.controller.js';
 import { loadAuditLogKey } from './audit/log-key.js';
 import { TransparencyController } from './audit/transparency.controller.js';
 import { CHECKPOINT_GAUGE, type CheckpointGauge } from './metrics/audit-log-gauges.js';
+import { ApiTokens } from './auth/api-tokens.js';
 import { RolesGuard } from './auth/roles.guard.js';
+import { ConsoleSessionController } from './console/console-session.controller.js';
 import { CeremoniesController } from './ceremonies/ceremonies.controller.js';
 import { COORDINATOR_CONFIG, type CoordinatorConfig } from './config/coordinator-config.js';
 import { GrantsController } from './grants/grants.controller.js';
@@ -128,6 +132,7 @@ class CeremoniesModule {}
   providers: [
     AuditService,
     TransparencyLogService,
+    WitnessService,
     { provide: AUDIT_LOG_KEY, inject: [COORDINATOR_CONFIG], useFactory: (config: CoordinatorConfig) => loadAuditLogKey(config) },
     {
       provide: CHECKPOINT_GAUGE,
@@ -140,15 +145,19 @@ class CeremoniesModule {}
       }),
     },
   ],
-  exports: [CHECKPOINT_GAUGE],
+  exports: [CHECKPOINT_GAUGE, WitnessService],
 })
 class AuditModule {}
 
 /**
- * API principals, and the guard that authenticates every REST route and checks its roles (global, so
- * that a new route is admin-only until it says otherwise: see auth/roles.ts).
+ * API principals, the web console's sessions, and the guard that authenticates every REST route (a
+ * bearer token or the console's cookie) and checks its roles (global, so that a new route is admin-only
+ * until it says otherwise: see auth/roles.ts).
  */
-@Module({ controllers: [PrincipalsController], providers: [PrincipalsService, { provide: APP_GUARD, useClass: RolesGuard }] })
+@Module({
+  controllers: [PrincipalsController, ConsoleSessionController],
+  providers: [PrincipalsService, ApiTokens, ConsoleSessionsService, { provide: APP_GUARD, useClass: RolesGuard }],
+})
 class PrincipalsModule {}
 
 /** Webhook subscriptions, and the worker that sends their outbox (signed, retried with backoff). */

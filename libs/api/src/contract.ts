@@ -9,10 +9,12 @@ import {
   AuditInclusionProofResponse,
   AuditInclusionQuery,
   AuditLogKeyResponse,
+  AuditWitnessesResponse,
 } from './audit-log.js';
 import { AuditPageResponse, AuditQuery, AuditVerifyResponse } from './audit.js';
 import { CeremonyListResponse, CeremonyResponse, ListCeremoniesQuery, StartCeremonyBody } from './ceremonies.js';
 import { IdParam } from './common.js';
+import { ConsoleSessionResponse, CreateConsoleSessionBody, EndConsoleSessionResponse } from './console-session.js';
 import { CreateGrantBody, CreateGrantRequestBody, GrantListResponse, GrantResponse, ListGrantsQuery, RevokeGrantBody } from './grants.js';
 import { HealthResponse } from './health.js';
 import { KeyListResponse, KeyResponse, RegisterKeyBody } from './keys.js';
@@ -110,7 +112,8 @@ export const API = {
   getAuditCheckpoint: { method: 'GET', path: '/v1/audit/checkpoint', tag: 'audit', summary: 'The latest signed checkpoint (C2SP tlog-checkpoint)', access: ['auditor'], responses: { 200: json('the checkpoint', AuditCheckpointResponse) }, errors: [404] },
   getAuditInclusionProof: { method: 'GET', path: '/v1/audit/proof/inclusion', tag: 'audit', summary: "An entry's inclusion proof in a tree of a given size", access: ['auditor'], query: AuditInclusionQuery, responses: { 200: json('the proof', AuditInclusionProofResponse) } },
   getAuditConsistencyProof: { method: 'GET', path: '/v1/audit/proof/consistency', tag: 'audit', summary: 'A consistency proof between two tree sizes', access: ['auditor'], query: AuditConsistencyQuery, responses: { 200: json('the proof', AuditConsistencyProofResponse) } },
-  getAuditBundle: { method: 'GET', path: '/v1/audit/bundle', tag: 'audit', summary: 'Entries with a checkpoint and their inclusion proofs, for the offline verifier', access: ['auditor'], query: AuditBundleQuery, responses: { 200: json('the bundle', AuditBundleResponse) } },
+  getAuditWitnesses: { method: 'GET', path: '/v1/audit/witnesses', tag: 'audit', summary: 'The signer nodes as witnesses: the size each cosigned, and refusals', access: ['auditor'], responses: { 200: json('the witnesses', AuditWitnessesResponse) }, errors: [404] },
+  getAuditBundle: { method: 'GET', path: '/v1/audit/bundle', tag: 'audit', summary: 'Entries with a checkpoint and their inclusion proofs, for the offline verifier', access: ['auditor'], query: AuditBundleQuery, responses: { 200: json('the bundle', AuditBundleResponse) }, errors: [409] },
   // principals
   createPrincipal: { method: 'POST', path: '/v1/principals', tag: 'principals', summary: 'Create a principal and its API key (shown once)', access: [], body: CreatePrincipalBody, responses: { 201: json('created', CreatePrincipalResponse) }, errors: [409] },
   listPrincipals: { method: 'GET', path: '/v1/principals', tag: 'principals', summary: 'List principals', access: [], responses: { 200: json('principals', PrincipalListResponse) } },
@@ -166,6 +169,19 @@ export const API = {
     responses: { 201: json('created', SigningRequestResponse) },
     errors: [403, 404, 409, 422],
   },
+  // the web console's session (cookie auth: docs/protocol.md §11)
+  createConsoleSession: {
+    method: 'POST',
+    path: '/v1/console/session',
+    tag: 'console',
+    summary: 'Sign in to the web console with an API key (sets the rt_console cookie)',
+    access: 'public',
+    body: CreateConsoleSessionBody,
+    responses: { 201: json('signed in', ConsoleSessionResponse) },
+    errors: [401],
+  },
+  getConsoleSession: { method: 'GET', path: '/v1/console/session', tag: 'console', summary: 'The console session of the cookie', access: ['proposer', 'auditor'], responses: { 200: json('the session', ConsoleSessionResponse) } },
+  endConsoleSession: { method: 'POST', path: '/v1/console/session/end', tag: 'console', summary: 'Sign out of the console (clears the cookie)', access: ['proposer', 'auditor'], responses: { 200: json('ended', EndConsoleSessionResponse) } },
   // webhooks: admin only
   createWebhook: { method: 'POST', path: '/v1/webhooks', tag: 'webhooks', summary: 'Subscribe a URL to events (its signing secret is shown once)', access: [], body: CreateWebhookBody, responses: { 201: json('created', CreateWebhookResponse) } },
   listWebhooks: { method: 'GET', path: '/v1/webhooks', tag: 'webhooks', summary: 'List webhooks', access: [], responses: { 200: json('webhooks', WebhookListResponse) } },

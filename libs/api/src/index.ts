@@ -7,6 +7,7 @@
 export * from './audit.js';
 export * from './audit-log.js';
 export * from './ceremonies.js';
+export * from './console-session.js';
 export * from './common.js';
 export * from './contract.js';
 export * from './health.js';

@@ -24,11 +24,14 @@ describe('runMigrations', () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual([
         'audit_checkpoints',
+        'audit_cosignatures',
         'audit_log',
+        'audit_witness_status',
         'ceremonies',
         'ceremony_results',
         'ceremony_round2',
         'commitments',
+        'console_sessions',
         'grant_decisions',
         'grant_nonces',
         'grants',

@@ -87,5 +87,6 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     decisions: wrap(repositories.decisions),
     grants: wrap(repositories.grants),
     webhooks: wrap(repositories.webhooks),
+    consoleSessions: wrap(repositories.consoleSessions),
   };
 }

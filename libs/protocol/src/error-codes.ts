@@ -44,9 +44,18 @@ export const ErrorCodes = [
   'SEQUENCE_USED',
   'DECISION_INVALID',
   'FORBIDDEN',
+  /** A console call that changes state without the session's X-CSRF-Token (docs/protocol.md §11). */
+  'CSRF_INVALID',
   'PRINCIPAL_NOT_FOUND',
   'PRINCIPAL_ALREADY_EXISTS',
   'WEBHOOK_NOT_FOUND',
+  // the transparency log's witnesses
+  /** A cosignature (audit.cosignature) for a checkpoint the coordinator never issued. */
+  'CHECKPOINT_NOT_FOUND',
+  /** A cosignature that does not verify under the node's identity key, or is dated in the future. */
+  'COSIGNATURE_INVALID',
+  /** No checkpoint has the cosignatures a bundle asked for (`witnesses=N`). */
+  'CHECKPOINT_NOT_WITNESSED',
   // commitments and shares
   'COMMITMENT_REUSED',
   'COMMITMENT_INVALID',

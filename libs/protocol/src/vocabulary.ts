@@ -45,6 +45,8 @@ export const AUDIT_ACTIONS = [
   'node.connected',
   'node.disconnected',
   'node.refused',
+  /** The policy hash a node reported at authentication differs from the one it reported before (or is its first). */
+  'node.policy_changed',
   'key.registered',
   'key.retired',
   'ceremony.started',
@@ -87,6 +89,10 @@ export const AUDIT_ACTIONS = [
   'grant.decision_refused',
   'grant.request_accepted',
   'grant.request_refused',
+  // the web console (issue 11): sign-in with an API key, a refused one, sign-out
+  'console.signed_in',
+  'console.sign_in_failed',
+  'console.signed_out',
 ] as const;
 
 /** The events a webhook may subscribe to (docs/protocol.md, Webhooks). */

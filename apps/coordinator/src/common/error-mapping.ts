@@ -31,6 +31,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'NOT_IN_SIGNER_SET':
     case 'NOT_PROPOSED':
     case 'NOT_A_PARTICIPANT':
+    case 'CSRF_INVALID':
     case 'FORBIDDEN': // and below: requests under a grant outside what it allows (GRANT_REFUSALS)
     case 'GRANT_NOT_ACTIVE':
     case 'GRANT_NOT_YET_VALID':
@@ -56,6 +57,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'PRINCIPAL_NOT_FOUND':
     case 'GRANT_NOT_FOUND':
     case 'WEBHOOK_NOT_FOUND':
+    case 'CHECKPOINT_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
     case 'NODE_ALREADY_ENROLLED':
     case 'KEY_ALREADY_EXISTS':
@@ -72,6 +74,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'INTENT_ALREADY_SIGNED':
     case 'SEQUENCE_USED':
     case 'AGENT_REQUEST_REPLAYED':
+    case 'CHECKPOINT_NOT_WITNESSED': // a bundle asked for more cosignatures than any checkpoint has yet
       return HttpStatus.CONFLICT;
     case 'KEY_RETIRED':
     case 'REQUEST_EXPIRED':
@@ -80,6 +83,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case 'CEREMONY_FINISHED':
       return HttpStatus.GONE;
     case 'SHARE_INVALID':
+    case 'COSIGNATURE_INVALID':
     case 'NOT_ENOUGH_SIGNERS':
     case 'REJECTED':
     case 'AGGREGATE_INVALID':

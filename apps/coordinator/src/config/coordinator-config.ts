@@ -67,6 +67,16 @@ const Schema = z.object({
   AUDIT_CHECKPOINT_INTERVAL_MS: int(0, 3_600_000)
     .default(3_000)
     .describe('Transparency log: how often to sign a checkpoint while entries arrive (0: only on demand).'),
+  AUDIT_WITNESS_INTERVAL_MS: int(0, 3_600_000)
+    .default(3_000)
+    .describe('Transparency log: how often to show the latest checkpoint to connected nodes that have not cosigned it (0: the nodes witness nothing).'),
+  CONSOLE_SESSION_TTL_MS: int(60_000, 30 * 86_400_000)
+    .default(8 * 3_600_000)
+    .describe('Web console: how long a sign-in lasts (the session cookie and its row expire together).'),
+  CONSOLE_COOKIE_SECURE: z
+    .enum(['auto', 'always'])
+    .default('auto')
+    .describe('Web console: mark the session cookie Secure when the request came over TLS (auto), or always (behind a TLS-terminating proxy).'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose', 'silent']).default('log').describe('error, warn, log, debug, verbose or silent.'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text').describe('text (one line per entry, coloured only on a terminal) or json (one JSON object per line).'),
 });
@@ -95,6 +105,9 @@ export interface CoordinatorConfig {
   readonly auditLogKeyFile: string | undefined;
   readonly auditLogOrigin: string;
   readonly auditCheckpointIntervalMs: number;
+  readonly auditWitnessIntervalMs: number;
+  readonly consoleSessionTtlMs: number;
+  readonly consoleCookieSecure: Settings['CONSOLE_COOKIE_SECURE'];
   readonly logLevel: Settings['LOG_LEVEL'];
   readonly logFormat: Settings['LOG_FORMAT'];
 }
@@ -151,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     auditLogKeyFile: c.AUDIT_LOG_KEY_FILE,
     auditLogOrigin: c.AUDIT_LOG_ORIGIN ?? `roundtable/${c.COORDINATOR_ID}/audit`,
     auditCheckpointIntervalMs: c.AUDIT_CHECKPOINT_INTERVAL_MS,
+    auditWitnessIntervalMs: c.AUDIT_WITNESS_INTERVAL_MS,
+    consoleSessionTtlMs: c.CONSOLE_SESSION_TTL_MS,
+    consoleCookieSecure: c.CONSOLE_COOKIE_SECURE,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   });

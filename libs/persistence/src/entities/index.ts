@@ -2,6 +2,7 @@ import { AuditCheckpointEntity } from './audit-checkpoint.entity.js';
 import { AuditEntryEntity } from './audit-entry.entity.js';
 import { CeremonyEntity, CeremonyResultEntity, CeremonyRound2Entity } from './ceremony.entity.js';
 import { CommitmentEntity } from './commitment.entity.js';
+import { ConsoleSessionEntity } from './console-session.entity.js';
 import { GrantDecisionEntity, GrantEntity, GrantNonceEntity } from './grant.entity.js';
 import { KeyEntity, KeyMemberEntity } from './key.entity.js';
 import { NodeEntity } from './node.entity.js';
@@ -17,6 +18,7 @@ export * from './audit-checkpoint.entity.js';
 export * from './audit-entry.entity.js';
 export * from './ceremony.entity.js';
 export * from './commitment.entity.js';
+export * from './console-session.entity.js';
 export * from './grant.entity.js';
 export * from './key.entity.js';
 export * from './node.entity.js';
@@ -50,4 +52,5 @@ export const persistenceEntities = [
   GrantNonceEntity,
   WebhookEntity,
   WebhookDeliveryEntity,
+  ConsoleSessionEntity,
 ];

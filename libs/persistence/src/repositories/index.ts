@@ -4,6 +4,7 @@ import { TypeOrmAttemptRepository } from './attempt.repository.js';
 import { TypeOrmAuditRepository } from './audit.repository.js';
 import { TypeOrmCeremonyRepository } from './ceremony.repository.js';
 import { TypeOrmCommitmentRepository } from './commitment.repository.js';
+import { TypeOrmConsoleSessionRepository } from './console-session.repository.js';
 import { TypeOrmDecisionRepository } from './decision.repository.js';
 import { TypeOrmGrantRepository } from './grant.repository.js';
 import { TypeOrmKeyRepository } from './key.repository.js';
@@ -17,6 +18,7 @@ export * from './attempt.repository.js';
 export * from './audit.repository.js';
 export * from './ceremony.repository.js';
 export * from './commitment.repository.js';
+export * from './console-session.repository.js';
 export * from './decision.repository.js';
 export * from './grant.repository.js';
 export * from './key.repository.js';
@@ -41,5 +43,6 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     decisions: new TypeOrmDecisionRepository(manager),
     grants: new TypeOrmGrantRepository(manager),
     webhooks: new TypeOrmWebhookRepository(manager),
+    consoleSessions: new TypeOrmConsoleSessionRepository(manager),
   };
 }
