@@ -119,4 +119,22 @@ describe('transparency log over the audit chain', () => {
     expect(rows[1]).toContain(`,${wanted[0]!.hash}`);
     expect((await fetchText('/v1/audit/export?format=xml')).status).toBe(400);
   });
+
+  it('filters the list and the export by actor (kind, and exact id)', async () => {
+    // The admin token acts once more (it creates a principal); then filter on the actor.
+    const created = await coord.api<{ principal: { id: string } }>('POST', '/v1/principals', { name: `actor-filter-${Date.now()}`, role: 'admin' });
+    expect(created.status).toBe(201);
+    const all = (await get('/v1/audit?limit=1000', AuditPageResponse)).entries;
+    const byAdminToken = all.filter((e) => e.actor.kind === 'admin' && e.actor.id === 'admin-token');
+    expect(byAdminToken.length).toBeGreaterThan(0);
+    const list = await get('/v1/audit?actorKind=admin&actorId=admin-token&limit=1000', AuditPageResponse);
+    expect(list.entries.map((e) => e.seq)).toEqual(byAdminToken.map((e) => e.seq));
+    const nodes = await get('/v1/audit?actorKind=node&limit=1000', AuditPageResponse);
+    expect(nodes.entries.every((e) => e.actor.kind === 'node')).toBe(true);
+    expect((await get('/v1/audit?actorKind=admin&actorId=nobody', AuditPageResponse)).entries).toEqual([]);
+    const res = await fetch(`${coord.httpUrl}/v1/audit/export?actorKind=admin&actorId=admin-token`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const exported = (await res.text()).trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
+    expect(exported).toEqual(byAdminToken.map((e) => e.seq));
+    expect((await coord.api('GET', '/v1/audit?actorKind=robot')).status).toBe(400);
+  });
 });

@@ -15,6 +15,9 @@ export const AuditQuery = z.strictObject({
   nodeId: IdParam.optional(),
   attemptId: IdParam.optional(),
   action: AuditAction.optional(),
+  /** Who acted: the actor's kind, and (exactly) its id. */
+  actorKind: ActorKind.optional(),
+  actorId: z.string().min(1).max(200).optional(),
   /** Inclusive bounds on `occurredAt`. */
   from: TimestampInput.optional(),
   to: TimestampInput.optional(),

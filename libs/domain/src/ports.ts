@@ -1,4 +1,5 @@
 import type {
+  ActorKind,
   AttemptRecord,
   AttemptStatus,
   AuditAction,
@@ -153,6 +154,8 @@ export interface AuditFilter {
   nodeId?: string;
   attemptId?: string;
   action?: AuditAction;
+  actorKind?: ActorKind;
+  actorId?: string;
   from?: Date;
   to?: Date;
   /** Return entries with seq > afterSeq (keyset paging). */

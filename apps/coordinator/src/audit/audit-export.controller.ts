@@ -3,10 +3,10 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { AUDIT_CSV_COLUMNS, AuditExportQuery, type AuditEntryResponse } from '#api';
 import { canonicalJson } from '#crypto';
-import { AuditService, type AuditFilter } from '#domain';
+import { AuditService } from '#domain';
 import { Roles } from '../auth/roles.js';
 import { parseDto } from '../common/zod-parse.js';
-import { toAuditDto } from './audit.dto.js';
+import { auditFilterOf, toAuditDto } from './audit.dto.js';
 
 const PAGE = 500;
 
@@ -39,15 +39,7 @@ export class AuditExportController {
   @Get('export')
   async export(@Query() query: unknown, @Res() res: Response): Promise<void> {
     const q = parseDto(AuditExportQuery, query);
-    const filter: Omit<AuditFilter, 'limit' | 'afterSeq'> = {
-      ...(q.requestId ? { requestId: q.requestId } : {}),
-      ...(q.keyId ? { keyId: q.keyId } : {}),
-      ...(q.nodeId ? { nodeId: q.nodeId } : {}),
-      ...(q.attemptId ? { attemptId: q.attemptId } : {}),
-      ...(q.action ? { action: q.action } : {}),
-      ...(q.from ? { from: new Date(q.from) } : {}),
-      ...(q.to ? { to: new Date(q.to) } : {}),
-    };
+    const filter = auditFilterOf(q);
     let after = q.after ?? 0;
     let batch = await this.audit.query({ ...filter, afterSeq: after, limit: PAGE });
     res.status(200);

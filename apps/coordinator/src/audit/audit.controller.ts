@@ -3,7 +3,7 @@ import { AuditQuery, type AuditPageResponse, type AuditVerifyResponse } from '#a
 import { AuditService } from '#domain';
 import { Roles } from '../auth/roles.js';
 import { parseDto } from '../common/zod-parse.js';
-import { toAuditPage } from './audit.dto.js';
+import { auditFilterOf, toAuditPage } from './audit.dto.js';
 
 /** Read-only; an auditor reads it all. */
 @Controller('v1/audit')
@@ -16,13 +16,7 @@ export class AuditController {
   async query(@Query() query: unknown): Promise<AuditPageResponse> {
     const q = parseDto(AuditQuery, query);
     const entries = await this.audit.query({
-      ...(q.requestId ? { requestId: q.requestId } : {}),
-      ...(q.keyId ? { keyId: q.keyId } : {}),
-      ...(q.nodeId ? { nodeId: q.nodeId } : {}),
-      ...(q.attemptId ? { attemptId: q.attemptId } : {}),
-      ...(q.action ? { action: q.action } : {}),
-      ...(q.from ? { from: new Date(q.from) } : {}),
-      ...(q.to ? { to: new Date(q.to) } : {}),
+      ...auditFilterOf(q),
       ...(q.after !== undefined ? { afterSeq: q.after } : {}),
       limit: q.limit,
     });

@@ -73,6 +73,8 @@ export class TypeOrmAuditRepository implements AuditRepository {
     if (filter.nodeId !== undefined) where.nodeId = filter.nodeId;
     if (filter.attemptId !== undefined) where.attemptId = filter.attemptId;
     if (filter.action !== undefined) where.action = filter.action;
+    if (filter.actorKind !== undefined) where.actorKind = filter.actorKind;
+    if (filter.actorId !== undefined) where.actorId = filter.actorId;
     if (filter.afterSeq !== undefined) where.seq = MoreThan(filter.afterSeq);
     if (filter.from !== undefined && filter.to !== undefined) where.occurredAt = Between(filter.from, filter.to);
     else if (filter.from !== undefined) where.occurredAt = MoreThanOrEqual(filter.from);
