@@ -34,11 +34,11 @@ interface SignOptions {
 /** `requests list|show|cancel` and `sign`: signing requests, as a proposer or an admin. */
 export function addRequestCommands(program: Command, client: () => RoundtableClient, print: (value: unknown) => void, io: AdminIo): void {
   /** Polls a request until it is final or `waitMs` has passed (each GET waits at most MAX_WAIT_MS). */
-  const waitFor = async (api: RoundtableClient, id: string, waitMs: number): Promise<SigningRequestResponse> => {
+  const waitFor = async (api: RoundtableClient, id: string, waitMs: number, safeOwner?: string): Promise<SigningRequestResponse> => {
     const until = Date.now() + waitMs;
     for (;;) {
       const chunk = Math.max(0, Math.min(MAX_WAIT_MS, until - Date.now()));
-      const r = await api.call('getSigningRequest', { params: { id }, query: { waitMs: chunk } });
+      const r = await api.call('getSigningRequest', { params: { id }, query: { waitMs: chunk, ...(safeOwner !== undefined ? { safeOwner } : {}) } });
       if (FINAL_REQUEST_STATUSES.includes(r.status) || Date.now() >= until) return r;
     }
   };
@@ -58,7 +58,8 @@ export function addRequestCommands(program: Command, client: () => RoundtableCli
     .description("one request: its intent, summary, hashes, each node's decision, attempts, culprits, signature")
     .argument('<requestId>', 'the request id')
     .option('--wait <ms>', 'wait up to this long for the request to be final', nonNegativeInt, 0)
-    .action(async (id: string, o: { wait: number }) => print(await waitFor(client(), id, o.wait)));
+    .option('--safe-owner <address>', "secp256k1: also frame the signature for this Safe owner contract (evm.safeSignature)")
+    .action(async (id: string, o: { wait: number; safeOwner?: string }) => print(await waitFor(client(), id, o.wait, o.safeOwner)));
   requests
     .command('cancel')
     .description('cancel a request that has not finished: its nodes are told and hold no nonce for it')

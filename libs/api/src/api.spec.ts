@@ -125,6 +125,7 @@ describe('REST contract (libs/api)', () => {
       culprits: [],
       signature: null,
       groupPublicKey: 'ab'.repeat(32),
+      evm: null,
     };
     expect(SigningRequestResponse.parse(view)).toEqual(view);
     const { messageText: _, ...withoutText } = view;

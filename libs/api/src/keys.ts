@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Element, Identifier, KEY_STATUSES, SuiteId, Uuid, hexRange } from '#protocol';
+import { Element, EvmAddress, Identifier, KEY_STATUSES, SuiteId, Uuid, hexRange } from '#protocol';
 import { Timestamp } from './common.js';
 
 export const KeyStatus = z.enum(KEY_STATUSES);
@@ -23,6 +23,25 @@ export const KeyMemberResponse = z.object({
   verifyingShare: Element,
 });
 
+/** A 32-byte EVM word, 0x-prefixed. */
+export const EvmWord = z.string().regex(/^0x[0-9a-f]{64}$/, '0x-prefixed 32-byte word');
+
+/**
+ * What a contract needs of a `secp256k1` key (libs/evm): whether the ecrecover check can verify its
+ * signatures (x below the curve order), the address the verifier derives from it, and its coordinates
+ * (FrostEip1271Signer's constructor arguments). docs/protocol.md section 11.
+ */
+export const EvmKeyResponse = z.object({
+  usable: z.boolean(),
+  /** Why not, when `usable` is false. */
+  reason: z.string().nullable(),
+  /** keccak256(x ‖ y)[12:], checksummed. */
+  address: EvmAddress,
+  x: EvmWord,
+  y: EvmWord,
+});
+export type EvmKeyResponse = z.infer<typeof EvmKeyResponse>;
+
 /** `GET /v1/keys/:id`, `POST /v1/keys`, `POST /v1/keys/:id/retire`. */
 export const KeyResponse = z.object({
   id: Uuid,
@@ -39,6 +58,8 @@ export const KeyResponse = z.object({
   /** `dealer`, or `ceremony:<ceremonyId>` for a key made by a ceremony. */
   origin: z.string().regex(/^(?:dealer|ceremony:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, 'dealer or ceremony:<id>'),
   createdAt: Timestamp,
+  /** For a `secp256k1` key (FROST(secp256k1, SHA-256)); null for every other suite, `secp256k1-tr` included. */
+  evm: EvmKeyResponse.nullable(),
 });
 export type KeyResponse = z.infer<typeof KeyResponse>;
 

@@ -5,6 +5,7 @@ import {
   ChainId,
   DigestHash,
   Eip712Payload,
+  EvmAddress,
   Intent,
   MAX_MESSAGE_BYTES,
   NODE_DECISION_STATES,
@@ -20,6 +21,7 @@ import {
   hexUpTo,
 } from '#protocol';
 import { IdParam, Timestamp, TimestampInput, pageQuery } from './common.js';
+import { EvmWord } from './keys.js';
 
 export const RequestStatus = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof RequestStatus>;
@@ -135,9 +137,13 @@ function shortFormPayload(message: string, encoding: MessageEncoding): Payload |
   return parsed.success ? parsed.data : (parsed.error.issues[0]?.message ?? 'not a valid message');
 }
 
-/** `GET /v1/signing-requests/:id?waitMs=`: wait up to `waitMs` for the request to be final. */
+/**
+ * `GET /v1/signing-requests/:id?waitMs=&safeOwner=`: wait up to `waitMs` for the request to be final;
+ * `safeOwner` (an EIP-1271 signer contract that owns a Safe) adds `evm.safeSignature`, framed for it.
+ */
 export const GetSigningRequestQuery = z.strictObject({
   waitMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  safeOwner: EvmAddress.optional(),
 });
 export type GetSigningRequestQuery = z.infer<typeof GetSigningRequestQuery>;
 
@@ -206,6 +212,29 @@ export const NodeDecisionResponse = z.object({
 });
 export type NodeDecisionResponse = z.infer<typeof NodeDecisionResponse>;
 
+/**
+ * A completed `secp256k1` request's signature as EVM verifiers take it (libs/evm; docs/protocol.md
+ * section 11): R decompressed, each a 32-byte word, and the Safe contract-signature framing on request.
+ */
+export const EvmSignatureResponse = z.object({
+  /** `abi.encode(uint256 rx, uint256 ry, uint256 z)`: the `signature` bytes FrostEip1271Signer checks. */
+  signature: z.string().regex(/^0x[0-9a-f]{192}$/, 'abi.encode of three words'),
+  rx: EvmWord,
+  ry: EvmWord,
+  z: EvmWord,
+  /** The key's verifier address (the key view's `evm.address`), checksummed. */
+  verifierAddress: EvmAddress,
+  /**
+   * With `?safeOwner=`: the Safe v1.4.1 contract signature for that owner (`{r = owner, s = 65, v = 0}`,
+   * then the length and `signature`), the `signatures` argument of `execTransaction` when that contract
+   * is the only signing owner; else null.
+   */
+  safeSignature: z.string().regex(/^0x(?:[0-9a-f]{2})+$/, '0x-prefixed bytes').nullable(),
+  /** The `safeOwner` asked for, checksummed (EIP-55); null without `?safeOwner=`. */
+  safeOwner: EvmAddress.nullable(),
+});
+export type EvmSignatureResponse = z.infer<typeof EvmSignatureResponse>;
+
 /** `GET /v1/signing-requests/:id`, `POST /v1/signing-requests`, and each row of the list. */
 export const SigningRequestResponse = z.object({
   id: Uuid,
@@ -256,6 +285,8 @@ export const SigningRequestResponse = z.object({
   signature: hexRange(64, 114).nullable(),
   /** The suite's standard encoding (x-only for secp256k1-tr). */
   groupPublicKey: hexRange(32, 57).nullable(),
+  /** For a completed request of a `secp256k1` key: its EVM encodings; null otherwise. */
+  evm: EvmSignatureResponse.nullable(),
 });
 export type SigningRequestResponse = z.infer<typeof SigningRequestResponse>;
 

@@ -1,5 +1,6 @@
 import type { KeyResponse } from '#api';
 import type { KeyRecord } from '#domain';
+import { evmKeyView } from '#evm';
 
 export const toKeyDto = (key: KeyRecord): KeyResponse => ({
   id: key.id,
@@ -12,4 +13,5 @@ export const toKeyDto = (key: KeyRecord): KeyResponse => ({
   status: key.status,
   origin: key.origin,
   createdAt: key.createdAt.toISOString(),
+  evm: evmKeyView(key.suite, key.groupPublicKey),
 });

@@ -58,20 +58,21 @@ export class SigningRequestsController {
   @Get()
   @Roles('proposer', 'auditor')
   async list(@Query() query: unknown, @CurrentActor() actor: Actor): Promise<SigningRequestListResponse> {
-    return (await this.signing.listViews({ ...parseDto(ListSigningRequestsQuery, query), ...ownRequestsScope(actor) })).map(toSigningRequestDto);
+    return (await this.signing.listViews({ ...parseDto(ListSigningRequestsQuery, query), ...ownRequestsScope(actor) })).map((view) => toSigningRequestDto(view));
   }
 
   /**
-   * With `?waitMs=N` (at most 60000) answers as soon as the request is final, or after N ms. The id is
+   * With `?waitMs=N` (at most 60000) answers as soon as the request is final, or after N ms; with
+   * `?safeOwner=0x…` the EVM view also frames the signature for that Safe owner contract. The id is
    * canonical (lower case) from here on, so a long-poll under any spelling wakes when the request settles.
    */
   @Get(':id')
   @Roles('proposer', 'auditor')
   async get(@Param('id') id: string, @Query() query: unknown, @CurrentActor() actor: Actor): Promise<SigningRequestResponse> {
-    const { waitMs } = parseDto(GetSigningRequestQuery, query);
+    const { waitMs, safeOwner } = parseDto(GetSigningRequestQuery, query);
     const requestId = parseDto(IdParam, id);
     const view = waitMs > 0 ? await this.signing.waitForOutcome(requestId, waitMs, ownRequestsScope(actor)) : await this.signing.view(requestId, ownRequestsScope(actor));
-    return toSigningRequestDto(view);
+    return toSigningRequestDto(view, safeOwner !== undefined ? { safeOwner } : {});
   }
 
   /**

@@ -2,6 +2,7 @@ import type { NodeDecisionResponse, SigningRequestResponse } from '#api';
 import { summarizeIntent, summaryLine } from '#intent';
 import { SuiteId } from '#protocol';
 import { messageTextOf, type DecisionView, type RequestView } from '#domain';
+import { evmSignatureView } from '#evm';
 
 const toDecisionDto = (d: DecisionView): NodeDecisionResponse => ({
   nodeId: d.nodeId,
@@ -11,7 +12,8 @@ const toDecisionDto = (d: DecisionView): NodeDecisionResponse => ({
   awaiting: d.awaiting ? { rule: d.awaiting.rule, reason: d.awaiting.reason, since: d.awaiting.since.toISOString() } : null,
 });
 
-export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite, decisions }: RequestView): SigningRequestResponse => {
+/** `safeOwner` (GET one request only) frames `evm.safeSignature` for that EIP-1271 owner contract. */
+export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite, decisions }: RequestView, options: { safeOwner?: string } = {}): SigningRequestResponse => {
   const { intent } = request;
   const detail = summarizeIntent(intent, request.intentHash ?? '');
   return {
@@ -57,5 +59,6 @@ export const toSigningRequestDto = ({ request, attempts, groupPublicKey, suite, 
     culprits: request.culprits,
     signature: request.signature,
     groupPublicKey: groupPublicKey || null,
+    evm: groupPublicKey ? evmSignatureView(suite, groupPublicKey, request.signature, options.safeOwner) : null,
   };
 };

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { getSuite } from '#crypto';
+import { dealKey, getSuite, type DealtKey } from '#crypto';
 import { lockKeystore, runDealer, silentLogger, type KeyRegistration } from '#signer';
+import { unusableGroupKey } from '../../../../libs/evm/src/evm-test-support.js';
 import { initTestKeystore, openTestKeystore, tempDir } from '../../../../libs/signer/src/testing/key-fixtures.js';
 import { ExitCode } from '../cli-io.js';
 import { buildProgram } from '../program.js';
@@ -176,6 +177,46 @@ describe('dealer', () => {
     const printed = JSON.parse(written.join('')) as { id: string; maxSigners: number };
     expect(printed.maxSigners).toBe(3);
     expect(api.registered[0]?.id).toBe(printed.id);
+  });
+
+  /** A secp256k1 key no contract can verify (its x is not below n); nobody knows its discrete log, nor needs to here. */
+  const unusableDeal = (): DealtKey => {
+    const dealt = dealKey('secp256k1', 2, 3);
+    return { ...dealt, public: { ...dealt.public, commitments: [unusableGroupKey(), ...dealt.public.commitments.slice(1)] } };
+  };
+
+  it('registers a secp256k1 key that is unusable on the EVM, and says so; --evm deals again until it is usable', async () => {
+    publicKeys.forEach((pk) => api.enroll(pk));
+    const warned = vi.fn();
+    const unusable = await deal({ deal: unusableDeal, logger: { ...silentLogger, warn: warned } });
+    expect(unusable.evm).toMatchObject({ usable: false, reason: expect.stringMatching(/not below the curve order/) as unknown });
+    expect(api.registered[0]?.commitments[0]).toBe(unusableGroupKey());
+    expect(warned).toHaveBeenCalledWith(expect.objectContaining({ keyId: unusable.keyId }), expect.stringMatching(/NOT usable on the EVM/));
+
+    let calls = 0;
+    const usable = await deal({ evm: true, deal: (...args) => (++calls === 1 ? unusableDeal() : dealKey(...args)) });
+    expect(calls).toBe(2);
+    expect(usable.evm).toMatchObject({ usable: true, reason: null });
+    expect(api.registered[1]?.commitments[0]).not.toBe(unusableGroupKey());
+
+    await expect(deal({ suite: 'ed25519', evm: true })).rejects.toMatchObject({ code: 'DEALER_INVALID', message: expect.stringMatching(/--evm needs --suite secp256k1/) as unknown });
+  });
+
+  it('the command prints a warning line for a key unusable on the EVM, and none for a usable one', async () => {
+    publicKeys.forEach((pk) => api.enroll(pk));
+    const run = async (deal?: typeof dealKey) => {
+      const err: string[] = [];
+      const code = await runDealerCommand(
+        { coordinator: api.url, adminToken: TOKEN, suite: 'secp256k1', threshold: 2, keystore: keystores, keyId: randomUUID() },
+        { io: { stdout: () => undefined, stderr: (t) => err.push(t) }, logger: silentLogger, ...(deal ? { deal } : {}) },
+      );
+      return { code, err: err.join('\n') };
+    };
+    const unusable = await run(unusableDeal);
+    expect(unusable.code).toBe(ExitCode.OK);
+    expect(unusable.err).toMatch(/^warning: key [0-9a-f-]{36} is not usable on the EVM \(.*not below the curve order.*\).*--evm/);
+    const usable = await run();
+    expect(usable).toEqual({ code: ExitCode.OK, err: '' });
   });
 
   it('the command reports errors with exit code 1', async () => {

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SUITE_IDS, type SuiteId } from '#crypto';
+import { SUITE_IDS, type SuiteId, type dealKey } from '#crypto';
 import { runDealer, type SignerLogger } from '#signer';
 import { ExitCode, printJson, processIo, reportError, type CliIo } from '../cli-io.js';
 import { LOG_LEVELS, createLogger, type LogLevel } from '../logger.js';
@@ -11,13 +11,18 @@ export interface DealerCommandOptions {
   threshold: number;
   keystore: string[];
   keyId?: string;
+  /** secp256k1: deal again until the key is usable on the EVM. */
+  evm?: boolean;
   logLevel?: LogLevel;
 }
 
-/** Deals a key to the keystores, registers its public package; prints the coordinator's key record. */
+/**
+ * Deals a key to the keystores, registers its public package; prints the coordinator's key record
+ * (whose `evm` says, for a secp256k1 key, whether contracts can verify it; a warning line too if not).
+ */
 export async function runDealerCommand(
   options: DealerCommandOptions,
-  context: { io?: CliIo; logger?: SignerLogger } = {},
+  context: { io?: CliIo; logger?: SignerLogger; /** tests only: the key generation */ deal?: typeof dealKey } = {},
 ): Promise<number> {
   const io = context.io ?? processIo;
   try {
@@ -28,8 +33,14 @@ export async function runDealerCommand(
       threshold: options.threshold,
       keystores: options.keystore,
       ...(options.keyId !== undefined ? { keyId: options.keyId } : {}),
+      ...(options.evm ? { evm: true } : {}),
+      ...(context.deal ? { deal: context.deal } : {}),
       logger: context.logger ?? createLogger(options.logLevel ?? 'info', 'dealer'),
     });
+    // Said on stderr whatever the log level: the key is registered, but no contract can verify it.
+    if (result.evm && !result.evm.usable) {
+      io.stderr(`warning: key ${result.keyId} is not usable on the EVM (${result.evm.reason}); it signs off-chain. Deal with --evm for one that is.`);
+    }
     printJson(io, result.key);
     return ExitCode.OK;
   } catch (e) {
@@ -63,6 +74,7 @@ export function dealerCommand(): Command {
         .makeOptionMandatory(),
     )
     .option('--key-id <uuid>', 'key id (default: a random UUID)')
+    .option('--evm', 'secp256k1 only: deal again until the key is usable by EVM contracts (x below the curve order)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (options: DealerCommandOptions) => {
       process.exitCode = await runDealerCommand(options);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { PublicKeyPackage } from '#crypto';
+import { evmAuditDetails } from '#evm';
 import type { CeremonyClosedFrame, Outgoing } from '#protocol';
 import { DeadlineTimers } from '../common/deadline-timers.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
@@ -102,7 +103,14 @@ export class CeremonyTransitions implements OnModuleDestroy {
         await tx.ceremonies.update(ceremony.id, { status: 'completed', completedAt: now, updatedAt: now });
         await tx.audit.append({
           ...ceremonyEvent(SYSTEM_ACTOR, 'ceremony.completed', 'success', ceremony),
-          details: { ceremonyId: ceremony.id, groupPublicKey: key.groupPublicKey, resultHash: reports[0]!.value, transcriptHash: ceremony.transcriptHash },
+          details: {
+            ceremonyId: ceremony.id,
+            groupPublicKey: key.groupPublicKey,
+            resultHash: reports[0]!.value,
+            transcriptHash: ceremony.transcriptHash,
+            // secp256k1: whether contracts can verify the new key (an unusable one is registered all the same).
+            ...evmAuditDetails(key.suite, key.groupPublicKey),
+          },
         });
         return completedFrame(ceremony, key, results);
       });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { assertValidPublicPackage, CryptoValidationError, getSuite, groupPublicKey, type PublicKeyPackage } from '#crypto';
+import { evmAuditDetails } from '#evm';
 import { packageFits } from '#protocol';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
@@ -45,7 +46,8 @@ export function assertRegistrable(input: RegisterKeyInput): void {
 
 /**
  * Inserts a key (checked with `assertRegistrable` first) and its `key.registered` audit entry inside
- * the caller's transaction. The one path every key takes, from a dealer or a ceremony.
+ * the caller's transaction. The one path every key takes, from a dealer or a ceremony. For a
+ * `secp256k1` key the entry says whether contracts can verify it (`evmUsable`, `evmAddress`, `evmReason`).
  */
 export async function registerKeyInTransaction(tx: Repositories, input: RegisterKeyInput, actor: Actor): Promise<KeyRecord> {
   const pkg = input.publicPackage;
@@ -85,6 +87,8 @@ export async function registerKeyInTransaction(tx: Repositories, input: Register
       groupPublicKey: key.groupPublicKey,
       origin: key.origin,
       members: key.members.map((m) => ({ nodeId: m.nodeId, identifier: m.identifier, verifyingShare: m.verifyingShare })),
+      // A secp256k1 key whose x is not below n still signs off-chain: registered, but said so (issue 12).
+      ...evmAuditDetails(key.suite, key.groupPublicKey),
     }),
   });
   return key;

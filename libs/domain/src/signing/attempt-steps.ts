@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { aggregateOrBlame, canonicalJson, hexToBytes, sha256Hex, sortCommitments, verifySignatureShare, type CommitmentHex } from '#crypto';
+import { aggregateOrBlame, canonicalJson, hexToBytes, sha256Hex, sortCommitments, verifySignatureShare, type AggregateResult, type CommitmentHex } from '#crypto';
+import { evmReleaseProblem } from '#evm';
 import { SYSTEM_ACTOR } from '../common/tokens.js';
 import type { AttemptRecord, AttemptStatus, Culprit, ShareRecord } from '../records.js';
 import type { RequestEvent } from './request-event.js';
@@ -112,14 +113,32 @@ export async function judgeShares(ev: RequestEvent, which: readonly { attemptId:
 }
 
 /**
+ * Aggregates and verifies, then refuses to release what a contract must never see: a `secp256k1`
+ * signature with z = 0 (issue 12). The shares were all valid, so no one is to blame: the attempt fails
+ * without culprits and ROAST starts another with fresh nonces, as after any blameless failure.
+ */
+export function aggregateForRelease(aggregate: typeof aggregateOrBlame, ...args: Parameters<typeof aggregateOrBlame>): AggregateResult {
+  const result = aggregate(...args);
+  if (!result.ok) return result;
+  const problem = evmReleaseProblem(args[0].suite, result.signature);
+  return problem === null ? result : { ok: false, culprits: [], message: `signature not released: ${problem}` };
+}
+
+/**
  * Every share of the attempt is in: aggregate and verify once (the optimistic path); on success the
  * request completes. Otherwise every culprit is named (the caller excludes them) and the attempt fails.
+ * `aggregate` is the crypto library's, replaced only by unit tests that need an outcome no real
+ * shares can produce (z = 0).
  */
-export async function finishAttempt(ev: RequestEvent, attempt: AttemptRecord): Promise<{ completed: true } | { completed: false; culprits: Culprit[] }> {
+export async function finishAttempt(
+  ev: RequestEvent,
+  attempt: AttemptRecord,
+  aggregate: typeof aggregateOrBlame = aggregateOrBlame,
+): Promise<{ completed: true } | { completed: false; culprits: Culprit[] }> {
   const { state } = ev;
   const shares = sharesOf(ev, attempt.id);
   const byIdentifier = Object.fromEntries(shares.map((s) => [s.identifier, s.share]));
-  const result = aggregateOrBlame(state.key.publicPackage, attempt.commitments, hexToBytes(state.request.message), byIdentifier);
+  const result = aggregateForRelease(aggregate, state.key.publicPackage, attempt.commitments, hexToBytes(state.request.message), byIdentifier);
   if (result.ok) {
     for (const s of shares) await setValidity(ev, s, true);
     await setAttemptStatus(ev, attempt, 'completed', null);

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { dealKey, getSuite, isSuiteId, type SuiteId } from '#crypto';
+import type { EvmKeyInfo } from '#evm';
 import { Keystore } from '../keystore/keystore.js';
 import { sealShareToIdentity } from '../keystore/sealed-share.js';
 import { silentLogger, type SignerLogger } from '../logger.js';
 import { SignerError, isSignerError } from '../signer-error.js';
 import { CoordinatorAdminClient, type KeyRegistration } from './coordinator-admin-client.js';
+import { dealForEvm } from './dealer-evm.js';
 
 export interface DealerOptions {
   /** The coordinator's HTTP base URL, e.g. http://localhost:3000. */
@@ -16,7 +18,11 @@ export interface DealerOptions {
   /** One keystore per participant; identifiers 1..n follow this order. Their passphrases are not needed. */
   keystores: string[];
   keyId?: string;
+  /** secp256k1 only: deal again until contracts can verify the key (`signer dealer --evm`). */
+  evm?: boolean;
   logger?: SignerLogger;
+  /** The key generation; tests replace it to reach the 2^-128 case. */
+  deal?: typeof dealKey;
 }
 
 export interface DealtMember {
@@ -30,6 +36,8 @@ export interface DealerResult {
   members: DealtMember[];
   /** The key record the coordinator returned. */
   key: unknown;
+  /** A secp256k1 key's EVM view (null for other suites): `usable` false means contracts cannot verify it. */
+  evm: EvmKeyInfo | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -77,7 +85,12 @@ export async function runDealer(options: DealerOptions): Promise<DealerResult> {
     return { keystore: ks.dir, nodeId: active.id, identifier: suite.identifier(i + 1) };
   });
 
-  const dealt = dealKey(options.suite, options.threshold, n);
+  const deal = options.deal ?? dealKey;
+  const { dealt, evm, deals } = dealForEvm(options.suite, options.evm === true, () => deal(options.suite, options.threshold, n));
+  if (deals > 1) logger.info({ keyId, deals }, 'dealt again until the key is usable on the EVM');
+  if (evm && !evm.usable) {
+    logger.warn({ keyId, evmAddress: evm.address, reason: evm.reason }, 'this key is NOT usable on the EVM (it still signs off-chain); deal with --evm to get one that is');
+  }
   const delivered: string[] = [];
   try {
     for (const [i, ks] of keystores.entries()) {
@@ -120,7 +133,7 @@ export async function runDealer(options: DealerOptions): Promise<DealerResult> {
       { cause: e },
     );
   }
-  return { keyId, members, key };
+  return { keyId, members, key, evm };
 }
 
 function validate(options: DealerOptions, keyId: string): void {
@@ -131,6 +144,9 @@ function validate(options: DealerOptions, keyId: string): void {
     throw new SignerError('DEALER_INVALID', `threshold must be an integer in [2, ${n}] for ${n} keystores`);
   }
   if (!UUID.test(keyId)) throw new SignerError('DEALER_INVALID', `key id ${JSON.stringify(keyId)} is not a UUID`);
+  if (options.evm && options.suite !== 'secp256k1') {
+    throw new SignerError('DEALER_INVALID', `--evm needs --suite secp256k1 (FROST(secp256k1, SHA-256)), not ${options.suite}`);
+  }
 }
 
 async function rollBack(delivered: readonly string[], keyId: string, logger: SignerLogger): Promise<void> {
