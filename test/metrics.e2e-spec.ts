@@ -106,7 +106,24 @@ describe('GET /metrics', () => {
       roundtable_nodes_connected: 'gauge',
       roundtable_database_errors_total: 'counter',
       roundtable_audit_entries: 'gauge',
+      roundtable_nonce_stock: 'gauge',
     });
+  });
+
+  it('counts the nonce stock: commitments the nodes sent that no attempt has used yet', async () => {
+    const stock = async () => valueOf(await scrape(coord), 'roundtable_nonce_stock');
+    expect(await stock()).toBe(0);
+    const id = await createRequest('metrics: stock');
+    a().commit(id);
+    // One commitment of a 2-of-3 key: no attempt can start, it waits in stock.
+    await expect.poll(stock).toBe(1);
+    c().commit(id);
+    const packages = await Promise.all([a(), c()].map((s) => s.node.next('attempt.package', (f) => f.requestId === id)));
+    // Both are in the attempt now: none left in stock.
+    expect(await stock()).toBe(0);
+    for (const [i, s] of [a(), c()].entries()) s.node.send({ type: 'attempt.share', requestId: id, attemptId: packages[i]!.attemptId, share: s.share(packages[i]!) });
+    await a().node.next('request.closed', (f) => f.requestId === id && f.status === 'completed');
+    expect(await stock()).toBe(0);
   });
 
   it('moves the counters after a signature and a rejection', async () => {

@@ -139,6 +139,8 @@ export interface CommitmentRepository {
   markUsed(requestId: string, attemptId: string, nodeId: string): Promise<void>;
   /** Burns every ready or assigned commitment of the request (optionally only one node's). */
   burnForRequest(requestId: string, nodeId?: string): Promise<number>;
+  /** Ready commitments of requests that are still open: the nonce stock waiting for an attempt. */
+  countReady(): Promise<number>;
 }
 
 export interface ShareRepository {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AttemptStatus, Culprit, SigningMetrics } from '#domain';
+import { STORE, type AttemptStatus, type Culprit, type SigningMetrics, type Store } from '#domain';
 import { errorCodeOf } from '../logging/http-logging.js';
 import { NodeConnections } from '../nodes/node-connections.js';
 import { AuditLogLength, CHECKPOINT_GAUGE, type CheckpointGauge } from './audit-log-gauges.js';
@@ -36,6 +36,7 @@ export class CoordinatorMetrics implements SigningMetrics {
     @Inject(NodeConnections) connections: NodeConnections,
     @Inject(AuditLogLength) auditLog: AuditLogLength,
     @Optional() @Inject(CHECKPOINT_GAUGE) checkpoints?: CheckpointGauge,
+    @Optional() @Inject(STORE) store?: Store,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'roundtable_' });
@@ -80,6 +81,21 @@ export class CoordinatorMetrics implements SigningMetrics {
       },
     });
     if (checkpoints) this.registerCheckpointGauges(checkpoints);
+    if (store) {
+      new Gauge({
+        name: 'roundtable_nonce_stock',
+        help: "Nonce commitments the nodes have sent that no attempt has used yet (open requests; in two-round signing each belongs to one request)",
+        registers,
+        async collect() {
+          try {
+            this.set(await store.read.commitments.countReady());
+          } catch (e) {
+            databaseErrors.inc();
+            logger.warn(`nonce stock not read: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        },
+      });
+    }
   }
 
   private registerCheckpointGauges(checkpoints: CheckpointGauge): void {

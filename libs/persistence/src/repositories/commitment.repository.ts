@@ -52,4 +52,13 @@ export class TypeOrmCommitmentRepository implements CommitmentRepository {
     const result = await this.manager.update(CommitmentEntity, where, { status: 'burned' });
     return result.affected ?? 0;
   }
+
+  /** Through the open-requests index and commitments (request_id, status): no scan of old commitments. */
+  async countReady(): Promise<number> {
+    const rows: { n: string | number }[] = await this.manager.query(
+      `SELECT count(*) AS n FROM commitments c JOIN signing_requests r ON r.id = c.request_id
+       WHERE r.status IN ('pending', 'committing', 'signing') AND c.status = 'ready'`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
 }
