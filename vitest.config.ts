@@ -23,6 +23,7 @@ export default defineConfig({
       { find: '#harness', replacement: here('./libs/harness/src/index.ts') },
       { find: '#agent', replacement: here('./libs/agent/src/index.ts') },
       { find: '#sdk', replacement: here('./libs/sdk/src/index.ts') },
+      { find: '#evm-local', replacement: here('./libs/evm/src/local/index.ts') },
       { find: '#evm', replacement: here('./libs/evm/src/index.ts') },
       { find: '#coordinator', replacement: here('./apps/coordinator/src/index.ts') },
     ],

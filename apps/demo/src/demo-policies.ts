@@ -18,6 +18,26 @@ const DEMO_MESSAGES = `
       description: "^Demo "
 `;
 
+/**
+ * Every node signs the demo Safe's transfers (safe-flow.ts): SafeTx intents on the local chain, plain
+ * calls of at most 1 ETH to payroll. The Safe's address is only known once the demo deployed it, so the
+ * rule names the chain, the type and the recipient; a real deployment pins `domain.verifyingContract` to
+ * its Safe.
+ */
+export const LOCAL_CHAIN_ID = 31337;
+const DEMO_SAFE = `
+  - id: demo-safe
+    outcome: allow
+    description: the demo Safe's ETH transfers to payroll, on the local chain
+    match:
+      kinds: [eip712]
+      chainIds: [${LOCAL_CHAIN_ID}]
+      primaryTypes: [SafeTx]
+      recipients: { field: to, allow: ["${PAYROLL}"] }
+      fields: [{ path: value, lte: "1000000000000000000" }, { path: operation, eq: 0 }, { path: data, eq: "0x" }]
+      description: "^Demo Safe "
+`;
+
 const TRANSFER_MATCH = `
       kinds: [eip712]
       chainIds: [${CHAIN_ID}]
@@ -29,7 +49,7 @@ const TRANSFER_MATCH = `
  * and approves session-key grants of at most a day.
  */
 const NODE_1 = `version: 1
-rules:${DEMO_MESSAGES}
+rules:${DEMO_MESSAGES}${DEMO_SAFE}
   - id: payroll-under-5000
     outcome: allow
     match:${TRANSFER_MATCH}
@@ -47,7 +67,7 @@ grantRules:
 
 /** Node 2's operator decides every transfer, and every grant, by hand. */
 const NODE_2 = `version: 1
-rules:${DEMO_MESSAGES}
+rules:${DEMO_MESSAGES}${DEMO_SAFE}
   - id: transfers-need-me
     outcome: ask
     match:${TRANSFER_MATCH}
@@ -59,7 +79,7 @@ grantRules:
 
 /** Node 3 signs small transfers only, refuses anything over 1,000 USDC outright, and approves no grant (none of its rules names grants). */
 const NODE_3 = `version: 1
-rules:${DEMO_MESSAGES}
+rules:${DEMO_MESSAGES}${DEMO_SAFE}
   - id: payroll-under-1000
     outcome: allow
     match:${TRANSFER_MATCH}

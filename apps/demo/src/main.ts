@@ -10,6 +10,7 @@ import { auditFlow } from './audit-flow.js';
 import { consoleAccess, consoleLines, type ConsoleAccess } from './console-access.js';
 import { parseDemoArgs, untilStopSignal, type DemoOptions } from './demo-options.js';
 import { treasuryFlow } from './treasury-flow.js';
+import { safeFlow } from './safe-flow.js';
 
 /**
  * `npm run demo`: a coordinator on the embedded database and three signer nodes, each a separate
@@ -108,6 +109,7 @@ async function main({ keepRunning }: DemoOptions): Promise<void> {
     const treasury = await treasuryFlow(cluster, { step, info });
     ok &&= treasury.ok;
     ok = (await agentFlow(cluster, treasury.key, { step, info })) && ok;
+    ok = (await safeFlow(cluster, { step, info })) && ok;
 
     step('Audit log: recomputing the hash chain');
     const verdict = await cluster.api<{ ok: boolean; checked: number; headHash?: string; brokenAt?: unknown }>('GET', '/v1/audit/verify');

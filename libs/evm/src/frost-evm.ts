@@ -81,7 +81,8 @@ export function evmSignature(signatureHex: string): EvmSignature {
  */
 export function safeContractSignature(owner: Address, signature: Hex, staticSlots = 1): Hex {
   const offset = BigInt(65 * staticSlots);
-  const staticPart = concatHex([padHex(getAddress(owner), { size: 32 }), word(offset), '0x00']);
+  // getAddress validates the owner; the bytes are written in lower case (a checksum is no part of the bytes).
+  const staticPart = concatHex([padHex(getAddress(owner).toLowerCase() as Hex, { size: 32 }), word(offset), '0x00']);
   const dynamicPart = concatHex([word(BigInt(size(signature))), signature]);
-  return concatHex([staticPart, dynamicPart]);
+  return concatHex([staticPart, dynamicPart]).toLowerCase() as Hex;
 }
