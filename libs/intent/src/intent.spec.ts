@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TypedDataEncoder, hashMessage, toUtf8Bytes } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import type { Intent, Payload, TypedData } from '#protocol';
-import { IntentError, digestHex, eip712Hashes, intentHash, signedBytes } from './index.js';
+import { IntentError, digestHex, eip712Hashes, intentHash, signedBytes, summarizeIntent } from './index.js';
 import { BARE, BATCH, MAIL, PERMIT, TRANSFER } from './testing/typed-data-samples.js';
 
 /**
@@ -142,5 +142,15 @@ describe('intentHash', () => {
       ({ ...INTENT, payload: { kind: 'eip712', typedData: { ...TRANSFER, message: { ...TRANSFER.message, memos: Array.from({ length: n }, () => 'm'.repeat(15_000)) } } } }) as Intent;
     expect(() => intentHash(withMemos(2))).not.toThrow();
     expect(() => intentHash(withMemos(3))).toThrow(IntentError);
+  });
+});
+
+describe('summarizeIntent headlines', () => {
+  it('names the domain and its contract when each is there, and never leaves a gap', () => {
+    const of = (typedData: TypedData) => summarizeIntent({ ...INTENT, payload: { kind: 'eip712', typedData } }, '00'.repeat(32)).headline;
+    expect(of(BARE)).toBe('EIP-712 Ping at 0x8888888888888888888888888888888888888888');
+    expect(of({ ...BARE, domain: { name: 'Pinger' } })).toBe('EIP-712 Ping for Pinger');
+    expect(of({ ...BARE, domain: { name: 'Pinger', verifyingContract: BARE.domain.verifyingContract } })).toBe('EIP-712 Ping for Pinger at 0x8888888888888888888888888888888888888888');
+    expect(of({ ...BARE, domain: {} })).toBe('EIP-712 Ping');
   });
 });

@@ -51,8 +51,9 @@ function payloadFields(p: Payload): { headline: string; fields: SummaryField[] }
         if (domain[k] !== undefined) fields.push({ label: `domain.${k}`, value: String(domain[k]) });
       }
       for (const [path, value] of flatten(message, '')) fields.push({ label: `message.${path}`, value });
-      const where = [domain.name, domain.verifyingContract && `at ${domain.verifyingContract}`].filter(Boolean).join(' ');
-      return { headline: `EIP-712 ${primaryType}${where ? ` for ${where}` : ''}`, fields };
+      const name = domain.name ? ` for ${domain.name}` : '';
+      const at = domain.verifyingContract ? ` at ${domain.verifyingContract}` : '';
+      return { headline: `EIP-712 ${primaryType}${name}${at}`, fields };
     }
     case 'digest':
       return {
