@@ -31,9 +31,12 @@ export async function startTestCoordinator(overrides: Partial<CoordinatorConfig>
     maxRequestTtlMs: 86_400_000,
     logLevel: 'silent' as const,
     logFormat: 'text' as const,
-    // The webhook worker polls the database in the background; tests that count queries need it quiet.
-    // Webhook tests set a short interval.
+    // The webhook worker, the checkpoint timer and the witness round read the database in the background;
+    // tests that count queries need them quiet. Webhook, checkpoint and witness tests set short intervals
+    // (checkpoints are also issued on demand by GET /v1/audit/checkpoint).
     webhookPollIntervalMs: 60_000,
+    auditCheckpointIntervalMs: 60_000,
+    auditWitnessIntervalMs: 60_000,
     ...overrides,
   });
   return wrap(await startCoordinator(config, options), config, db.drop, options);
