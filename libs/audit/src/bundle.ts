@@ -100,21 +100,8 @@ export function verifyBundle(bundle: AuditBundle, logPublicKey: Uint8Array, trus
     if (prev && e.seq !== prev.seq + 1) return fail(`${at}: follows seq ${prev.seq} (entries missing or out of order)`);
     if (prev && e.prevHash !== prev.hash) return fail(`${at}: prevHash does not link to the previous entry`);
     if (e.seq === 1 && e.prevHash !== GENESIS_HASH) return fail(`${at}: the first entry must link to the genesis hash`);
-    const recomputed = entryHash({
-      seq: e.seq,
-      id: e.id,
-      occurredAt: new Date(e.occurredAt),
-      actorKind: e.actor.kind,
-      actorId: e.actor.id,
-      action: e.action,
-      outcome: e.outcome,
-      keyId: e.keyId,
-      requestId: e.requestId,
-      attemptId: e.attemptId,
-      nodeId: e.nodeId,
-      details: e.details,
-      prevHash: e.prevHash,
-    });
+    // entryHash reads the chained fields by name: the API's shape only renames the actor and the time.
+    const recomputed = entryHash({ ...e, occurredAt: new Date(e.occurredAt), actorKind: e.actor.kind, actorId: e.actor.id });
     if (recomputed !== e.hash) return fail(`${at}: hash does not match the entry's contents`);
     const p = proofs[i]!;
     if (p.seq !== e.seq) return fail(`proof ${i} is for seq ${p.seq}, not for ${at}`);

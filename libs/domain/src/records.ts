@@ -300,17 +300,16 @@ export interface PrincipalRecord {
 }
 
 /**
- * Where one node stands on one signing request (migration 0006): proposed (`proposedAt`), awaiting its
- * operator (`awaitingSince`, from `request.awaiting`, with the policy hash, rule and reason), or its signed
- * decision (a SignedDecision, checked against the node's identity key before it was stored). The first
- * decision stands.
+ * Where one node stands on one thing it decides on (a signing request, migration 0006, or a grant, 0008):
+ * proposed (`proposedAt`), awaiting its operator (`awaitingSince`, from its awaiting notice, with the
+ * policy hash, rule and reason), or its signed decision (checked against the node's identity key before
+ * it was stored). The first decision stands.
  */
-export interface DecisionRecord {
-  requestId: string;
+export interface NodeDecisionFields {
   nodeId: string;
   /** null until the node decided. */
   verdict: 'approve' | 'decline' | null;
-  /** Who decided on the node (`SignedDecision.by`); null until it decided. */
+  /** Who decided on the node (`by` of the signed decision); null until it decided. */
   by: 'policy' | 'operator' | null;
   /** The node's policy version: from its decision, or from its awaiting notice. */
   policyHash: string | null;
@@ -318,14 +317,19 @@ export interface DecisionRecord {
   reason: string | null;
   /** The node's own time of decision (signed); null until it decided. */
   decidedAt: Date | null;
-  /** Ed25519 by the node's identity key over `decisionTranscript`; null until it decided. */
+  /** Ed25519 by the node's identity key over the decision transcript; null until it decided. */
   signature: string | null;
-  /** When the request was first proposed to the node, if it was. */
+  /** When it was first proposed to the node, if it was. */
   proposedAt: Date | null;
   /** When the node said its operator decides (kept once it decided); null if it never waited. */
   awaitingSince: Date | null;
   /** When the coordinator stored this row's current content. */
   receivedAt: Date;
+}
+
+/** Where one node stands on one signing request (migration 0006; signature over `decisionTranscript`). */
+export interface DecisionRecord extends NodeDecisionFields {
+  requestId: string;
 }
 
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
@@ -349,21 +353,9 @@ export interface GrantRecord {
   validUntil: Date;
 }
 
-/** Where one member node stands on a grant (as DecisionRecord for a request). The first decision stands. */
-export interface GrantDecisionRecord {
+/** Where one member node stands on a grant (as DecisionRecord for a request; signature over `grantDecisionTranscript`). */
+export interface GrantDecisionRecord extends NodeDecisionFields {
   grantId: string;
-  nodeId: string;
-  verdict: 'approve' | 'decline' | null;
-  by: 'policy' | 'operator' | null;
-  policyHash: string | null;
-  rule: string | null;
-  reason: string | null;
-  decidedAt: Date | null;
-  /** Ed25519 by the node's identity key over `grantDecisionTranscript`; null until it decided. */
-  signature: string | null;
-  proposedAt: Date | null;
-  awaitingSince: Date | null;
-  receivedAt: Date;
 }
 
 /** An agent nonce used under a grant, with the request it authorized and the agent's signed authorization. */

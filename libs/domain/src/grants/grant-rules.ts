@@ -1,5 +1,6 @@
 import { verifyGrantDecision } from '#intent';
 import { GRANT_VERSION, Grant, type GrantScope, type Grantee, type GrantRefusal, type SignedGrantDecision } from '#protocol';
+import { decidedFields, signedFieldsOf } from '../common/node-decisions.js';
 import { DomainError } from '../errors.js';
 import { isTerminalRequest, type GrantDecisionRecord, type GrantRecord, type GrantStatus, type KeyRecord, type SigningRequestRecord } from '../records.js';
 
@@ -85,23 +86,13 @@ export function grantDecisionProblem(d: SignedGrantDecision, frameGrantId: strin
 
 export const grantDecisionRecord = (nodeId: string, d: SignedGrantDecision, earlier: GrantDecisionRecord | null, now: Date): GrantDecisionRecord => ({
   grantId: d.grantId,
-  nodeId,
-  verdict: d.verdict,
-  by: d.by,
-  policyHash: d.policyHash,
-  rule: d.rule,
-  reason: d.reason,
-  decidedAt: new Date(d.decidedAt),
-  signature: d.signature,
-  proposedAt: earlier?.proposedAt ?? null,
-  awaitingSince: earlier?.awaitingSince ?? null,
-  receivedAt: now,
+  ...decidedFields(nodeId, d, earlier, now),
 });
 
 /** A stored decision as the node signed it, or null for a row that has none. */
 export function signedGrantDecisionOf(r: GrantDecisionRecord, grantHash: string): SignedGrantDecision | null {
-  if (r.verdict === null || r.by === null || r.decidedAt === null || r.signature === null || r.policyHash === null || r.reason === null) return null;
-  return { grantId: r.grantId, grantHash, verdict: r.verdict, by: r.by, policyHash: r.policyHash, rule: r.rule, reason: r.reason, decidedAt: r.decidedAt.getTime(), signature: r.signature };
+  const signed = signedFieldsOf(r);
+  return signed && { grantId: r.grantId, grantHash, ...signed };
 }
 
 /** `active` once at least t members approved, `rejected` once more than n - t declined, else unchanged. */

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { grantHash as hashGrant, verifyGrantRevocation } from '#intent';
 import type { CoordinatorFrame, GrantAwaitingFrame, GrantDecisionFrame, GrantRevokeFrame, Outgoing } from '#protocol';
 import { actorRef, auditActor } from '../common/actor.js';
+import { awaitingFields } from '../common/node-decisions.js';
 import { DOMAIN_SETTINGS, NODE_LINK, type Actor, type DomainSettings, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
@@ -129,20 +130,7 @@ export class GrantsService {
       }
       const earlier = await tx.grants.findDecision(grant.id, nodeId);
       if (earlier?.verdict || earlier?.awaitingSince) return { outcome: 'duplicate' };
-      await tx.grants.saveDecision({
-        grantId: grant.id,
-        nodeId,
-        verdict: null,
-        by: null,
-        policyHash: frame.policyHash,
-        rule: frame.rule,
-        reason: frame.reason,
-        decidedAt: null,
-        signature: null,
-        proposedAt: earlier?.proposedAt ?? null,
-        awaitingSince: now,
-        receivedAt: now,
-      });
+      await tx.grants.saveDecision({ grantId: grant.id, ...awaitingFields(nodeId, frame, earlier, now) });
       await tx.audit.append(entry(nodeActor(nodeId), 'grant.awaiting_operator', 'success', grant, now, { policyHash: frame.policyHash, rule: frame.rule, reason: frame.reason }, nodeId));
       return { outcome: 'accepted' };
     });

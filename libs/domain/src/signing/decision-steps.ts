@@ -1,6 +1,7 @@
 import { verifyDecision } from '#intent';
 import type { RequestAwaitingFrame, SignedDecision } from '#protocol';
 import { DomainError } from '../errors.js';
+import { awaitingFields, decidedFields, signedFieldsOf } from '../common/node-decisions.js';
 import type { DecisionRecord } from '../records.js';
 import type { RequestEvent } from './request-event.js';
 
@@ -43,17 +44,7 @@ export function decisionProblem(d: SignedDecision, ctx: DecisionContext): string
 /** The stored form of a checked decision. */
 export const decisionRecord = (nodeId: string, d: SignedDecision, earlier: DecisionRecord | null, now: Date): DecisionRecord => ({
   requestId: d.requestId,
-  nodeId,
-  verdict: d.verdict,
-  by: d.by,
-  policyHash: d.policyHash,
-  rule: d.rule,
-  reason: d.reason,
-  decidedAt: new Date(d.decidedAt),
-  signature: d.signature,
-  proposedAt: earlier?.proposedAt ?? null,
-  awaitingSince: earlier?.awaitingSince ?? null,
-  receivedAt: now,
+  ...decidedFields(nodeId, d, earlier, now),
 });
 
 /**
@@ -61,18 +52,8 @@ export const decisionRecord = (nodeId: string, d: SignedDecision, earlier: Decis
  * hash is the request's: a decision for any other is never stored.
  */
 export function signedDecisionOf(r: DecisionRecord, intentHash: string): SignedDecision | null {
-  if (r.verdict === null || r.by === null || r.decidedAt === null || r.signature === null || r.policyHash === null || r.reason === null) return null;
-  return {
-    requestId: r.requestId,
-    intentHash,
-    verdict: r.verdict,
-    by: r.by,
-    policyHash: r.policyHash,
-    rule: r.rule,
-    reason: r.reason,
-    decidedAt: r.decidedAt.getTime(),
-    signature: r.signature,
-  };
+  const signed = signedFieldsOf(r);
+  return signed && { requestId: r.requestId, intentHash, ...signed };
 }
 
 const node = (id: string) => ({ kind: 'node' as const, id });
@@ -139,20 +120,7 @@ export async function awaitOperator(ev: RequestEvent, nodeId: string, frame: Req
     return 'refused';
   }
   if (earlier?.awaitingSince) return 'duplicate';
-  await ev.tx.decisions.save({
-    requestId: state.request.id,
-    nodeId,
-    verdict: null,
-    by: null,
-    policyHash: frame.policyHash,
-    rule: frame.rule,
-    reason: frame.reason,
-    decidedAt: null,
-    signature: null,
-    proposedAt: earlier?.proposedAt ?? null,
-    awaitingSince: ev.now,
-    receivedAt: ev.now,
-  });
+  await ev.tx.decisions.save({ requestId: state.request.id, ...awaitingFields(nodeId, frame, earlier, ev.now) });
   ev.audit(node(nodeId), 'request.awaiting_operator', 'success', { intentHash: frame.intentHash, policyHash: frame.policyHash, rule: frame.rule, reason: frame.reason }, { nodeId });
   return 'accepted';
 }

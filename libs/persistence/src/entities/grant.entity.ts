@@ -1,6 +1,7 @@
 import { EntitySchema } from 'typeorm';
 import type { GrantDecisionRecord, GrantNonceRecord, GrantRecord } from '#domain';
 import { jsonb, primaryUuid, text, timestamptz, uuid } from './column-options.js';
+import { nodeDecisionChecks, nodeDecisionColumns } from './node-decision-columns.js';
 import { KeyEntity } from './key.entity.js';
 import { NodeEntity } from './node.entity.js';
 import { SigningRequestEntity } from './signing-request.entity.js';
@@ -44,32 +45,14 @@ export const GrantDecisionEntity = new EntitySchema<GrantDecisionRecord>({
   tableName: 'grant_decisions',
   columns: {
     grantId: { ...uuid('grant_id'), primary: true, primaryKeyConstraintName: 'grant_decisions_pkey' },
-    nodeId: { ...uuid('node_id'), primary: true, primaryKeyConstraintName: 'grant_decisions_pkey' },
-    verdict: text('verdict', true),
-    by: text('source', true),
-    policyHash: text('policy_hash', true),
-    rule: text('rule', true),
-    reason: text('reason', true),
-    decidedAt: timestamptz('decided_at', true),
-    signature: text('signature', true),
-    proposedAt: timestamptz('proposed_at', true),
-    awaitingSince: timestamptz('awaiting_since', true),
-    receivedAt: timestamptz('received_at'),
+    ...nodeDecisionColumns('grant_decisions'),
   },
   foreignKeys: [
     { name: 'grant_decisions_grant_id_fkey', target: GrantEntity, columnNames: ['grantId'], referencedColumnNames: ['id'] },
     { name: 'grant_decisions_node_id_fkey', target: NodeEntity, columnNames: ['nodeId'], referencedColumnNames: ['id'] },
   ],
   checks: [
-    { name: 'grant_decisions_verdict_check', expression: `verdict IN ('approve', 'decline')` },
-    { name: 'grant_decisions_source_check', expression: `source IN ('policy', 'operator')` },
-    {
-      name: 'grant_decisions_signed_check',
-      expression:
-        '(verdict IS NULL AND source IS NULL AND decided_at IS NULL AND signature IS NULL) ' +
-        'OR (verdict IS NOT NULL AND source IS NOT NULL AND decided_at IS NOT NULL AND signature IS NOT NULL ' +
-        'AND policy_hash IS NOT NULL AND reason IS NOT NULL)',
-    },
+    ...nodeDecisionChecks('grant_decisions'),
   ],
 });
 
