@@ -6,11 +6,18 @@ import { identityCommand } from './commands/identity.command.js';
 import { initCommand } from './commands/init.command.js';
 import { runCommand } from './commands/run.command.js';
 import { exportShareCommand, importShareCommand } from './commands/share-backup.command.js';
+import { signerVersion } from './version.js';
 
-/** The `signer` command line: one subcommand per file under commands/. */
+/**
+ * The `signer` command line: one subcommand per file under commands/. `--version` prints the
+ * package.json version (as the admin CLI does); every command and option has help text, which
+ * program.spec.ts checks for each of them.
+ */
 export function buildProgram(): Command {
-  return new Command('signer')
+  const program = new Command('signer')
     .description('Roundtable signer node: holds FROST key shares and signs what its policy approves')
+    .version(signerVersion(), '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError()
     .addCommand(initCommand())
     .addCommand(identityCommand())
@@ -20,4 +27,6 @@ export function buildProgram(): Command {
     .addCommand(dealerCommand())
     .addCommand(exportShareCommand())
     .addCommand(importShareCommand());
+  program.helpCommand('help [command]', 'show help for a command');
+  return program;
 }

@@ -21,6 +21,26 @@ export function resolveCoordinatorWsUrl(input: string): string {
   return url.toString();
 }
 
+/**
+ * Checks a comma-separated list of coordinator WebSocket URLs, the instances of one coordinator (one
+ * database, one coordinator id) that a node fails over between, each as resolveCoordinatorWsUrl does. A
+ * single URL is a list of one. An empty entry or a URL named twice is refused: both are typing mistakes
+ * that would otherwise surface only when the node fails over.
+ */
+export function resolveCoordinatorWsUrls(input: string): string[] {
+  const entries = input.split(',').map((entry) => entry.trim());
+  if (entries.length > 1 && entries.some((entry) => entry === '')) {
+    throw new SignerError(
+      'INVALID_CONFIG',
+      `coordinator URL list ${JSON.stringify(input)} has an empty entry (expected ws://host:port${NODE_WS_PATH}[,ws://host:port${NODE_WS_PATH}...])`,
+    );
+  }
+  const urls = entries.map(resolveCoordinatorWsUrl);
+  const repeated = urls.find((url, i) => urls.indexOf(url) !== i);
+  if (repeated !== undefined) throw new SignerError('INVALID_CONFIG', `coordinator URL list ${JSON.stringify(input)} names ${repeated} twice`);
+  return urls;
+}
+
 /** Checks the coordinator's HTTP base URL (for the admin REST API) and drops a trailing slash. */
 export function resolveCoordinatorHttpUrl(input: string): string {
   let url: URL;

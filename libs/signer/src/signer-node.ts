@@ -1,25 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { ApprovalQueue } from './approvals/approval-queue.js';
-import { approvalsHandler, type OperatorVerdict } from './approvals/approvals-handler.js';
-import type { ApprovalDecided } from './approvals/approvals-protocol.js';
-import { ApprovalsServer } from './approvals/approvals-server.js';
-import type { AckFrame, CoordinatorFrame, ErrorFrame, NodeFrame, Outgoing } from '#protocol';
-import { NodeCeremonies, type CeremonyEvents } from './ceremonies/node-ceremonies.js';
+import type { AckFrame, CoordinatorFrame, ErrorFrame } from '#protocol';
+import type { Reply } from './ceremonies/node-ceremonies.js';
 import { CoordinatorLink, DEFAULT_RECONNECT, type Connection, type ReconnectOptions } from './connection/coordinator-link.js';
 import { answerChallenge, fatalCloseError } from './connection/handshake.js';
-import { resolveCoordinatorWsUrl } from './coordinator-url.js';
-import { GrantFrames, type GrantEvents } from './grants/grant-frames.js';
-import { GrantStore } from './grants/grant-store.js';
-import { NodeGrants } from './grants/node-grants.js';
-import { Keystore } from './keystore/keystore.js';
+import { resolveCoordinatorWsUrls } from './coordinator-url.js';
 import { lockKeystore, type KeystoreLock } from './keystore/keystore-lock.js';
 import { describeError, silentLogger, type SignerLogger } from './logger.js';
-import { NonceStore, type NonceLimits } from './nonces/nonce-store.js';
+import type { NonceLimits } from './nonces/nonce-store.js';
 import type { NodePolicy } from './policy/policy-types.js';
 import { SignerError } from './signer-error.js';
-import { NodeSigning, type SigningEvents } from './signing/node-signing.js';
-import { SigningService } from './signing/signing-service.js';
-import { NodeWitness, type WitnessEvents } from './witness/node-witness.js';
+import { openNodeParts, type NodePartEvents, type NodeParts } from './signer-node-parts.js';
 
 export type { ReconnectOptions } from './connection/coordinator-link.js';
 export type { ProposalEvent } from './signing/node-signing.js';
@@ -28,7 +18,11 @@ export interface SignerNodeOptions {
   keystoreDir: string;
   /** The keystore's passphrase; the derived key is kept once the keystore is open, not the passphrase. */
   passphrase: string;
-  /** `ws(s)://host:port/v1/nodes/ws` (a bare `ws(s)://host:port` gets the path added). */
+  /**
+   * `ws(s)://host:port/v1/nodes/ws` (a bare `ws(s)://host:port` gets the path added), or a comma-separated
+   * list of them: the instances of one coordinator (one database, one coordinator id). The node connects
+   * to the first and, whenever a connection fails or closes, tries the next (see FailoverSchedule).
+   */
   coordinatorUrl: string;
   /** When set, the node refuses to authenticate to a coordinator that names itself otherwise. */
   coordinatorId?: string;
@@ -50,7 +44,7 @@ export interface SignerNodeOptions {
   now?: () => number;
 }
 
-export interface SignerNodeEvents extends CeremonyEvents, SigningEvents, GrantEvents, WitnessEvents {
+export interface SignerNodeEvents extends NodePartEvents {
   authenticated: [{ nodeId: string; label: string }];
   ack: [AckFrame];
   'coordinator-error': [ErrorFrame];
@@ -67,8 +61,9 @@ const CLOSE_POLICY_VIOLATION = 1008;
  * A signer node: holds its key shares, connects to the coordinator, authenticates with its identity
  * key, and answers proposals and signing packages after checking them itself. The composition root of
  * the node's parts: the keystore and its lock, the nonce journal, the signing service (signing/), the
- * ceremonies (ceremonies/), the connection with its backoff and the handshake (connection/). A plain
- * class built from its options: the process that holds key shares stays small.
+ * ceremonies (ceremonies/), the connection with its backoff and the handshake (connection/); the parts
+ * built on the open keystore come from signer-node-parts.ts, this class runs them (lifecycle, frames).
+ * A plain class built from its options: the process that holds key shares stays small.
  *
  * Inbound frames are handled one at a time, in order, so that no two packages can race for one nonce.
  */
@@ -76,11 +71,8 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private readonly logger: SignerLogger;
   private readonly link: CoordinatorLink;
 
-  private keystore?: Keystore;
-  private nonces?: NonceStore;
-  private signing?: NodeSigning;
-  /** Session-key grants: proposals, the operator's decisions, revocations. */
-  private grantFrames?: GrantFrames;
+  /** Everything built on the open keystore (signer-node-parts.ts), from start() on. */
+  private parts?: NodeParts;
   private inbox: Promise<void> = Promise.resolve();
   private startWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private started = false;
@@ -91,12 +83,6 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   /** The keystore's exclusive lock, from start() until teardown: one process per keystore. */
   private keystoreLock?: KeystoreLock;
   private currentNodeId?: string;
-  /** Key generation ceremonies and the unconfirmed shares they stored. */
-  private ceremonies?: NodeCeremonies;
-  /** The operator's approvals channel (a UNIX socket in the keystore directory). */
-  private approvalsServer?: ApprovalsServer;
-  /** The node as a witness of the coordinator's audit log. */
-  private witness?: NodeWitness;
 
   private readonly options: Omit<SignerNodeOptions, 'passphrase'>;
   /** Held only until the keystore is open: from then on the node keeps the derived key, not the passphrase. */
@@ -109,7 +95,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     this.passphrase = passphrase;
     this.logger = options.logger ?? silentLogger;
     this.link = new CoordinatorLink({
-      url: resolveCoordinatorWsUrl(options.coordinatorUrl),
+      urls: resolveCoordinatorWsUrls(options.coordinatorUrl),
       logger: this.logger,
       reconnect: options.reconnect ?? DEFAULT_RECONNECT,
       authTimeoutMs: options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
@@ -120,14 +106,14 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           .catch((e: unknown) => this.logger.error({ frameType: frame.type, err: describeError(e) }, 'failed to handle a coordinator frame'));
       },
       onDisconnected: (info) => this.safeEmit('disconnected', info),
-      fatalClose: (code, reason) => fatalCloseError(code, reason, { publicKey: this.keystore?.publicKey, keystoreDir: options.keystoreDir }),
+      fatalClose: (code, reason) => fatalCloseError(code, reason, { publicKey: this.parts?.keystore.publicKey, keystoreDir: options.keystoreDir }),
       onFatal: (error) => this.fail(error),
     });
   }
 
   /** The node's identity public key, once the keystore is open. */
   get publicKey(): string | undefined {
-    return this.keystore?.publicKey;
+    return this.parts?.keystore.publicKey;
   }
 
   /** The node id the coordinator assigned, once authenticated. */
@@ -153,12 +139,12 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       await this.open(passphrase);
     } catch (e) {
       // Nothing is open that a teardown would close: the lock is ours to give back.
-      if (!this.nonces) await lock.release();
+      if (!this.parts) await lock.release();
       throw e;
     }
     if (this.finished) {
       // stop() ran while the keystore was opening: its teardown found no journal to close.
-      await this.nonces?.close();
+      await this.parts?.nonces.close();
       await lock.release();
       throw new SignerError('STOPPED', 'the node was stopped before it connected');
     }
@@ -168,45 +154,16 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     });
   }
 
-  /** Opens the keystore (checking every share), imports the inbox and opens the nonce journal. */
+  /** Opens the keystore and builds the node's parts on it (signer-node-parts.ts), then loads the pending ceremonies. */
   private async open(passphrase: string): Promise<void> {
-    const keystore = await Keystore.open(this.options.keystoreDir, { passphrase });
-    const delivered = await keystore.importInbox();
-    if (delivered.imported.length > 0) this.logger.info({ keys: delivered.imported }, 'imported sealed shares from the inbox');
-    // A refused share concerns one key only: the node still serves the others.
-    for (const rejected of delivered.rejected) this.logger.error({ code: rejected.code }, rejected.message);
-    const shares = await keystore.listShares();
-    const approvals = await ApprovalQueue.open(keystore.approvalRecords, this.logger);
-    const grantStore = await GrantStore.open(keystore.grantRecords, this.logger);
-    const nonces = await NonceStore.open(keystore.nonceJournal, {
+    const parts = await openNodeParts({
+      keystoreDir: this.options.keystoreDir,
+      passphrase,
+      policy: this.options.policy,
       logger: this.logger,
-      ...(this.options.nonceLimits ? { limits: this.options.nonceLimits } : {}),
-      ...(this.options.now ? { now: this.options.now } : {}),
-    });
-    try {
-      this.approvalsServer = await ApprovalsServer.listen(
-        this.options.keystoreDir,
-        approvalsHandler({
-          queue: approvals,
-          grants: grantStore,
-          now: this.now,
-          decide: (requestId, decision) => this.decideByOperator(requestId, decision),
-          decideGrant: (grantId, decision) => this.byOperator((reply) => this.grantFrames!.operatorDecision(grantId, decision, reply)),
-          revokeGrant: (grantId, reason) => this.byOperator((reply) => this.grantFrames!.revoke(grantId, reason, reply)),
-        }),
-        this.logger,
-      );
-    } catch (e) {
-      await nonces.close();
-      throw e;
-    }
-    this.keystore = keystore;
-    this.nonces = nonces;
-    const ceremonies = new NodeCeremonies({
-      keystore,
-      logger: this.logger,
-      now: this.now,
+      ...(this.options.nonceLimits ? { nonceLimits: this.options.nonceLimits } : {}),
       acceptCeremonies: this.options.acceptCeremonies ?? true,
+      ...(this.options.now ? { now: this.options.now } : {}),
       nodeId: () => this.currentNodeId,
       currentReply: () => {
         const connection = this.link.authenticated;
@@ -215,44 +172,18 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
       enqueue: (work) => {
         this.inbox = this.inbox.then(work).catch((e: unknown) => this.logger.error({ err: describeError(e) }, 'a ceremony timer failed'));
       },
-      emit: <K extends keyof CeremonyEvents>(event: K, ...args: CeremonyEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
+      byOperator: (action) => this.byOperator(action),
+      emit: <K extends keyof NodePartEvents>(event: K, ...args: NodePartEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
     });
-    this.ceremonies = ceremonies;
-    this.witness = new NodeWitness({
-      records: keystore.witnessRecords,
-      identity: keystore,
-      logger: this.logger,
-      now: this.now,
-      emit: <K extends keyof WitnessEvents>(event: K, ...args: WitnessEvents[K]) => this.safeEmit(event, ...(args as SignerNodeEvents[K])),
-    });
-    const grants = new NodeGrants({ store: grantStore, policy: this.options.policy, signer: keystore, logger: this.logger, now: this.now });
-    this.grantFrames = new GrantFrames(grants, this.logger, <K extends keyof GrantEvents>(event: K, ...args: GrantEvents[K]) =>
-      this.safeEmit(event, ...(args as SignerNodeEvents[K])),
-    );
-    const service = new SigningService({
-      shares: {
-        // A share from a ceremony this node has not seen confirmed is not usable.
-        findShare: (keyId) => (ceremonies.isPending(keyId) ? Promise.resolve(null) : keystore.findShare(keyId)),
-      },
-      nonces,
-      policy: this.options.policy,
-      decisions: keystore,
-      approvals,
-      grants,
-      logger: this.logger,
-      ...(this.options.now ? { now: this.options.now } : {}),
-    });
-    this.signing = new NodeSigning(service, this.logger, <K extends keyof SigningEvents>(event: K, ...args: SigningEvents[K]) =>
-      this.safeEmit(event, ...(args as SignerNodeEvents[K])),
-    );
-    await ceremonies.loadPending();
+    this.parts = parts;
+    await parts.ceremonies.loadPending();
     this.logger.info(
       {
-        publicKey: keystore.publicKey,
-        keys: shares.map((s) => s.keyId),
+        publicKey: parts.keystore.publicKey,
+        keys: parts.keyIds,
         policyHash: this.options.policy.policyHash,
-        awaitingOperator: approvals.list(this.now()).filter((a) => a.state === 'awaiting').length,
-        approvalsSocket: this.approvalsServer.path,
+        awaitingOperator: parts.approvals.list(this.now()).filter((a) => a.state === 'awaiting').length,
+        approvalsSocket: parts.approvalsServer.path,
       },
       'signer node ready',
     );
@@ -283,7 +214,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
 
   /** Another process may be writing the keystore now: not one more journal record or share from this one. */
   private onKeystoreLockLost(error: SignerError): void {
-    this.nonces?.fence(error.message);
+    this.parts?.nonces.fence(error.message);
     this.fail(error);
   }
 
@@ -299,16 +230,17 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
   private teardown(): Promise<void> {
     this.teardownDone ??= (async () => {
       await this.inbox;
-      await this.approvalsServer?.close().catch((e: unknown) => this.logger.warn({ err: describeError(e) }, 'could not close the approvals socket'));
-      this.ceremonies?.endAll();
-      if (!this.nonces) return;
+      const parts = this.parts;
+      if (!parts) return;
+      await parts.approvalsServer.close().catch((e: unknown) => this.logger.warn({ err: describeError(e) }, 'could not close the approvals socket'));
+      parts.ceremonies.endAll();
       try {
-        const discarded = await this.nonces.discardAll('shutdown');
+        const discarded = await parts.nonces.discardAll('shutdown');
         if (discarded > 0) this.logger.info({ count: discarded }, 'discarded live nonces at shutdown');
       } catch (e) {
         this.logger.error({ err: describeError(e) }, 'could not journal the shutdown discards; the next start will');
       }
-      await this.nonces.close().finally(() => this.keystoreLock?.release());
+      await parts.nonces.close().finally(() => this.keystoreLock?.release());
     })();
     return this.teardownDone;
   }
@@ -319,8 +251,8 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
     if (this.finished) return;
     switch (frame.type) {
       case 'auth.challenge': {
-        if (!this.keystore) return;
-        const answer = answerChallenge(connection.phase, frame, this.keystore, this.options.policy.policyHash, this.options.coordinatorId);
+        if (!this.parts) return;
+        const answer = answerChallenge(connection.phase, frame, this.parts.keystore, this.options.policy.policyHash, this.options.coordinatorId);
         if (answer.kind === 'ignore') this.logger.warn({}, `ignored an ${answer.reason}`);
         else if (answer.kind === 'refuse') this.fail(answer.error);
         else {
@@ -336,23 +268,23 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
         }
         this.link.markAuthenticated(connection);
         this.currentNodeId = frame.nodeId;
-        this.logger.info({ nodeId: frame.nodeId, label: frame.label }, 'authenticated to the coordinator');
+        this.logger.info({ nodeId: frame.nodeId, label: frame.label, url: connection.url }, 'authenticated to the coordinator');
         this.settleStart();
         this.safeEmit('authenticated', { nodeId: frame.nodeId, label: frame.label });
-        this.ceremonies?.onAuthenticated((f) => this.link.send(connection, f));
-        this.grantFrames?.onAuthenticated((f) => this.link.send(connection, f));
+        this.parts?.ceremonies.onAuthenticated((f) => this.link.send(connection, f));
+        this.parts?.grantFrames.onAuthenticated((f) => this.link.send(connection, f));
         return;
       case 'ack':
         this.logger.debug({ of: frame.of, requestId: frame.requestId, attemptId: frame.attemptId }, 'coordinator ack');
         this.safeEmit('ack', frame);
-        return this.grantFrames?.onAck(frame);
+        return this.parts?.grantFrames.onAck(frame);
       case 'error':
         this.logger.warn(
           { code: frame.code, message: frame.message, inReplyTo: frame.inReplyTo, requestId: frame.requestId, attemptId: frame.attemptId },
           'coordinator reported an error',
         );
         this.safeEmit('coordinator-error', frame);
-        return this.grantFrames?.onError(frame);
+        return this.parts?.grantFrames.onError(frame);
       case 'request.propose':
       case 'attempt.package':
       case 'attempt.abort':
@@ -361,7 +293,7 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
           return;
         }
-        return this.signing?.handle(frame, (f) => this.link.send(connection, f));
+        return this.parts?.signing.handle(frame, (f) => this.link.send(connection, f));
       case 'ceremony.start':
       case 'ceremony.round1.all':
       case 'ceremony.round2.all':
@@ -370,32 +302,21 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
           this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
           return;
         }
-        return this.ceremonies?.handle(frame, (f) => this.link.send(connection, f));
+        return this.parts?.ceremonies.handle(frame, (f) => this.link.send(connection, f));
       case 'grant.propose':
       case 'grant.revoked':
         if (connection.phase !== 'authenticated') {
           this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
           return;
         }
-        return this.grantFrames?.handle(frame, (f) => this.link.send(connection, f));
+        return this.parts?.grantFrames.handle(frame, (f) => this.link.send(connection, f));
       case 'audit.checkpoint':
         if (connection.phase !== 'authenticated') {
           this.logger.warn({ frameType: frame.type }, 'ignored a frame received before authentication');
           return;
         }
-        return this.witness?.handle(frame, (f) => this.link.send(connection, f));
+        return this.parts?.witness.handle(frame, (f) => this.link.send(connection, f));
     }
-  }
-
-  /**
-   * The operator's approve / reject from the approvals channel, run in the inbox like a frame (so that
-   * it cannot race the coordinator's frames for the same request), answered on the current connection.
-   */
-  private decideByOperator(requestId: string, decision: OperatorVerdict): Promise<ApprovalDecided> {
-    return this.byOperator(async (reply) => {
-      const outcome = await this.signing!.operatorDecision(requestId, decision, reply);
-      return { approval: outcome.approval, decision: outcome.decision, sent: outcome.sent };
-    });
   }
 
   /**
@@ -403,11 +324,11 @@ export class SignerNode extends EventEmitter<SignerNodeEvents> {
    * the coordinator's frames: a revocation lands before or after a package, never during), with the
    * current connection's sender, if any.
    */
-  private byOperator<T>(action: (reply: ((frame: Outgoing<NodeFrame>) => void) | undefined) => Promise<T>): Promise<T> {
+  private byOperator<T>(action: (reply: Reply | undefined) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.inbox = this.inbox.then(async () => {
         try {
-          if (this.finished || !this.signing) throw new SignerError('STOPPED', 'the node is stopping');
+          if (this.finished || !this.parts) throw new SignerError('STOPPED', 'the node is stopping');
           const connection = this.link.authenticated;
           resolve(await action(connection ? (frame) => this.link.send(connection, frame) : undefined));
         } catch (e) {

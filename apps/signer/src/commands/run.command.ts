@@ -16,6 +16,7 @@ import { keystorePassphrase, passphraseFileOption } from '../passphrase-options.
 
 export interface RunCommandOptions {
   keystore: string;
+  /** A coordinator WebSocket URL, or a comma-separated list of one coordinator's instances (failover). */
   coordinator: string;
   coordinatorId?: string;
   /** The node's policy file (YAML or JSON); without it and without --approve-* flags the node approves nothing. */
@@ -153,7 +154,11 @@ export function runCommand(): Command {
         'proposals the policy asks about wait for `signer approvals`',
     )
     .requiredOption('--keystore <dir>', 'keystore directory')
-    .requiredOption('--coordinator <ws-url>', 'coordinator WebSocket URL, e.g. ws://localhost:3000/v1/nodes/ws')
+    .requiredOption(
+      '--coordinator <ws-url[,ws-url...]>',
+      'coordinator WebSocket URL, e.g. ws://localhost:3000/v1/nodes/ws; or a comma-separated list of the instances of one ' +
+        'coordinator (one database, one coordinator id): the node connects to the first and fails over to the next whenever a connection drops',
+    )
     .addOption(passphraseFileOption())
     .option('--coordinator-id <id>', 'refuse to authenticate to a coordinator with another id')
     .addOption(

@@ -3,19 +3,17 @@ import { MAX_FRAME_BYTES, decodeCoordinatorFrame, encodeFrame, type CoordinatorF
 import { NODE_WS_PATH } from '../coordinator-url.js';
 import { describeError, type SignerLogger } from '../logger.js';
 import { SignerError } from '../signer-error.js';
+import { FailoverSchedule, type ReconnectOptions } from './failover-schedule.js';
 
-export interface ReconnectOptions {
-  /** First delay after a failure; doubles with each further failure. */
-  initialMs: number;
-  /** Longest delay between two connection attempts. */
-  maxMs: number;
-}
+export type { ReconnectOptions } from './failover-schedule.js';
 
 export type Phase = 'awaiting-challenge' | 'awaiting-ok' | 'authenticated';
 
 /** One WebSocket connection to the coordinator and where its handshake stands. */
 export interface Connection {
   readonly ws: WebSocket;
+  /** The coordinator instance this connection goes to. */
+  readonly url: string;
   phase: Phase;
   opened: boolean;
   /** Answered the last ping. */
@@ -29,10 +27,15 @@ export interface Connection {
 }
 
 export interface CoordinatorLinkOptions {
-  /** `ws(s)://host:port/v1/nodes/ws`, checked (see resolveCoordinatorWsUrl). */
-  url: string;
+  /**
+   * The coordinator's instances, each `ws(s)://host:port/v1/nodes/ws`, checked (see
+   * resolveCoordinatorWsUrls): tried in turn, from the first (see FailoverSchedule).
+   */
+  urls: readonly string[];
   logger: SignerLogger;
   reconnect: ReconnectOptions;
+  /** The jitter's source of randomness, in [0, 1) (tests); Math.random by default. */
+  random?: () => number;
   /** Time allowed from the socket opening to authentication; the connection is dropped and retried after it. */
   authTimeoutMs: number;
   /** Ping interval; a connection that has not answered the previous ping is dropped. 0 disables. */
@@ -42,7 +45,7 @@ export interface CoordinatorLinkOptions {
   onDisconnected(info: { code: number; reason: string }): void;
   /** The close code (and reason) of a closed connection says retrying cannot help: the error to stop with. */
   fatalClose(code: number, reason: string): SignerError | undefined;
-  /** Called once when the link gives up for good (`fatalClose` or a wrong endpoint). */
+  /** Called once when the link gives up for good (`fatalClose`, or every URL is a wrong endpoint). */
   onFatal(error: SignerError): void;
 }
 
@@ -51,18 +54,20 @@ const CLOSE_GRACE_MS = 2_000;
 
 /**
  * The node's connection to the coordinator: one WebSocket at a time, the authentication deadline, the
- * heartbeat, and reconnection with exponential backoff and jitter until it is told to stop or a close
- * says retrying cannot help. It knows nothing of what the frames mean.
+ * heartbeat, and reconnection until it is told to stop or a close says retrying cannot help. With several
+ * coordinator instances (one database, one coordinator id) each new attempt goes to the next instance,
+ * with the backoff of FailoverSchedule. A URL that answers the upgrade as a wrong path leaves the rotation
+ * (an error line names it); that is fatal only once no URL is left, so with one URL it is fatal at once.
+ * It knows nothing of what the frames mean.
  */
 export class CoordinatorLink {
   private connection?: Connection;
-  private failures = 0;
+  private readonly schedule: FailoverSchedule;
   private reconnectTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(private readonly options: CoordinatorLinkOptions) {
-    const { initialMs, maxMs } = options.reconnect;
-    if (!(initialMs > 0 && maxMs >= initialMs)) throw new SignerError('INVALID_CONFIG', 'reconnect delays must satisfy 0 < initialMs <= maxMs');
+    this.schedule = new FailoverSchedule(options.urls, options.reconnect, options.random);
   }
 
   /** The current connection once it has authenticated. */
@@ -72,10 +77,11 @@ export class CoordinatorLink {
 
   connect(): void {
     if (this.stopped) return;
-    const { url, logger, authTimeoutMs } = this.options;
+    const { logger, authTimeoutMs } = this.options;
+    const url = this.schedule.url;
     logger.debug({ url }, 'connecting to the coordinator');
     const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: authTimeoutMs });
-    const connection: Connection = { ws, phase: 'awaiting-challenge', opened: false, alive: true, timers: [] };
+    const connection: Connection = { ws, url, phase: 'awaiting-challenge', opened: false, alive: true, timers: [] };
     this.connection = connection;
     ws.on('open', () => this.onOpen(connection));
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
@@ -106,7 +112,7 @@ export class CoordinatorLink {
   /** The connection authenticated: the backoff starts over. */
   markAuthenticated(connection: Connection): void {
     connection.phase = 'authenticated';
-    this.failures = 0;
+    if (connection === this.connection) this.schedule.authenticated();
   }
 
   /**
@@ -137,13 +143,14 @@ export class CoordinatorLink {
   }
 
   private onOpen(connection: Connection): void {
-    const { logger, url, authTimeoutMs, heartbeatMs } = this.options;
+    const { logger, authTimeoutMs, heartbeatMs } = this.options;
+    const url = connection.url;
     connection.opened = true;
     logger.debug({ url }, 'connected; waiting for the challenge');
     connection.timers.push(
       setTimeout(() => {
         if (connection.phase === 'authenticated') return;
-        logger.warn({ timeoutMs: authTimeoutMs }, 'authentication did not complete in time; reconnecting');
+        logger.warn({ url, timeoutMs: authTimeoutMs }, 'authentication did not complete in time; reconnecting');
         connection.ws.terminate();
       }, authTimeoutMs),
     );
@@ -151,7 +158,7 @@ export class CoordinatorLink {
       connection.timers.push(
         setInterval(() => {
           if (!connection.alive) {
-            logger.warn({}, 'the coordinator stopped answering pings; reconnecting');
+            logger.warn({ url }, 'the coordinator stopped answering pings; reconnecting');
             connection.ws.terminate();
             return;
           }
@@ -186,29 +193,41 @@ export class CoordinatorLink {
     const wasAuthenticated = connection.phase === 'authenticated';
     this.options.onDisconnected({ code, reason });
     if (this.stopped) return;
-    const fatal = connection.fatal ?? this.options.fatalClose(code, reason);
+    const { logger } = this.options;
+    const url = connection.url;
+    // A close code that says retrying cannot help speaks for every instance: they share one database.
+    const fatal = this.options.fatalClose(code, reason);
     if (fatal) {
-      this.stopped = true;
-      this.options.onFatal(fatal);
+      this.giveUp(fatal);
       return;
     }
-    const delay = this.nextDelay();
-    if (!connection.opened) {
-      const error =
-        connection.upgradeStatus !== undefined ? `HTTP ${connection.upgradeStatus} on upgrade` : connection.lastError ? describeError(connection.lastError) : undefined;
-      this.options.logger.warn({ url: this.options.url, error, retryInMs: delay }, 'coordinator unreachable; retrying');
+    let delay: number;
+    if (connection.fatal) {
+      // A wrong path at this URL: the other instances may still be right.
+      const next = this.schedule.drop();
+      if (next === undefined) {
+        this.giveUp(connection.fatal);
+        return;
+      }
+      delay = next;
+      logger.error({ url, error: connection.fatal.message, nextUrl: this.schedule.url, retryInMs: delay }, 'not the node endpoint: this coordinator URL is no longer tried');
     } else {
-      this.options.logger.warn({ code, reason, authenticated: wasAuthenticated, retryInMs: delay }, 'connection to the coordinator closed; reconnecting');
+      delay = this.schedule.advance();
+      const nextUrl = this.schedule.url;
+      if (!connection.opened) {
+        const error =
+          connection.upgradeStatus !== undefined ? `HTTP ${connection.upgradeStatus} on upgrade` : connection.lastError ? describeError(connection.lastError) : undefined;
+        logger.warn({ url, error, nextUrl, retryInMs: delay }, 'coordinator unreachable; retrying');
+      } else {
+        logger.warn({ url, code, reason, authenticated: wasAuthenticated, nextUrl, retryInMs: delay }, 'connection to the coordinator closed; reconnecting');
+      }
     }
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
-  /** Exponential backoff with jitter: a random delay in [base/2, base], base doubling to maxMs. */
-  private nextDelay(): number {
-    const { initialMs, maxMs } = this.options.reconnect;
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures, 30));
-    this.failures++;
-    return Math.round(base / 2 + (Math.random() * base) / 2);
+  private giveUp(error: SignerError): void {
+    this.stopped = true;
+    this.options.onFatal(error);
   }
 }
 

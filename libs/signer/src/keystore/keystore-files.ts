@@ -125,6 +125,20 @@ export async function readText(path: string, what: string): Promise<string> {
   }
 }
 
+/** Reads, decrypts (under the keystore key, for `purpose`) and checks the record of the sealed file at `path`. */
+export async function readSealedRecord<S extends z.ZodType>(
+  key: PassphraseKey,
+  path: string,
+  purpose: string,
+  schema: S,
+  code: Extract<SignerErrorCode, 'IDENTITY_CORRUPT' | 'SHARE_CORRUPT'>,
+  what: string,
+): Promise<z.infer<S>> {
+  const label = `${what} (${path})`;
+  const file = readFileHeader(await readText(path, label), label);
+  return parseRecord(openFile(file, key, { purpose, what: label, firstUnlock: false }), schema, code, label);
+}
+
 /** Checks a decrypted record's shape: an authentic file with a bad record was written by a buggy or other version. */
 export function parseRecord<S extends z.ZodType>(
   json: unknown,

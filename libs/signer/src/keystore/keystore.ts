@@ -1,27 +1,24 @@
 import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { z } from 'zod';
 import { generateIdentity, identitySign, isValidIdentityKey, type IdentityKeyPair } from '#crypto';
 import { signDecision } from '#intent';
 import type { SignedDecision, UnsignedDecision } from '#protocol';
 import type { JournalLocation } from '../nonces/nonce-journal.js';
-import { SignerError, isSignerError, type SignerErrorCode } from '../signer-error.js';
+import { SignerError, isSignerError } from '../signer-error.js';
 import { SECRET_DIR_MODE, fsyncDirectory, isTempFile, writeFileAtomic } from './atomic-file.js';
-import { openFile, readFileHeader, sealFile } from './encrypted-file.js';
+import { readFileHeader, sealFile } from './encrypted-file.js';
 import { KeystoreJournalCipher } from './journal-cipher.js';
-import { KEYSTORE_FORMAT_VERSION, PendingRecord, ShareExportRecord, ShareRecord, type IdentityRecord, type KeyShare, type PendingCeremony } from './keystore-records.js';
+import { KEYSTORE_FORMAT_VERSION, ShareRecord, type IdentityRecord, type KeyShare, type PendingCeremony } from './keystore-records.js';
 import { KDF_COSTS, PassphraseKey, type KdfCost } from './passphrase-key.js';
+import { PendingMarks } from './pending-marks.js';
 import { RecordFiles } from './record-files.js';
 import {
   APPROVALS_DIR,
-  EXPORT_PURPOSE_PREFIX,
   GRANTS_DIR,
   WITNESS_DIR,
   IDENTITY_FILE,
   INBOX_DIR,
   NONCE_JOURNAL_FILE,
-  PENDING_DIR,
-  PENDING_SUFFIX,
   REJECTED_SUFFIX,
   SEALED_SUFFIX,
   SHARES_DIR,
@@ -32,8 +29,7 @@ import {
   exists,
   inboxPathIn,
   listNames,
-  parseRecord,
-  pendingPurpose,
+  readSealedRecord,
   readText,
   sharePathIn,
   sharePurpose,
@@ -41,6 +37,10 @@ import {
   unlock,
 } from './keystore-files.js';
 import { openBetweenIdentities, openSealedShare, sealBetweenIdentities, type SealedBox } from './sealed-share.js';
+import { openShareExport, sealShareExport, type ImportedShare } from './share-export.js';
+import * as inbox from './share-inbox.js';
+
+export type { ImportedShare } from './share-export.js';
 
 export interface KeystoreInitOptions {
   passphrase: string;
@@ -48,15 +48,6 @@ export interface KeystoreInitOptions {
   force?: boolean;
   /** scrypt cost; the default is strong. Lower only in tests and demos. */
   kdfCost?: KdfCost;
-}
-
-/** What importing a share backup did. */
-export interface ImportedShare {
-  share: KeyShare;
-  /** The identity public key of the keystore that made the backup (null: an export older than that record). */
-  exportedBy: string | null;
-  /** True when the backup was made by another identity (or by an unrecorded one) and `force` imported it anyway. */
-  forced: boolean;
 }
 
 /** What importing the inbox did: key ids imported, and one error per sealed share refused. */
@@ -84,17 +75,23 @@ export interface InboxImport {
  *   grants/<grantId>.json     a session-key grant, its decision, revocation and counters, encrypted (see GrantStore)
  * ```
  *
- * Every file is read and written through this class only. The key is derived once, when the
- * keystore is opened; the passphrase is not kept. The identity secret stays inside: callers ask it to
- * sign. Every check runs before anything is written, so a failure leaves the disk as it was.
+ * Every file is read and written through this class only, which composes one file per job:
+ * keystore-files.ts (the layout and the checked reads), pending-marks.ts, share-inbox.ts (what a
+ * dealer drops in) and share-export.ts (backups). The key is derived once, when the keystore is
+ * opened; the passphrase is not kept. The identity secret stays inside: callers ask it to sign.
+ * Every check runs before anything is written, so a failure leaves the disk as it was.
  */
 export class Keystore {
+  private readonly pending: PendingMarks;
+
   private constructor(
     /** Absolute path of the keystore directory. */
     readonly dir: string,
     private readonly identity: IdentityKeyPair,
     private readonly key: PassphraseKey,
-  ) {}
+  ) {
+    this.pending = new PendingMarks(dir, key);
+  }
 
   /**
    * Creates the keystore directory (mode 0700) and a fresh identity. Refuses to replace an existing
@@ -144,27 +141,18 @@ export class Keystore {
   }
 
   /** True when the keystore holds a share of `keyId` or has one waiting in its inbox (no passphrase needed). */
-  static async holdsKey(dir: string, keyId: string): Promise<boolean> {
-    assertUuid(keyId);
-    const root = resolve(dir);
-    return (await exists(sharePathIn(root, keyId))) || (await exists(inboxPathIn(root, keyId)));
+  static holdsKey(dir: string, keyId: string): Promise<boolean> {
+    return inbox.holdsKey(dir, keyId);
   }
 
   /** Drops a share sealed to this keystore's identity (see sealShareToIdentity) into its inbox. */
-  static async deliverSealedShare(dir: string, keyId: string, sealed: string): Promise<void> {
-    if (await Keystore.holdsKey(dir, keyId)) {
-      throw new SignerError('SHARE_EXISTS', `keystore ${resolve(dir)} already holds a share of key ${keyId}`);
-    }
-    const inbox = join(resolve(dir), INBOX_DIR);
-    await mkdir(inbox, { recursive: true, mode: SECRET_DIR_MODE });
-    await writeFileAtomic(inboxPathIn(resolve(dir), keyId), sealed);
+  static deliverSealedShare(dir: string, keyId: string, sealed: string): Promise<void> {
+    return inbox.deliverSealedShare(dir, keyId, sealed);
   }
 
   /** Removes a sealed share not yet imported (a dealing the coordinator refused). */
-  static async withdrawSealedShare(dir: string, keyId: string): Promise<void> {
-    assertUuid(keyId);
-    await rm(inboxPathIn(resolve(dir), keyId), { force: true });
-    await fsyncDirectory(join(resolve(dir), INBOX_DIR));
+  static withdrawSealedShare(dir: string, keyId: string): Promise<void> {
+    return inbox.withdrawSealedShare(dir, keyId);
   }
 
   /** The node's Ed25519 identity public key (hex): what an admin enrolls. */
@@ -226,41 +214,23 @@ export class Keystore {
   }
 
   /** Marks `keyId` as unconfirmed (written before a ceremony's share is stored), recording the ceremony. */
-  async markPending(keyId: string, ceremony?: PendingCeremony): Promise<void> {
-    assertUuid(keyId);
-    const dir = join(this.dir, PENDING_DIR);
-    await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
-    // The directory's own entry must be durable too (an earlier process may have made it and crashed
-    // unsynced), or a crash could keep the share the caller writes next and lose its mark.
-    await fsyncDirectory(this.dir);
-    const record: PendingRecord | undefined = ceremony && { version: KEYSTORE_FORMAT_VERSION, keyId: keyId.toLowerCase(), ...ceremony };
-    await writeFileAtomic(this.pendingPath(keyId), record ? sealFile(this.key, pendingPurpose(keyId), record) : '');
+  markPending(keyId: string, ceremony?: PendingCeremony): Promise<void> {
+    return this.pending.mark(keyId, ceremony);
   }
 
   /** The ceremony the pending mark of `keyId` records; null without a mark or for an empty one (an older version's). */
-  async readPendingCeremony(keyId: string): Promise<PendingCeremony | null> {
-    assertUuid(keyId);
-    const path = this.pendingPath(keyId);
-    if (!(await exists(path)) || (await readText(path, `pending mark ${path}`)).trim() === '') return null;
-    const record = await this.readRecord(path, pendingPurpose(keyId), PendingRecord, 'SHARE_CORRUPT', `pending mark of key ${keyId}`);
-    if (record.keyId !== keyId.toLowerCase()) throw new SignerError('SHARE_CORRUPT', `${path} is the pending mark of key ${record.keyId}, not ${keyId}`);
-    return { ceremonyId: record.ceremonyId, participants: record.participants };
+  readPendingCeremony(keyId: string): Promise<PendingCeremony | null> {
+    return this.pending.ceremony(keyId);
   }
 
   /** Removes the unconfirmed mark of `keyId`. */
-  async clearPending(keyId: string): Promise<void> {
-    assertUuid(keyId);
-    await rm(this.pendingPath(keyId), { force: true });
-    await fsyncDirectory(join(this.dir, PENDING_DIR)).catch(() => undefined);
+  clearPending(keyId: string): Promise<void> {
+    return this.pending.clear(keyId);
   }
 
   /** Key ids marked unconfirmed (a ceremony that never closed, e.g. the node stopped in between). */
-  async listPending(): Promise<string[]> {
-    return (await listNames(join(this.dir, PENDING_DIR)))
-      .filter((n) => n.endsWith(PENDING_SUFFIX))
-      .map((n) => n.slice(0, -PENDING_SUFFIX.length))
-      .filter((id) => UUID.test(id))
-      .sort();
+  listPending(): Promise<string[]> {
+    return this.pending.list();
   }
 
   /** Deletes the share of `keyId` (a key whose ceremony failed after the share was stored). True if one was there. */
@@ -284,7 +254,7 @@ export class Keystore {
       if (!(await exists(inboxPathIn(this.dir, keyId)))) return null;
       await this.importSealed(keyId);
     }
-    const record = await this.readRecord(path, sharePurpose(keyId), ShareRecord, 'SHARE_CORRUPT', `share of key ${keyId}`);
+    const record = await this.readShareRecord(keyId);
     if (record.keyId.toLowerCase() !== keyId.toLowerCase()) {
       throw new SignerError('SHARE_CORRUPT', `${path} holds the share of key ${record.keyId}, not ${keyId}`);
     }
@@ -316,10 +286,7 @@ export class Keystore {
    * not match its public package, is renamed `.rejected` and reported; the others are imported.
    */
   async importInbox(): Promise<InboxImport> {
-    const keyIds = (await listNames(join(this.dir, INBOX_DIR)))
-      .filter((n) => n.endsWith(SEALED_SUFFIX))
-      .map((n) => n.slice(0, -SEALED_SUFFIX.length))
-      .sort();
+    const keyIds = await inbox.inboxKeyIds(this.dir);
     const result: InboxImport = { imported: [], rejected: [] };
     for (const keyId of keyIds) {
       try {
@@ -336,14 +303,7 @@ export class Keystore {
   /** The share of `keyId` encrypted under a separate export passphrase, for backup (the file's text). */
   async exportShare(keyId: string, exportPassphrase: string, kdfCost: KdfCost = KDF_COSTS.default): Promise<string> {
     const share = await this.readShare(keyId);
-    if (!exportPassphrase) throw new SignerError('PASSPHRASE_MISSING', 'an export passphrase is required');
-    // Derived under the keystore's own salt, equal keys mean equal passphrases: a backup must not fall with the keystore.
-    if ((await PassphraseKey.derive(exportPassphrase, this.key.kdf)).keyCheck === this.key.keyCheck) {
-      throw new SignerError('INVALID_CONFIG', 'the export passphrase must differ from the keystore passphrase');
-    }
-    const exportKey = await PassphraseKey.create(exportPassphrase, kdfCost);
-    const record: ShareExportRecord = { version: KEYSTORE_FORMAT_VERSION, ...share, exportedBy: this.identity.publicKey };
-    return sealFile(exportKey, `${EXPORT_PURPOSE_PREFIX}${share.keyId}`, record);
+    return sealShareExport(share, this.key, this.identity.publicKey, exportPassphrase, kdfCost);
   }
 
   /**
@@ -352,33 +312,9 @@ export class Keystore {
    * unless `force` is set: a deliberate move of the share to a new identity.
    */
   async importShare(text: string, exportPassphrase: string, options: { force?: boolean } = {}): Promise<ImportedShare> {
-    const what = 'share export';
-    const file = readFileHeader(text, what);
-    if (!file.purpose.startsWith(EXPORT_PURPOSE_PREFIX)) {
-      throw new SignerError('KEYSTORE_TAMPERED', `${what} is a ${JSON.stringify(file.purpose)} file, not a share export`);
-    }
-    const exportKey = await PassphraseKey.derive(exportPassphrase, file.kdf);
-    const json = openFile(file, exportKey, { purpose: file.purpose, what, firstUnlock: true });
-    const record = parseRecord(json, ShareExportRecord, 'SHARE_CORRUPT', what);
-    if (`${EXPORT_PURPOSE_PREFIX}${record.keyId}` !== file.purpose) {
-      throw new SignerError('KEYSTORE_TAMPERED', `${what} names key ${file.purpose} but holds the share of ${record.keyId}`);
-    }
-    const exportedBy = record.exportedBy ?? null;
-    const foreign = exportedBy !== this.identity.publicKey;
-    if (foreign && !options.force) {
-      const made =
-        exportedBy === null
-          ? 'records no identity (it was made before exports recorded one), so it cannot be checked against'
-          : `was made by identity ${exportedBy}, not by`;
-      throw new SignerError(
-        'SHARE_IDENTITY_MISMATCH',
-        `the backup of key ${record.keyId} ${made} this keystore's identity ${this.identity.publicKey}; ` +
-          'pass --force to import it anyway (a deliberate move to a new identity)',
-      );
-    }
-    const share = toKeyShare(record);
-    await this.writeShare(share);
-    return { share, exportedBy, forced: foreign };
+    const imported = await openShareExport(text, exportPassphrase, this.identity.publicKey, options.force);
+    await this.writeShare(imported.share);
+    return imported;
   }
 
   /** Opens the inbox's sealed share of `keyId`, checks it, stores it encrypted, then deletes the inbox file. */
@@ -391,7 +327,7 @@ export class Keystore {
       checkShare(share, what);
       if (await exists(this.sharePath(keyId))) {
         // A crash between storing the share and deleting the inbox file leaves both: that is no conflict.
-        const held = await this.readRecord(this.sharePath(keyId), sharePurpose(keyId), ShareRecord, 'SHARE_CORRUPT', `share of key ${keyId}`);
+        const held = await this.readShareRecord(keyId);
         if (held.signingShare !== share.signingShare || held.identifier !== share.identifier) {
           throw new Error(`this keystore already holds another share of key ${keyId}`);
         }
@@ -413,19 +349,8 @@ export class Keystore {
     return sharePathIn(this.dir, keyId);
   }
 
-  private pendingPath(keyId: string): string {
-    return join(this.dir, PENDING_DIR, `${keyId.toLowerCase()}${PENDING_SUFFIX}`);
-  }
-
-  private async readRecord<S extends z.ZodType>(
-    path: string,
-    purpose: string,
-    schema: S,
-    code: Extract<SignerErrorCode, 'IDENTITY_CORRUPT' | 'SHARE_CORRUPT'>,
-    what: string,
-  ): Promise<z.infer<S>> {
-    const label = `${what} (${path})`;
-    const file = readFileHeader(await readText(path, label), label);
-    return parseRecord(openFile(file, this.key, { purpose, what: label, firstUnlock: false }), schema, code, label);
+  /** The share record stored for `keyId`, decrypted and checked for shape (not yet against its package). */
+  private readShareRecord(keyId: string): Promise<ShareRecord> {
+    return readSealedRecord(this.key, this.sharePath(keyId), sharePurpose(keyId), ShareRecord, 'SHARE_CORRUPT', `share of key ${keyId}`);
   }
 }

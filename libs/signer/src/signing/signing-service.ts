@@ -1,4 +1,4 @@
-import { canonicalJson, commit, hexToBytes, sha256Hex, signShare, type CommitmentHex, type SuiteId } from '#crypto';
+import { canonicalJson, commit, sha256Hex, type CommitmentHex } from '#crypto';
 import type {
   AttemptAbortFrame,
   AttemptPackageFrame,
@@ -6,70 +6,35 @@ import type {
   AttemptShareFrame,
   Outgoing,
   RefusalCode,
-  RequestAwaitingFrame,
   RequestClosedFrame,
-  RequestCommitFrame,
-  RequestDeclineFrame,
   RequestProposeFrame,
   SignedDecision,
   UnsignedDecision,
 } from '#protocol';
-import type { ApprovalQueue } from '../approvals/approval-queue.js';
-import type { NodeGrants } from '../grants/node-grants.js';
 import type { KeyShare } from '../keystore/keystore-records.js';
 import { describeError, silentLogger, type SignerLogger } from '../logger.js';
-import type { NonceStore } from '../nonces/nonce-store.js';
-import type { ApprovedBy, NodePolicy, PolicyEvaluation, PolicySubject } from '../policy/policy-types.js';
-import { deriveIntent, type DerivedIntent } from './intent-checks.js';
+import type { PolicyEvaluation, PolicySubject } from '../policy/policy-types.js';
+import { deriveIntent } from './intent-checks.js';
 import { OperatorDecisions } from './operator-decisions.js';
-import { checkPackage } from './package-checks.js';
-import { MAX_REASON, awaitingFrame, intentHashOf, refusal, unproposedRefusal } from './signing-frames.js';
+import { signPackage } from './package-signing.js';
+import { MAX_REASON, awaitingFrame, intentHashOf, refusal } from './signing-frames.js';
+import {
+  underGrant,
+  type AcceptedProposal,
+  type PackageAnswer,
+  type PackageOutcome,
+  type ProposeOutcome,
+  type SigningServiceOptions,
+} from './signing-types.js';
 
-/** Where the service finds this node's key shares (the keystore, in production). */
-export interface ShareSource {
-  findShare(keyId: string): Promise<KeyShare | null>;
-}
-
-/** Signs the node's decisions with its identity key (the keystore, in production). */
-export interface DecisionSigner {
-  signDecision(decision: UnsignedDecision): SignedDecision;
-}
-
-export interface SigningServiceOptions {
-  shares: ShareSource;
-  nonces: NonceStore;
-  policy: NodePolicy;
-  decisions: DecisionSigner;
-  /** Proposals the policy answered `ask`, waiting for the operator (durable). */
-  approvals: ApprovalQueue;
-  /** The session-key grants this node decided on; without them, a request under a grant gets the normal policy. */
-  grants?: NodeGrants;
-  logger?: SignerLogger;
-  now?: () => number;
-  /** How long after its deadline an accepted proposal (and its attempts) is still remembered. */
-  retainMs?: number;
-  /** Most signed or refused attempts remembered, to answer a duplicate package identically. */
-  maxRememberedAttempts?: number;
-}
-
-export type ProposeOutcome =
-  | { kind: 'committed'; frame: Outgoing<RequestCommitFrame> }
-  | { kind: 'declined'; frame: Outgoing<RequestDeclineFrame> }
-  | { kind: 'awaiting'; frame: Outgoing<RequestAwaitingFrame> };
-
-export type PackageOutcome =
-  | { kind: 'signed'; frame: Outgoing<AttemptShareFrame>; replayed: boolean }
-  | { kind: 'refused'; frame: Outgoing<AttemptRefuseFrame>; replayed: boolean };
-
-/** A proposal this node approved: the intent, what it derived from it, and who approved it. */
-export interface AcceptedProposal {
-  requestId: string;
-  suite: SuiteId;
-  threshold: number;
-  derived: DerivedIntent;
-  decision: SignedDecision;
-  approvedBy: ApprovedBy;
-}
+export type {
+  AcceptedProposal,
+  DecisionSigner,
+  PackageOutcome,
+  ProposeOutcome,
+  ShareSource,
+  SigningServiceOptions,
+} from './signing-types.js';
 
 interface AnsweredAttempt {
   requestId: string;
@@ -92,8 +57,8 @@ const DEFAULT_MAX_ATTEMPTS = 4096;
  * On a proposal the node recomputes the intent's hash and digest itself (intent-checks.ts), then asks
  * its policy: `allow` commits with a signed approval, `deny` declines with a signed decline, `ask`
  * queues the proposal for the operator (no nonce) and answers `request.awaiting`. On a package it
- * signs only the digest of the intent it approved (package-checks.ts), after the policy counted the
- * request against its velocity limits.
+ * answers a duplicate from memory; a new one it signs (package-signing.ts) only over the digest of the
+ * intent it approved (package-checks.ts), after the policy counted the request against its velocity limits.
  */
 export class SigningService {
   private readonly proposals = new Map<string, AcceptedProposal>();
@@ -285,75 +250,18 @@ export class SigningService {
     return { discarded: await this.forgetRequest(c.requestId, `request ${c.status}`), approvalRemoved };
   }
 
-  private async evaluatePackage(pkg: AttemptPackageFrame): Promise<{ outcome: PackageOutcome; ownCommitment?: CommitmentHex }> {
-    const proposal = this.proposals.get(pkg.requestId);
-    const keyId = proposal?.derived.intent.keyId;
-    const share = proposal && pkg.keyId.toLowerCase() === keyId ? await this.shareFor(proposal.derived.intent.keyId) : null;
-    const own = share ? pkg.commitments.find((c) => c.identifier === share.identifier) : undefined;
-
-    const refuse = async (code: RefusalCode, reason: string) => {
-      // A commitment named in a refused package is burned: each commitment serves one attempt at most.
-      if (own && this.options.nonces.status(pkg.requestId, own) === 'live') {
-        await this.options.nonces.discard(own, `refused ${code}`);
-      }
-      this.logger.warn({ requestId: pkg.requestId, attemptId: pkg.attemptId, code, reason }, 'refused a signing package');
-      return { outcome: { kind: 'refused', frame: refusal(pkg, code, reason), replayed: false } as const, ownCommitment: own };
-    };
-
-    if (!proposal) return refuse(...unproposedRefusal(pkg, await this.shareFor(pkg.keyId), this.options.nonces));
-    const now = this.now();
-    const verdict = checkPackage(pkg, {
-      approved: { keyId: proposal.derived.intent.keyId, digest: proposal.derived.digest, deadline: proposal.derived.intent.deadline },
-      share,
-      own,
-      nonceStatus: (commitment) => this.options.nonces.status(pkg.requestId, commitment),
-      now,
+  /** A new package, signed or refused by package-signing.ts with this service's memory of the request. */
+  private evaluatePackage(pkg: AttemptPackageFrame): Promise<PackageAnswer> {
+    return signPackage(pkg, {
+      nonces: this.options.nonces,
+      policy: this.options.policy,
+      ...(this.options.grants ? { grants: this.options.grants } : {}),
+      logger: this.logger,
+      now: this.now,
+      proposal: this.proposals.get(pkg.requestId),
+      shareFor: (keyId) => this.shareFor(keyId),
+      freshCommitment: (requestId, share) => this.freshCommitment(requestId, share),
     });
-    if (!verdict.ok) return refuse(verdict.code, verdict.reason);
-
-    // A grant's counters, then the velocity limits, are counted just before the share leaves; a refusal
-    // burns the nonce. A grant revoked since the proposal stops the share here.
-    if (underGrant(proposal.approvedBy)) {
-      const counted = this.options.grants
-        ? await this.options.grants.commitRequest(proposal.approvedBy.grantId, pkg.requestId, proposal.derived.intent, now)
-        : { ok: false as const, code: 'POLICY_DENIED' as const, reason: 'this node keeps no grants' };
-      if (!counted.ok) return refuse(counted.code, counted.reason);
-    }
-    const subject: PolicySubject = { requestId: pkg.requestId, intent: proposal.derived.intent, intentHash: proposal.derived.intentHash };
-    let usage;
-    try {
-      usage = await this.options.policy.commitUsage(subject, now, proposal.approvedBy);
-    } catch (e) {
-      usage = { ok: false as const, reason: `the policy could not record the usage: ${describeError(e)}` };
-    }
-    if (!usage.ok) return refuse('POLICY_DENIED', usage.reason);
-
-    const { share: held, own: mine } = verdict;
-    let signatureShare: string;
-    try {
-      const message = hexToBytes(proposal.derived.digest);
-      signatureShare = await this.options.nonces.consume(pkg.requestId, mine, pkg.attemptId, (nonces) =>
-        signShare(held.publicPackage, held.identifier, held.signingShare, nonces, pkg.commitments, message),
-      );
-    } catch (e) {
-      this.logger.error({ requestId: pkg.requestId, attemptId: pkg.attemptId, err: describeError(e) }, 'signing failed');
-      return refuse('SIGNING_FAILED', `signing failed: ${describeError(e)}`);
-    }
-    // The next attempt of this request (ROAST) needs a commitment the coordinator has not seen yet.
-    let nextCommitment: CommitmentHex | undefined;
-    try {
-      nextCommitment = await this.freshCommitment(pkg.requestId, held);
-    } catch (e) {
-      this.logger.error({ requestId: pkg.requestId, err: describeError(e) }, 'cannot record the next nonce; sending the share alone');
-    }
-    const frame: Outgoing<AttemptShareFrame> = {
-      type: 'attempt.share',
-      requestId: pkg.requestId,
-      attemptId: pkg.attemptId,
-      share: signatureShare,
-      ...(nextCommitment ? { nextCommitment } : {}),
-    };
-    return { outcome: { kind: 'signed', frame, replayed: false }, ownCommitment: mine };
   }
 
   private async freshCommitment(requestId: string, share: KeyShare): Promise<CommitmentHex> {
@@ -399,5 +307,3 @@ export class SigningService {
     for (const id of await this.options.approvals.pruneBefore(cutoff)) await this.forgetRequest(id, 'request expired');
   }
 }
-
-const underGrant = (by: ApprovedBy): by is { grantId: string } => typeof by === 'object' && 'grantId' in by;
