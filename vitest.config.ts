@@ -19,6 +19,7 @@ export default defineConfig({
       { find: '#domain', replacement: here('./libs/domain/src/index.ts') },
       { find: '#persistence', replacement: here('./libs/persistence/src/index.ts') },
       { find: '#store-lock', replacement: here('./libs/store-lock/src/index.ts') },
+      { find: '#package-info', replacement: here('./libs/package-info/src/index.ts') },
       { find: '#signer', replacement: here('./libs/signer/src/index.ts') },
       { find: '#harness', replacement: here('./libs/harness/src/index.ts') },
       { find: '#agent', replacement: here('./libs/agent/src/index.ts') },

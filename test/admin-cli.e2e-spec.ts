@@ -9,6 +9,7 @@ import {
   AUDIT_ACTIONS,
   AuditBundleResponse,
   AuditPageResponse,
+  AuditQuery,
   AuditVerifyResponse,
   CeremonyListResponse,
   CeremonyResponse,
@@ -19,10 +20,11 @@ import {
   SigningRequestResponse,
 } from '#api';
 import { generateIdentity } from '#crypto';
+import { ACTOR_KINDS } from '#protocol';
 import { ADMIN_TOKEN, startTestCoordinator, type TestCoordinator } from './support/coordinator.js';
 import { dealtKeyRegistration } from './support/keys.js';
 import { ApiError } from '#sdk';
-import { adminVersion, buildAdminProgram, describeCeremony } from '../apps/admin/src/program.js';
+import { AUDIT_LIST_OPTIONS, adminVersion, buildAdminProgram, describeCeremony } from '../apps/admin/src/program.js';
 
 interface Run {
   out: string;
@@ -84,12 +86,12 @@ describe('admin CLI: help, version, options', () => {
     for (const option of program.options) expect(option.description, option.flags).not.toBe('');
   });
 
-  it('audit list offers exactly the audit actions, and the connection options read their variables', () => {
+  it('audit list has an option for exactly every key of AuditQuery, offers exactly the audit actions and actor kinds, and the connection options read their variables', () => {
     const list = program.commands.find((c) => c.name() === 'audit')!.commands.find((c) => c.name() === 'list')!;
-    expect(list.options.map((o) => o.long)).toEqual(
-      expect.arrayContaining(['--request', '--key', '--node', '--attempt', '--action', '--from', '--to', '--after', '--limit']),
-    );
+    expect(Object.keys(AUDIT_LIST_OPTIONS).sort()).toEqual(Object.keys(AuditQuery.shape).sort());
+    expect(list.options.map((o) => o.long).sort()).toEqual(Object.values(AUDIT_LIST_OPTIONS).sort());
     expect(list.options.find((o) => o.long === '--action')!.argChoices).toEqual([...AUDIT_ACTIONS]);
+    expect(list.options.find((o) => o.long === '--actor-kind')!.argChoices).toEqual([...ACTOR_KINDS]);
     expect(program.options.map((o) => [o.long, o.envVar])).toEqual(
       expect.arrayContaining([
         ['--coordinator', 'ROUNDTABLE_COORDINATOR'],
@@ -234,6 +236,13 @@ describe('admin CLI against a coordinator', () => {
     expect(AuditPageResponse.parse(json(filtered)).entries).toEqual([]);
     const restored = AuditPageResponse.parse(json(await admin(['audit', 'list', '--node', nodeIds[0]!, '--action', 'node.restored'], coord.httpUrl)));
     expect(restored.entries).toHaveLength(1);
+    const byAdmin = AuditPageResponse.parse(
+      json(await admin(['audit', 'list', '--actor-kind', 'admin', '--actor-id', 'admin-token', '--action', 'node.enrolled'], coord.httpUrl)),
+    );
+    expect(byAdmin.entries.map((e) => [e.actor, e.nodeId])).toEqual(nodeIds.map((id) => [{ kind: 'admin', id: 'admin-token' }, id]));
+    const byNobody = AuditPageResponse.parse(json(await admin(['audit', 'list', '--actor-kind', 'node', '--actor-id', 'admin-token'], coord.httpUrl)));
+    expect(byNobody.entries).toEqual([]);
+    await expect(admin(['audit', 'list', '--actor-kind', 'wizard'], coord.httpUrl)).resolves.toMatchObject({ exitCode: 1 });
   });
 
   it('nodes show, keys list|show|retire, ceremony list, audit verify and audit bundle, each one SDK call', async () => {

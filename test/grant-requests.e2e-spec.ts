@@ -149,6 +149,15 @@ describe('requests under a grant', () => {
     const late = await brief.request({ kind: 'text', text: 'too late' });
     expect([late.status, late.body.error?.code]).toEqual([403, 'GRANT_EXPIRED']);
     expect((await brief.view()).status).toBe('expired');
+    const later = await brief.request({ kind: 'text', text: 'later still' });
+    expect([later.status, later.body.error?.code]).toEqual([403, 'GRANT_EXPIRED']);
+    // The row became expired once: one grant.expired (by the coordinator), one refusal per request.
+    const expired = (await audit('grant.expired')).filter((e) => e.details.grantId === brief.grantId);
+    expect(expired).toEqual([
+      expect.objectContaining({ actor: { kind: 'system', id: 'coordinator' }, details: expect.objectContaining({ previousStatus: 'active', validUntil: new Date(validUntil).toISOString() }) as unknown }),
+    ]);
+    const refusedLate = (await audit('grant.request_refused')).filter((e) => e.details.grantId === brief.grantId);
+    expect(refusedLate.map((e) => e.details.code)).toEqual(['GRANT_EXPIRED', 'GRANT_EXPIRED']);
 
     const ghost = new Agent(coord);
     ghost.grantId = '00000000-0000-4000-8000-00000000abcd';

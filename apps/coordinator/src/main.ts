@@ -1,20 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { roundtableVersion } from '#package-info';
 import { BootError } from './boot/boot-error.js';
 import { startCoordinator } from './bootstrap.js';
 import { ConfigError, helpText, loadConfig } from './config/coordinator-config.js';
 import { createLogger, type LogFormat } from './logging/logger.js';
 
-/** The package version (package.json sits at the root of the repository and of the image). */
-function version(): string {
-  for (const up of ['../../../../package.json', '../../../package.json']) {
-    try {
-      return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'unknown';
-}
+/** The package version (the `roundtable` package.json above this file: the repository's, or the image's /app). */
+const version = (): string => roundtableVersion(dirname(fileURLToPath(import.meta.url)), 'unknown');
 
 /** LOG_FORMAT as given, for the lines written before (or instead of) a valid config. */
 const rawFormat = (): LogFormat => (process.env.LOG_FORMAT === 'json' ? 'json' : 'text');

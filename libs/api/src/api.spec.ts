@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES } from '#protocol';
 import {
   AuditEntryResponse,
+  AuditExportQuery,
   AuditQuery,
+  CancelSigningRequestBody,
+  CreateGrantBody,
   CreateSigningRequestBody,
+  CreateWebhookBody,
   EnrollNodeBody,
   IdParam,
   ListSigningRequestsQuery,
   RegisterKeyBody,
+  RevokeGrantBody,
   SigningRequestResponse,
   StartCeremonyBody,
 } from './index.js';
@@ -35,6 +40,37 @@ describe('REST contract (libs/api)', () => {
       expect(parsed.success).toBe(false);
       expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual([field]);
     }
+  });
+
+  it('refuses unstorable text in every query and body string that reaches the database', () => {
+    const typedData = (message: Record<string, unknown>) => ({
+      domain: { name: 'T', chainId: 1 },
+      types: { M: [{ name: 'a', type: 'string' }] },
+      primaryType: 'M',
+      message,
+    });
+    const grant = (eq: string) => ({
+      keyId: ID,
+      grantee: { kind: 'ed25519', publicKey: 'ab'.repeat(32) },
+      label: 'agent',
+      validUntil: 1,
+      scope: { kinds: ['eip712'], fields: [{ path: 'a', eq }] },
+    });
+    for (const bad of ['a\u0000b', 'a\uD800', '\uDC00b']) {
+      expect(AuditQuery.safeParse({ actorId: bad }).success, JSON.stringify(bad)).toBe(false);
+      expect(AuditExportQuery.safeParse({ actorId: bad }).success).toBe(false);
+      expect(ListSigningRequestsQuery.safeParse({ proposer: bad }).success).toBe(false);
+      expect(CancelSigningRequestBody.safeParse({ reason: bad }).success).toBe(false);
+      expect(RevokeGrantBody.safeParse({ reason: bad }).success).toBe(false);
+      expect(CreateWebhookBody.safeParse({ url: 'https://example.com/', events: ['request.completed'], description: bad }).success).toBe(false);
+      expect(CreateSigningRequestBody.safeParse({ keyId: ID, payload: { kind: 'eip712', typedData: typedData({ a: bad }) } }).success).toBe(false);
+      expect(CreateSigningRequestBody.safeParse({ keyId: ID, payload: { kind: 'eip712', typedData: typedData({ [bad]: 'x' }) } }).success).toBe(false);
+      expect(CreateGrantBody.safeParse(grant(bad)).success).toBe(false);
+    }
+    // The same shapes with storable text (a surrogate pair is a whole character) are read.
+    expect(AuditQuery.parse({ actorId: 'grant:\uD83D\uDE00' }).actorId).toBe('grant:\uD83D\uDE00');
+    expect(CreateSigningRequestBody.safeParse({ keyId: ID, payload: { kind: 'eip712', typedData: typedData({ a: 'x' }) } }).success).toBe(true);
+    expect(CreateGrantBody.safeParse(grant('x')).success).toBe(true);
   });
 
   it('reads a public key in any case and trims labels; refuses unknown fields and defaults the rest', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTOR_KINDS, AUDIT_ACTIONS, LEGACY_AUDIT_ACTIONS, Uuid, hexBytes } from '#protocol';
+import { ACTOR_KINDS, AUDIT_ACTIONS, LEGACY_AUDIT_ACTIONS, Text, Uuid, hexBytes } from '#protocol';
 import { IdParam, Timestamp, TimestampInput } from './common.js';
 
 export const AuditAction = z.enum(AUDIT_ACTIONS);
@@ -15,9 +15,9 @@ export const AuditQuery = z.strictObject({
   nodeId: IdParam.optional(),
   attemptId: IdParam.optional(),
   action: AuditAction.optional(),
-  /** Who acted: the actor's kind, and (exactly) its id. */
+  /** Who acted: the actor's kind, and (exactly) its id (storable text: it reaches the database's comparison). */
   actorKind: ActorKind.optional(),
-  actorId: z.string().min(1).max(200).optional(),
+  actorId: Text(200).min(1).optional(),
   /** Inclusive bounds on `occurredAt`. */
   from: TimestampInput.optional(),
   to: TimestampInput.optional(),

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findRoundtablePackage } from '#package-info';
 import type { Abi, Hex } from 'viem';
 
 /**
  * The committed build of contracts/*.sol (`npm run contracts:build` writes contracts/artifacts/<Name>.json;
  * a test recompiles and fails when they differ). Read from the repository, so the same code works from
- * sources (Vitest) and from dist/ (the demo), like the admin CLI's version lookup.
+ * sources (Vitest) and from dist/ (the demo), with the same lookup as the CLIs' versions (#package-info).
  */
 
 /** The contracts Roundtable ships, by contract name. */
@@ -31,14 +32,9 @@ export interface ContractArtifact {
 
 /** The repository root: the nearest directory upwards holding the `roundtable` package.json. */
 export function repositoryRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown };
-      if (pkg.name === 'roundtable') return dir;
-    }
-    if (dirname(dir) === dir) throw new Error(`no roundtable package.json above ${from}`);
-  }
+  const found = findRoundtablePackage(from);
+  if (!found) throw new Error(`no roundtable package.json above ${from}`);
+  return found.dir;
 }
 
 export const contractsDir = (root: string = repositoryRoot()): string => join(root, 'contracts');

@@ -27,7 +27,8 @@ export const GrantFieldPath = z
 /** A non-negative integer as EIP-712 amounts are written: a decimal string of any size. */
 export const DecimalAmount = z.string().regex(/^(?:0|[1-9]\d*)$/, 'a non-negative decimal integer string').max(80);
 
-const FieldValue = z.union([z.string().max(1000), z.number().int(), z.boolean()]);
+/** A value a field is compared with; text is storable (the grant is kept as jsonb, which refuses NUL). */
+const FieldValue = z.union([Text(1000), z.number().int(), z.boolean()]);
 
 /** A constraint on one field of the typed message; every operator given must hold. */
 export const GrantFieldConstraint = z

@@ -55,14 +55,15 @@ export const Eip712Field = z.strictObject({
 /** JSON values of a typed message: integers may be given as numbers or as decimal strings. */
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 const JsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([Text(MAX_MESSAGE_BYTES), z.number().int(), z.boolean(), z.null(), z.array(JsonValue).max(1024), z.record(z.string().max(200), JsonValue)]),
+  z.union([Text(MAX_MESSAGE_BYTES), z.number().int(), z.boolean(), z.null(), z.array(JsonValue).max(1024), z.record(Text(200), JsonValue)]),
 );
 
 export const TypedData = z.strictObject({
   domain: Eip712Domain,
   types: z.record(TypeName, z.array(Eip712Field).max(64)),
   primaryType: TypeName,
-  message: z.record(z.string().max(200), JsonValue),
+  /** Keys are storable text like the values (the intent is kept as jsonb). */
+  message: z.record(Text(200), JsonValue),
 });
 export type TypedData = z.infer<typeof TypedData>;
 

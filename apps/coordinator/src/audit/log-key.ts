@@ -12,6 +12,20 @@ export class AuditLogKeyError extends Error {
   }
 }
 
+/**
+ * Creates `dir` and any missing parent, each 0700 whatever the umask (so no other user can list or
+ * replace the key's directory: with DATABASE_URL or AUDIT_LOG_KEY_FILE no one else creates it). A
+ * directory that already exists is the operator's and keeps its mode.
+ */
+function makeOwnerOnlyDir(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    chmodSync(d, 0o700);
+    if (d === first || dirname(d) === d) return;
+  }
+}
+
 /** Where the log key lives: AUDIT_LOG_KEY_FILE, else DATA_DIR/audit-log.key (none with an in-memory DATA_DIR). */
 export function auditLogKeyPath(config: Pick<CoordinatorConfig, 'auditLogKeyFile' | 'dataDir'>): string | null {
   if (config.auditLogKeyFile) return config.auditLogKeyFile;
@@ -19,8 +33,9 @@ export function auditLogKeyPath(config: Pick<CoordinatorConfig, 'auditLogKeyFile
 }
 
 /**
- * The coordinator's transparency-log key: a 32-byte Ed25519 seed, hex, one line. Created (mode 0600) on
- * first start when the file is absent; a throwaway key when DATA_DIR is in memory and no file is named.
+ * The coordinator's transparency-log key: a 32-byte Ed25519 seed, hex, one line. Created (mode 0600, in
+ * directories it creates 0700) on first start when the file is absent; a throwaway key when DATA_DIR is in
+ * memory and no file is named.
  */
 export function loadAuditLogKey(
   config: Pick<CoordinatorConfig, 'auditLogKeyFile' | 'dataDir' | 'auditLogOrigin' | 'auditCheckpointIntervalMs'> & Partial<Pick<CoordinatorConfig, 'auditWitnessIntervalMs'>>,
@@ -38,7 +53,7 @@ export function loadAuditLogKey(
     }
     if (text === null) {
       secretKey = ed25519.utils.randomSecretKey();
-      mkdirSync(dirname(path), { recursive: true });
+      makeOwnerOnlyDir(dirname(path));
       writeFileSync(path, `${bytesToHex(secretKey)}\n`, { mode: 0o600, flag: 'wx' });
       chmodSync(path, 0o600);
     } else {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { checkScope, verifyAgentAuthorization } from '#intent';
 import type { AgentAuthorization, ErrorCode } from '#protocol';
-import { DOMAIN_SETTINGS, type DomainSettings } from '../common/tokens.js';
+import { DOMAIN_SETTINGS, SYSTEM_ACTOR, type DomainSettings } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { STORE, type Repositories, type Store } from '../ports.js';
 import type { AuditAction, AuditEntryInput, GrantRecord, SigningRequestRecord } from '../records.js';
@@ -66,10 +66,14 @@ export class GrantRequestsService {
         const now = new Date();
         const refusal = await refusalOf(tx, locked!, intake, input.authorization, signed, now.getTime());
         if (refusal) {
+          const entries: AuditEntryInput[] = [];
+          // The row becomes expired here, under its lock, once: a later request finds it expired already.
           if (refusal.code === 'GRANT_EXPIRED' && (locked!.status === 'active' || locked!.status === 'proposed')) {
             await tx.grants.update(locked!.id, { status: 'expired' });
+            entries.push(grantExpiredEntry(locked!, now));
           }
-          await tx.audit.append(agentEntry(locked!, 'grant.request_refused', 'failure', now, { code: refusal.code, reason: refusal.message, intentHash: intake.intentHash, nonce: input.authorization.nonce }));
+          entries.push(agentEntry(locked!, 'grant.request_refused', 'failure', now, { code: refusal.code, reason: refusal.message, intentHash: intake.intentHash, nonce: input.authorization.nonce }));
+          await tx.audit.appendAll(entries);
           return { refused: refusal };
         }
         const request = newRequestRecord(intake, { proposer, createdBy: proposer, idempotencyKey: null, grantId: grant.id }, now);
@@ -121,6 +125,19 @@ async function refusalOf(tx: Repositories, grant: GrantRecord, intake: Intake, a
     return new DomainError('SEQUENCE_USED', `sequence ${intake.intent.sequence} of key ${grant.keyId} is already used`, { sequence: intake.intent.sequence });
   }
   return null;
+}
+
+/** `grant.expired`: the coordinator (not the agent) recorded that the grant's `validUntil` passed. */
+function grantExpiredEntry(grant: GrantRecord, at: Date): AuditEntryInput {
+  return {
+    occurredAt: at,
+    actorKind: SYSTEM_ACTOR.kind,
+    actorId: SYSTEM_ACTOR.id,
+    action: 'grant.expired',
+    outcome: 'success',
+    keyId: grant.keyId,
+    details: { grantId: grant.id, previousStatus: grant.status, validUntil: grant.validUntil.toISOString() },
+  };
 }
 
 function agentEntry(grant: GrantRecord, action: AuditAction, outcome: 'success' | 'failure', at: Date, details: Record<string, unknown>): AuditEntryInput {
