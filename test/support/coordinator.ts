@@ -37,6 +37,11 @@ export async function startTestCoordinator(overrides: Partial<CoordinatorConfig>
     webhookPollIntervalMs: 60_000,
     auditCheckpointIntervalMs: 60_000,
     auditWitnessIntervalMs: 60_000,
+    // Likewise the instance heartbeat and the scheduler's scan (deadlines and stagger looks also have
+    // timers in the process that armed them); the several-instances tests set short ones.
+    instanceHeartbeatMs: 60_000,
+    instanceTtlMs: 300_000,
+    schedulerIntervalMs: 60_000,
     ...overrides,
   });
   return wrap(await startCoordinator(config, options), config, db.drop, options);

@@ -42,6 +42,8 @@ import { GrantsController } from './grants/grants.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { KeysController } from './keys/keys.controller.js';
 import { NodeConnections } from './nodes/node-connections.js';
+import { FrameRelay } from './cluster/frame-relay.js';
+import { InstanceRegistry } from './cluster/instance-registry.js';
 import { NodeGateway } from './nodes/node.gateway.js';
 import { NodesController } from './nodes/nodes.controller.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -73,11 +75,12 @@ class CoreModule {
       providers: [
         { provide: COORDINATOR_CONFIG, useValue: config },
         { provide: DOMAIN_SETTINGS, useValue: settings },
+        InstanceRegistry,
         NodeConnections,
         { provide: NODE_LINK, useExisting: NodeConnections },
         { provide: WEBHOOK_SETTINGS, useValue: webhooks },
       ],
-      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, NodeConnections, NODE_LINK, WEBHOOK_SETTINGS],
+      exports: [COORDINATOR_CONFIG, DOMAIN_SETTINGS, InstanceRegistry, NodeConnections, NODE_LINK, WEBHOOK_SETTINGS],
     };
   }
 }
@@ -88,13 +91,25 @@ class NodesModule {}
 @Module({ controllers: [KeysController], providers: [KeysService] })
 class KeysModule {}
 
-/** Resumes or ends the requests that were open when the coordinator last stopped, before nodes connect. */
+/**
+ * Resumes or ends the requests that were open when the coordinator last stopped, before nodes connect,
+ * and starts the scheduler that fires deadlines and stagger looks no timer of this process covers.
+ * With other instances alive, nothing is recovered: their attempts are running, and a node that comes
+ * over from an instance that died is handled when it authenticates here (docs/protocol.md §3.2).
+ */
 class SigningRecovery implements OnApplicationBootstrap {
   private readonly logger = new Logger('SigningRecovery');
-  constructor(@Inject(SigningService) private readonly signing: SigningService) {}
+  constructor(
+    @Inject(SigningService) private readonly signing: SigningService,
+    @Inject(InstanceRegistry) private readonly instance: InstanceRegistry,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
   async onApplicationBootstrap(): Promise<void> {
-    const n = await this.signing.recover();
-    if (n > 0) this.logger.log(`${n} open signing request(s) recovered`);
+    if (this.instance.othersAtBoot.length === 0) {
+      const n = await this.signing.recover();
+      if (n > 0) this.logger.log(`${n} open signing request(s) recovered`);
+    }
+    this.signing.startScheduler(this.config.schedulerIntervalMs);
   }
 }
 
@@ -105,13 +120,21 @@ class SigningRecovery implements OnApplicationBootstrap {
 })
 class SigningModule {}
 
-/** Re-arms the deadlines of ceremonies that were in a round when the coordinator last stopped. */
+/**
+ * Re-arms the deadlines of ceremonies that were in a round when the coordinator last stopped, and starts
+ * the scan that fires those of ceremonies no timer of this process covers (another instance's).
+ */
 class CeremonyRecovery implements OnApplicationBootstrap {
   private readonly logger = new Logger('CeremonyRecovery');
-  constructor(@Inject(CeremonyService) private readonly ceremonies: CeremonyService) {}
+  constructor(
+    @Inject(CeremonyService) private readonly ceremonies: CeremonyService,
+    @Inject(CeremonyTransitions) private readonly transitions: CeremonyTransitions,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
   async onApplicationBootstrap(): Promise<void> {
     const n = await this.ceremonies.recover();
     if (n > 0) this.logger.log(`${n} open ceremony(ies) recovered`);
+    this.transitions.startScheduler(this.config.schedulerIntervalMs);
   }
 }
 
@@ -164,7 +187,7 @@ class PrincipalsModule {}
 @Module({ controllers: [WebhooksController], providers: [WebhooksService, WebhookDispatcher] })
 class WebhooksModule {}
 
-@Module({ imports: [NodesModule, SigningModule, CeremoniesModule], providers: [NodeGateway] })
+@Module({ imports: [NodesModule, SigningModule, CeremoniesModule], providers: [NodeGateway, FrameRelay] })
 class GatewayModule {}
 
 // Terminus's own logger would log every failed check as an error; the controller logs the cause once.

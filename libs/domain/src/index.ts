@@ -1,6 +1,7 @@
 export * from './audit/audit.service.js';
 export * from './audit/transparency-log.service.js';
 export * from './audit/witness.service.js';
+export * from './cluster/cluster-records.js';
 export * from './common/actor.js';
 export * from './console/console-session-records.js';
 export * from './console/console-sessions.service.js';

@@ -29,6 +29,7 @@ import type {
 } from './records.js';
 import type { WebhookRepository } from './webhooks/webhook-records.js';
 import type { ConsoleSessionRepository } from './console/console-session-records.js';
+import type { ClusterRepository } from './cluster/cluster-records.js';
 
 /**
  * Persistence ports. Services depend on these interfaces (bound to the STORE token), never on TypeORM.
@@ -86,6 +87,9 @@ export interface CeremonyRepository {
   listResultSenders(ceremonyIds: readonly string[]): Promise<{ ceremonyId: string; nodeId: string }[]>;
 }
 
+/** A change to a request's row: its record's fields, and when it next needs a look (`wakeAt`, null: none). */
+export type SigningRequestPatch = Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>> & { wakeAt?: Date | null };
+
 export interface SigningRequestRepository {
   /**
    * Inserts; a used idempotency key is IDEMPOTENCY_CONFLICT, an intent hash the key already has
@@ -100,9 +104,11 @@ export interface SigningRequestRepository {
   findByIntentHash(keyId: string, intentHash: string): Promise<SigningRequestRecord | null>;
   /** The key's request with this sequence (unique per key: migration 0005). */
   findBySequence(keyId: string, sequence: number): Promise<SigningRequestRecord | null>;
-  update(id: string, patch: Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>): Promise<void>;
+  update(id: string, patch: SigningRequestPatch): Promise<void>;
   /** Requests not yet completed, failed or expired, oldest first. */
   listOpen(): Promise<SigningRequestRecord[]>;
+  /** Ids of open requests whose deadline or wake-up time (`wakeAt`) is not after `now`, soonest first. */
+  listDue(now: Date, limit: number): Promise<string[]>;
   /** Newest first; `proposer` limits the page to one proposer's requests. */
   list(filter: { status?: RequestStatus; keyId?: string; proposer?: string; limit: number; offset: number }): Promise<SigningRequestRecord[]>;
 }
@@ -261,6 +267,7 @@ export interface Repositories {
   readonly grants: GrantRepository;
   readonly webhooks: WebhookRepository;
   readonly consoleSessions: ConsoleSessionRepository;
+  readonly cluster: ClusterRepository;
 }
 
 export interface TransactionOptions {
@@ -282,6 +289,11 @@ export interface Store {
   readonly read: Repositories;
   /** Cheap round trip; throws when the database is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Runs `work` holding the named lock across every coordinator instance on the database (an advisory
+   * lock), for events whose reads and writes span several transactions (a ceremony's).
+   */
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
 }
 
 export const STORE = Symbol('STORE');

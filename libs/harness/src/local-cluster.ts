@@ -10,6 +10,11 @@ export interface LocalClusterOptions {
   nodes: number;
   /** When set, the coordinator uses this PostgreSQL; otherwise the embedded one in workDir. */
   databaseUrl?: string;
+  /**
+   * Coordinator instances on the one PostgreSQL (default 1; more need `databaseUrl`). Node i is given
+   * every instance's URL, starting with instance i mod n, so the nodes spread over them and fail over.
+   */
+  instances?: number;
   /** Each node's approval rule, as `run` flags (`--approve-all` when neither this nor `nodeFlags` is given). */
   approvalFlags?: string[];
   /** Node `index`'s (0-based) approval flags, e.g. `['--policy', file]`; wins over `approvalFlags`. */
@@ -36,7 +41,13 @@ export class LocalCluster {
   readonly coordinatorId = `roundtable-${randomBytes(3).toString('hex')}`;
   httpUrl = '';
   wsUrl = '';
+  /** Instance 0 (the only one by default). */
   coordinator: Child | null = null;
+  /** Every instance's process, by index (a crashed one keeps its entry, exited). */
+  readonly coordinators: Child[] = [];
+  readonly httpUrls: string[] = [];
+  readonly wsUrls: string[] = [];
+  private nextApi = 0;
   readonly signers: Child[] = [];
   readonly keystores: string[] = [];
   /** Each node's identity public key (hex), as its `signer init` printed it: what its operator knows. */
@@ -51,8 +62,9 @@ export class LocalCluster {
     this.options.onStep?.(text);
   }
 
-  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.httpUrl}${path}`, {
+  /** A REST call to instance 0 (`instance` picks another; `'any'` goes round the live ones). */
+  async api<T>(method: string, path: string, body?: unknown, instance: number | 'any' = 0): Promise<T> {
+    const res = await fetch(`${this.httpUrlOf(instance)}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -62,13 +74,20 @@ export class LocalCluster {
     return json;
   }
 
-  private workDir = '';
-  private port = 0;
+  private httpUrlOf(instance: number | 'any'): string {
+    if (instance !== 'any') return this.httpUrls[instance] ?? this.httpUrl;
+    const live = this.coordinators.map((c, i) => (c.process.exitCode === null && c.process.signalCode === null ? i : -1)).filter((i) => i >= 0);
+    if (live.length === 0) throw new Error('no coordinator instance is running');
+    return this.httpUrls[live[this.nextApi++ % live.length]!]!;
+  }
 
-  /** Starts the coordinator process on this cluster's port and data, and waits until it is healthy. */
-  private async launchCoordinator(): Promise<void> {
-    this.coordinator = startProcess('coordinator', COORDINATOR_MAIN, [], {
-      PORT: String(this.port),
+  private workDir = '';
+  private ports: number[] = [];
+
+  /** Starts coordinator instance `index` on its port and the cluster's data, and waits until it is healthy. */
+  private async launchCoordinator(index = 0): Promise<void> {
+    const coordinator = startProcess(index === 0 ? 'coordinator' : `coordinator-${index + 1}`, COORDINATOR_MAIN, [], {
+      PORT: String(this.ports[index]),
       HOST: '127.0.0.1',
       DATA_DIR: join(this.workDir, 'coordinator'),
       ROUNDTABLE_ADMIN_TOKEN: this.adminToken,
@@ -77,12 +96,13 @@ export class LocalCluster {
       DATABASE_URL: this.options.databaseUrl ?? '',
       ...this.options.coordinatorEnv,
     }, this.options.coordinatorNodeArgs ?? []);
-    const coordinator = this.coordinator;
+    this.coordinators[index] = coordinator;
+    if (index === 0) this.coordinator = coordinator;
     await waitFor(
       'the coordinator to be healthy',
       async () => {
         if (coordinator.process.exitCode !== null) throw new Error(`coordinator exited: ${coordinator.output.slice(-5).join(' | ')}`);
-        return (await fetch(`${this.httpUrl}/health`)).ok ? true : undefined;
+        return (await fetch(`${this.httpUrls[index]}/health`)).ok ? true : undefined;
       },
       60_000,
       200,
@@ -94,12 +114,17 @@ export class LocalCluster {
    * data: the signer processes reconnect by themselves.
    */
   async crashAndRestartCoordinator(): Promise<void> {
-    const old = this.coordinator;
-    if (old && old.process.exitCode === null) {
+    await this.crashCoordinator(0);
+    await this.launchCoordinator();
+  }
+
+  /** Kills instance `index` with SIGKILL and does not restart it: its nodes fail over to the others. */
+  async crashCoordinator(index: number): Promise<void> {
+    const old = this.coordinators[index];
+    if (old && old.process.exitCode === null && old.process.signalCode === null) {
       old.process.kill('SIGKILL');
       await old.exited;
     }
-    await this.launchCoordinator();
   }
 
   /** Wipes workDir, runs `prepare` (to write files the nodes need), starts everything and waits until all nodes are connected. */
@@ -108,14 +133,24 @@ export class LocalCluster {
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true });
     await prepare?.();
-    const port = await freePort();
-    this.httpUrl = `http://127.0.0.1:${port}`;
-    this.wsUrl = `ws://127.0.0.1:${port}/v1/nodes/ws`;
+    const instances = this.options.instances ?? 1;
+    if (instances > 1 && !this.options.databaseUrl) throw new Error('several coordinator instances need a PostgreSQL databaseUrl');
+    for (let i = 0; i < instances; i++) {
+      const port = await freePort();
+      this.ports.push(port);
+      this.httpUrls.push(`http://127.0.0.1:${port}`);
+      this.wsUrls.push(`ws://127.0.0.1:${port}/v1/nodes/ws`);
+    }
+    this.httpUrl = this.httpUrls[0]!;
+    this.wsUrl = this.wsUrls[0]!;
 
-    this.step(this.options.databaseUrl ? 'starting the coordinator on PostgreSQL' : 'starting the coordinator on the embedded PostgreSQL');
+    this.step(
+      this.options.databaseUrl
+        ? `starting ${instances > 1 ? `${instances} coordinator instances` : 'the coordinator'} on PostgreSQL`
+        : 'starting the coordinator on the embedded PostgreSQL',
+    );
     this.workDir = workDir;
-    this.port = port;
-    await this.launchCoordinator();
+    for (let i = 0; i < instances; i++) await this.launchCoordinator(i);
 
     for (let i = 1; i <= this.options.nodes; i++) {
       const keystore = join(workDir, `node-${i}`);
@@ -148,7 +183,8 @@ export class LocalCluster {
       '--keystore',
       keystore,
       '--coordinator',
-      this.wsUrl,
+      // Every instance, starting with this node's own share of them.
+      this.wsUrls.map((_, j) => this.wsUrls[(index + j) % this.wsUrls.length]).join(','),
       '--coordinator-id',
       this.coordinatorId,
       ...(this.options.nodeFlags?.(index, keystore) ?? this.options.approvalFlags ?? ['--approve-all']),
@@ -239,14 +275,13 @@ export class LocalCluster {
   async stop(): Promise<{ name: string; code: number | null }[]> {
     const results: { name: string; code: number | null }[] = [];
     for (const child of [...this.signers].reverse()) results.push({ name: child.name, code: await stopProcess(child) });
-    if (this.coordinator) results.push({ name: 'coordinator', code: await stopProcess(this.coordinator) });
+    for (const c of this.coordinators) results.push({ name: c.name, code: await stopProcess(c) });
     return results;
   }
 
   /** The last lines each process printed, for diagnosing a failure. */
   lastOutput(lines = 20): string {
-    return [this.coordinator, ...this.signers]
-      .filter((c): c is Child => c !== null)
+    return [...this.coordinators, ...this.signers]
       .map((c) => `--- ${c.name} ---\n${c.output.slice(-lines).join('\n')}`)
       .join('\n');
   }

@@ -6,3 +6,4 @@ export * from './pglite-leased-pool.js';
 export * from './probe-database.js';
 export { repositoriesFor } from './repositories/index.js';
 export * from './typeorm-store.js';
+export * from './notification-listener.js';

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource } from 'typeorm';
 import type { Repositories, Store, TransactionOptions } from '#domain';
+import { PGliteLeasedPool } from './pglite-leased-pool.js';
 import { repositoriesFor } from './repositories/index.js';
 import { databaseErrorOf } from './repositories/repository-support.js';
 
@@ -49,6 +50,34 @@ export class TypeOrmStore implements Store {
     }
   }
 
+  /**
+   * Runs `work` while holding the named lock across every process on the database: a session-level
+   * advisory lock (keyed by a 64-bit hash of the name) on a connection of its own, held until `work`
+   * settles. On the embedded database only one process can be open at all, so it just runs `work`.
+   */
+  async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const misuse = this.misuse('store.exclusive');
+    if (misuse) throw misuse;
+    if (this.embedded) return work();
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [name]);
+      try {
+        return await work();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** PGlite (one process only, one session leased at a time) rather than a PostgreSQL server. */
+  private get embedded(): boolean {
+    return (this.dataSource.options as { driver?: { Pool?: unknown } }).driver?.Pool === PGliteLeasedPool;
+  }
+
   async ping(): Promise<void> {
     const misuse = this.misuse('store.ping');
     if (misuse) throw misuse;
@@ -88,5 +117,6 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     grants: wrap(repositories.grants),
     webhooks: wrap(repositories.webhooks),
     consoleSessions: wrap(repositories.consoleSessions),
+    cluster: wrap(repositories.cluster),
   };
 }

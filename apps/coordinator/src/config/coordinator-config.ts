@@ -77,6 +77,15 @@ const Schema = z.object({
     .enum(['auto', 'always'])
     .default('auto')
     .describe('Web console: mark the session cookie Secure when the request came over TLS (auto), or always (behind a TLS-terminating proxy).'),
+  INSTANCE_HEARTBEAT_MS: int(100, 60_000)
+    .default(2_000)
+    .describe('Several instances: how often this instance refreshes its row in coordinator_instances (and picks up relayed frames it missed).'),
+  INSTANCE_TTL_MS: int(500, 600_000)
+    .default(10_000)
+    .describe("Several instances: an instance whose heartbeat is older than this counts as gone; its nodes' connections are no longer routed to."),
+  SCHEDULER_INTERVAL_MS: int(0, 60_000)
+    .default(1_000)
+    .describe('How often this instance looks for open requests past their deadline or stagger time that no timer of its own covers (0: never).'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose', 'silent']).default('log').describe('error, warn, log, debug, verbose or silent.'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text').describe('text (one line per entry, coloured only on a terminal) or json (one JSON object per line).'),
 });
@@ -108,6 +117,9 @@ export interface CoordinatorConfig {
   readonly auditWitnessIntervalMs: number;
   readonly consoleSessionTtlMs: number;
   readonly consoleCookieSecure: Settings['CONSOLE_COOKIE_SECURE'];
+  readonly instanceHeartbeatMs: number;
+  readonly instanceTtlMs: number;
+  readonly schedulerIntervalMs: number;
   readonly logLevel: Settings['LOG_LEVEL'];
   readonly logFormat: Settings['LOG_FORMAT'];
 }
@@ -139,6 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
   if (c.REQUEST_TTL_MS > c.MAX_REQUEST_TTL_MS) {
     throw new ConfigError('invalid configuration:\n  REQUEST_TTL_MS: must not exceed MAX_REQUEST_TTL_MS');
   }
+  if (c.INSTANCE_TTL_MS < 2 * c.INSTANCE_HEARTBEAT_MS) {
+    throw new ConfigError('invalid configuration:\n  INSTANCE_TTL_MS: must be at least twice INSTANCE_HEARTBEAT_MS');
+  }
   if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
@@ -167,6 +182,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CoordinatorCon
     auditWitnessIntervalMs: c.AUDIT_WITNESS_INTERVAL_MS,
     consoleSessionTtlMs: c.CONSOLE_SESSION_TTL_MS,
     consoleCookieSecure: c.CONSOLE_COOKIE_SECURE,
+    instanceHeartbeatMs: c.INSTANCE_HEARTBEAT_MS,
+    instanceTtlMs: c.INSTANCE_TTL_MS,
+    schedulerIntervalMs: c.SCHEDULER_INTERVAL_MS,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   });

@@ -179,6 +179,8 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       if (conn.closing) return;
       if (conn.authTimer) clearTimeout(conn.authTimer);
       this.connections.bind(conn, node.id);
+      // Before auth.ok: once the node knows it is in, every instance must know where it is.
+      await this.connections.announce(conn);
       this.connections.sendTo(conn, { type: 'auth.ok', nodeId: node.id, label: node.label });
       this.logger.log(`node ${node.label} (${node.id}) authenticated`);
       await this.signing.onNodeConnected(node.id);

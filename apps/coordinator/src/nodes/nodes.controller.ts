@@ -20,14 +20,16 @@ export class NodesController {
   @Get()
   @Roles('auditor')
   async list(): Promise<NodeListResponse> {
-    return (await this.nodes.list()).map((n) => toNodeDto(n, this.nodes.isConnected(n.id)));
+    const nodes = await this.nodes.list();
+    const connected = await this.nodes.connectedAmong(nodes.map((n) => n.id));
+    return nodes.map((n) => toNodeDto(n, connected.has(n.id)));
   }
 
   @Get(':id')
   @Roles('auditor')
   async get(@Param('id') id: string): Promise<NodeResponse> {
     const node = await this.nodes.get(parseDto(IdParam, id));
-    return toNodeDto(node, this.nodes.isConnected(node.id));
+    return toNodeDto(node, (await this.nodes.connectedAmong([node.id])).has(node.id));
   }
 
   /** Closes its connection with 4403; revoking a revoked node returns it unchanged. */
@@ -42,6 +44,6 @@ export class NodesController {
   @HttpCode(200)
   async restore(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<NodeResponse> {
     const node = await this.nodes.restore(parseDto(IdParam, id), actor);
-    return toNodeDto(node, this.nodes.isConnected(node.id));
+    return toNodeDto(node, (await this.nodes.connectedAmong([node.id])).has(node.id));
   }
 }

@@ -55,7 +55,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   /** nodeId -> the checkpoint size offered, on which connection, when. */
-  private readonly offers = new Map<string, { treeSize: number; connection: number; at: number; oldSize: number }>();
+  private readonly offers = new Map<string, { treeSize: number; connection: string; at: number; oldSize: number }>();
 
   constructor(
     @Inject(STORE) private readonly store: Store,
@@ -95,7 +95,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
     for (const nodeId of connected) {
       const size = cosigned.get(nodeId);
       if (size !== undefined && size >= checkpoint.treeSize) continue;
-      const connection = this.link.connection(nodeId)?.id ?? -1;
+      const connection = this.link.connection(nodeId)?.id ?? '';
       const offer = this.offers.get(nodeId);
       if (offer && offer.treeSize === checkpoint.treeSize && offer.connection === connection && now - offer.at < OFFER_RETRY_MS) continue;
       await this.offer(nodeId, checkpoint, size ?? 0);
@@ -114,7 +114,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
       oldSize,
       consistency: proof.hashes,
     });
-    if (sent) this.offers.set(nodeId, { treeSize: checkpoint.treeSize, connection: this.link.connection(nodeId)?.id ?? -1, at: Date.now(), oldSize });
+    if (sent) this.offers.set(nodeId, { treeSize: checkpoint.treeSize, connection: this.link.connection(nodeId)?.id ?? '', at: Date.now(), oldSize });
   }
 
   /** `audit.cosignature`: verified under the node's identity key against the checkpoint's body, then stored. */
@@ -195,6 +195,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
     const cosigned = await this.store.read.audit.latestCosignatures(origin, nodes.map((n) => n.id));
     const byNode = new Map(cosigned.map((c) => [c.nodeId, c]));
     const refusedBy = new Map(refusals.map((r) => [r.nodeId, r]));
+    const connected = await this.link.connectedAmong(nodes.map((n) => n.id));
     return {
       origin,
       treeSize: latest?.treeSize ?? 0,
@@ -206,7 +207,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
           label: n.label,
           keyName: cosignerName(n.publicKey),
           publicKey: n.publicKey,
-          connected: this.link.isConnected(n.id),
+          connected: connected.has(n.id),
           cosignedSize: c?.treeSize ?? null,
           cosignedAt: c ? new Date(c.signedAt * 1000) : null,
           // A refusal older than the latest cosignature is history, not status.

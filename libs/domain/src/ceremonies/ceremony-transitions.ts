@@ -49,11 +49,35 @@ export class CeremonyTransitions implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.timers.stop();
+    if (this.scheduler) clearInterval(this.scheduler);
   }
 
-  /** Runs `work` under the ceremony's mutex; the frames it pushes leave once it returns (after its commits). */
+  /**
+   * Runs `work` under the ceremony's mutex and its lock across coordinator instances (an event reads the
+   * ceremony and writes it in separate transactions); the frames it pushes leave once it returns (after
+   * its commits).
+   */
   withCeremony<T>(ceremonyId: string, work: (out: Outbox) => Promise<T>): Promise<T> {
-    return runThenSend(this.mutex, this.link, `ceremony:${ceremonyId}`, work);
+    return runThenSend(this.mutex, this.link, `ceremony:${ceremonyId}`, (out) => this.store.exclusive(`ceremony:${ceremonyId}`, () => work(out)));
+  }
+
+  private scheduler: NodeJS.Timeout | undefined;
+
+  /**
+   * Every `intervalMs`, fails the ceremonies whose round deadline passed with no timer of this process to
+   * see it (one armed by an instance that is gone). The lock makes the transition happen once.
+   */
+  startScheduler(intervalMs: number): void {
+    if (this.scheduler || intervalMs <= 0) return;
+    this.scheduler = setInterval(() => {
+      this.store.read.ceremonies
+        .listOpen()
+        .then(async (open) => {
+          for (const c of open) if (c.deadline.getTime() <= Date.now()) await this.onDeadline(c.id);
+        })
+        .catch((e: unknown) => this.logger.warn(`ceremony scheduler: ${(e as Error).message}`));
+    }, intervalMs);
+    this.scheduler.unref();
   }
 
   /** (Re)arms the ceremony's timer for its current round's deadline. */

@@ -62,11 +62,12 @@ export class CeremonyService {
       throw new DomainError('VALIDATION_FAILED', `a signing package for ${t} signers of ${input.suite} would not fit in one frame`);
     }
     const participants: CeremonyParticipant[] = [];
+    const connected = await this.link.connectedAmong(input.nodeIds);
     for (const [i, nodeId] of input.nodeIds.entries()) {
       const node = await this.store.read.nodes.findById(nodeId);
       if (!node) throw new DomainError('NODE_NOT_FOUND', `node ${nodeId} is not enrolled`);
       if (node.status !== 'active') throw new DomainError('NODE_REVOKED', `node ${nodeId} is revoked`);
-      if (!this.link.isConnected(nodeId)) throw new DomainError('NODE_NOT_CONNECTED', `node ${nodeId} (${node.label}) is not connected`);
+      if (!connected.has(nodeId)) throw new DomainError('NODE_NOT_CONNECTED', `node ${nodeId} (${node.label}) is not connected`);
       participants.push({ nodeId, identifier: suite.identifier(i + 1), identityKey: node.publicKey });
     }
     const now = new Date();

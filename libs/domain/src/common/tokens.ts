@@ -2,15 +2,31 @@ import type { CoordinatorFrame, Outgoing, PRINCIPAL_ROLES } from '#protocol';
 
 type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
 
-/** How services reach connected nodes. Implemented by the coordinator's WebSocket layer. */
+/**
+ * How services reach connected nodes. Implemented by the coordinator's WebSocket layer: a node's
+ * connection may be held by this coordinator instance or by another one on the same database (its
+ * presence row says which, migration 0014); frames for another instance's node are relayed through the
+ * database.
+ */
 export interface NodeLink {
-  /** Sends a frame; false when the node has no live authenticated connection. */
+  /** This process's instance id (coordinator_instances). */
+  readonly instanceId: string;
+  /**
+   * Sends a frame on this instance's connection of the node, or relays it to the instance that holds it
+   * (asynchronously). False when this instance holds no live connection of the node and none is known.
+   */
   send(nodeId: string, frame: Outgoing<CoordinatorFrame>): boolean;
+  /** Whether this instance holds the node's live, authenticated connection. */
   isConnected(nodeId: string): boolean;
-  /** The node's current authenticated connection: an id (new after every reconnect) and when it authenticated. */
-  connection(nodeId: string): { id: number; since: Date } | null;
+  /** This instance's connection of the node: an id unique across instances (new after every reconnect) and when it authenticated. */
+  connection(nodeId: string): { id: string; since: Date } | null;
+  /** Nodes whose live connection this instance holds. */
   connectedNodeIds(): string[];
-  /** Closes the node's connection (revocation). */
+  /** The nodes among `nodeIds` connected to any live instance (the database's presence rows). */
+  connectedAmong(nodeIds: readonly string[]): Promise<Set<string>>;
+  /** Presence on an instance whose last heartbeat is not after this instant counts as gone. */
+  liveSince(): Date;
+  /** Closes the node's connection (revocation), on whichever instance holds it. */
   disconnect(nodeId: string, code: number, reason: string): void;
 }
 export const NODE_LINK = Symbol('NODE_LINK');

@@ -60,7 +60,9 @@ export class GrantsService {
       revokeReason: null,
       validUntil: new Date(grant.validUntil),
     };
-    const targets = key.members.map((m) => m.nodeId).filter((id) => this.link.isConnected(id));
+    // Members connected to any coordinator instance: frames for another instance's nodes are relayed.
+    const connected = await this.link.connectedAmong(key.members.map((m) => m.nodeId));
+    const targets = key.members.map((m) => m.nodeId).filter((id) => connected.has(id));
     await this.store.transaction(async (tx) => {
       await tx.grants.insert(record);
       await tx.grants.markProposed(record.id, targets, now);

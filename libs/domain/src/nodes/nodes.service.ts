@@ -117,7 +117,8 @@ export class NodesService {
     return this.store.read.nodes.list();
   }
 
-  isConnected(nodeId: string): boolean {
-    return this.link.isConnected(nodeId);
+  /** The nodes among `nodeIds` connected to any live coordinator instance. */
+  connectedAmong(nodeIds: readonly string[]): Promise<Set<string>> {
+    return this.link.connectedAmong(nodeIds);
   }
 }

@@ -6,7 +6,7 @@ import { DeadlineTimers } from '../common/deadline-timers.js';
 import type { Repositories } from '../ports.js';
 import type { AttemptRecord, AuditEntryInput, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
 import { finishAttempt } from './attempt-steps.js';
-import { AskedRegistry, RequestEvent, type SessionContext } from './request-event.js';
+import { RequestEvent, type SessionContext } from './request-event.js';
 import type { RequestState } from './request-state.js';
 
 /**
@@ -81,7 +81,7 @@ function fixture(suite: SuiteId) {
     valid: null,
     receivedAt: now,
   }));
-  const state: RequestState = { request, key, labels: new Map(), identityKeys: new Map(), attempts: [attempt], commitments: [], shares };
+  const state: RequestState = { request, key, labels: new Map(), identityKeys: new Map(), attempts: [attempt], commitments: [], shares, presence: new Map(), asked: new Map() };
   const audit: AuditEntryInput[] = [];
   const tx = {
     shares: { setValidity: vi.fn(() => Promise.resolve()) },
@@ -90,11 +90,11 @@ function fixture(suite: SuiteId) {
     requests: { update: vi.fn(() => Promise.resolve()) },
     audit: { appendAll: vi.fn((entries: AuditEntryInput[]) => Promise.resolve(void audit.push(...entries))) },
     webhooks: { enqueue: vi.fn(() => Promise.resolve()) },
+    cluster: { saveAsks: vi.fn(() => Promise.resolve()), relay: vi.fn(() => Promise.resolve()), announceSettled: vi.fn(() => Promise.resolve()) },
   };
   const ctx: SessionContext = {
     link: { isConnected: () => true } as unknown as SessionContext['link'],
     settings: { attemptStaggerMs: 0 } as unknown as SessionContext['settings'],
-    asked: new AskedRegistry(),
     timers: new DeadlineTimers(() => undefined),
     settled: new EventEmitter(),
     scheduleLook: () => undefined,

@@ -192,10 +192,10 @@ export function closeRequest(ev: RequestEvent, status: 'completed' | 'failed' | 
   for (const m of ev.state.key.members) {
     ev.send(m.nodeId, { type: 'request.closed', requestId, status, ...(reason ? { reason: reasonText(reason) } : {}) });
   }
+  ev.closing();
   ev.afterCommit(() => {
     ev.ctx.timers.clear(`request:${requestId}`);
     ev.ctx.timers.clear(`stagger:${requestId}`);
-    ev.ctx.asked.forget(requestId);
     ev.ctx.settled.emit(requestId);
   });
 }

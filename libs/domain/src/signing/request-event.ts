@@ -5,7 +5,8 @@ import type { DeadlineTimers } from '../common/deadline-timers.js';
 import type { Outbox } from '../common/outbox.js';
 import type { Actor, DomainSettings, NodeLink } from '../common/tokens.js';
 import type { DomainError } from '../errors.js';
-import type { Repositories, SigningMetrics } from '../ports.js';
+import type { RelayedFrame } from '../cluster/cluster-records.js';
+import type { Repositories, SigningMetrics, SigningRequestPatch } from '../ports.js';
 import type { AuditAction, AuditEntryInput, SigningRequestRecord } from '../records.js';
 import { requestWebhookEvents } from '../webhooks/webhook-events.js';
 import { observeEvent, snapshotOf, type RequestSnapshot } from './request-metrics.js';
@@ -14,42 +15,17 @@ import type { RoastView } from './roast.js';
 
 type RequestPatch = Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>;
 
-/**
- * Which node was asked for a commitment on which of its connections, per request, while its answer is
- * not in: a node is asked at most once per connection, so an honest node never has two commitments to
- * offer. Connections live in this process, so this lives here too.
- */
-export class AskedRegistry {
-  private readonly byRequest = new Map<string, Map<string, number>>();
-
-  wasAsked(requestId: string, nodeId: string, connectionId: number): boolean {
-    return this.byRequest.get(requestId)?.get(nodeId) === connectionId;
-  }
-
-  mark(requestId: string, nodeId: string, connectionId: number): void {
-    let asked = this.byRequest.get(requestId);
-    if (!asked) this.byRequest.set(requestId, (asked = new Map<string, number>()));
-    asked.set(nodeId, connectionId);
-  }
-
-  clear(requestId: string, nodeId: string): void {
-    this.byRequest.get(requestId)?.delete(nodeId);
-  }
-
-  forget(requestId: string): void {
-    this.byRequest.delete(requestId);
-  }
-}
-
 /** What the steps of an event use besides the database: the process's connections, timers and settings. */
 export interface SessionContext {
   readonly link: NodeLink;
   readonly settings: DomainSettings;
-  readonly asked: AskedRegistry;
   readonly timers: DeadlineTimers;
   /** Emits a request's id once its final state has committed (long-polls listen). */
   readonly settled: EventEmitter;
-  /** Runs an event of the request at `at` (ROAST's stagger). */
+  /**
+   * Runs an event of the request at `at` in this process (ROAST's stagger), the fast path: the request's
+   * `wake_at` makes any instance's scheduler run it too, should this process be gone by then.
+   */
   scheduleLook(requestId: string, at: Date): void;
   /** Told what each committed event changed (request-metrics.ts); none in unit tests. */
   readonly metrics?: SigningMetrics;
@@ -59,16 +35,24 @@ export interface SessionContext {
  * One event of one signing request (a node frame, a deadline, a reconnect), inside one database
  * transaction that holds the request's row lock. The steps change `state` and the database together;
  * the audit entries and the request row's changes are written once, at the end (`flush`); frames and
- * in-memory effects wait until the transaction has committed.
+ * in-memory effects wait until the transaction has committed. Frames for nodes held by another
+ * coordinator instance are written to the database at `flush` (relayed if and only if it commits).
  */
 export class RequestEvent {
   readonly now = new Date();
   readonly out: Outbox = [];
+  /** What `flush` left for this process to send after the commit: frames for its own connections. */
+  localOut: Outbox = [];
   /** Set when the frame that caused the event is answered with an error although its effects commit. */
   rejection: DomainError | undefined;
   private readonly entries: AuditEntryInput[] = [];
   private readonly effects: (() => void)[] = [];
-  private patch: RequestPatch = {};
+  private patch: SigningRequestPatch = {};
+  private readonly askMarks = new Map<string, string>();
+  private readonly askClears = new Set<string>();
+  private closed = false;
+  /** How many of `out` flush has routed (to localOut or the relay). */
+  private routed = 0;
   /** What the state was before this event, for the metrics port (null when no one measures). */
   private readonly before: RequestSnapshot | null;
 
@@ -116,20 +100,88 @@ export class RequestEvent {
     this.rejection ??= error;
   }
 
-  view(): RoastView {
-    return roastView(this.state, (nodeId) => this.ctx.link.isConnected(nodeId), this.ctx.settings.attemptStaggerMs, this.now.getTime());
+  /**
+   * Whether the node is connected to a live instance: this one's own connection registry for a node it
+   * holds (it knows of a close before its presence row is gone), the presence rows for the others.
+   */
+  connected(nodeId: string): boolean {
+    const p = this.state.presence.get(nodeId);
+    return p !== undefined && (p.instanceId !== this.ctx.link.instanceId || this.ctx.link.isConnected(nodeId));
   }
 
-  /** Writes the request row's changes, then every audit entry (last: the chain lock is taken last). */
+  /** The node's live connection (any instance's), for the ask-once-per-connection rule. */
+  connectionOf(nodeId: string): string | null {
+    return this.connected(nodeId) ? this.state.presence.get(nodeId)!.connectionId : null;
+  }
+
+  /** The node was asked for a commitment on `connectionId` (stored at `flush`). */
+  markAsked(nodeId: string, connectionId: string): void {
+    this.state.asked.set(nodeId, connectionId);
+    this.askMarks.set(nodeId, connectionId);
+    this.askClears.delete(nodeId);
+  }
+
+  /** The node answered (or can no longer answer): it may be asked again. */
+  clearAsked(nodeId: string): void {
+    this.state.asked.delete(nodeId);
+    this.askMarks.delete(nodeId);
+    this.askClears.add(nodeId);
+  }
+
+  /** The request is over: its asks are forgotten and its end is announced to every instance. */
+  closing(): void {
+    for (const m of this.state.key.members) this.clearAsked(m.nodeId);
+    this.closed = true;
+  }
+
+  /** The request needs a look at `at` (ROAST's stagger) even if no frame comes: any instance will give it one. */
+  wakeAt(at: Date): void {
+    this.patch.wakeAt = at;
+    this.afterCommit(() => this.ctx.scheduleLook(this.requestId, at));
+  }
+
+  /** The look that was asked for is happening: none is pending unless this event asks for another. */
+  clearWake(): void {
+    if (this.state.request.status !== 'completed') this.patch.wakeAt = null;
+  }
+
+  view(): RoastView {
+    return roastView(this.state, (nodeId) => this.connected(nodeId), this.ctx.settings.attemptStaggerMs, this.now.getTime());
+  }
+
+  /**
+   * Writes the request row's changes, who was asked, the frames for other instances' nodes, then every
+   * audit entry (last: the chain lock is taken last).
+   */
   async flush(): Promise<void> {
     if (Object.keys(this.patch).length > 0) await this.tx.requests.update(this.requestId, this.patch);
     this.patch = {};
+    if (this.askMarks.size > 0 || this.askClears.size > 0) {
+      const marks = [...this.askMarks].map(([nodeId, connectionId]) => ({ nodeId, connectionId }));
+      await this.tx.cluster.saveAsks(this.requestId, marks, [...this.askClears], this.now);
+      this.askMarks.clear();
+      this.askClears.clear();
+    }
+    await this.relayRemote();
+    if (this.closed) await this.tx.cluster.announceSettled(this.requestId);
     if (this.entries.length === 0) return;
     const entries = this.entries.splice(0);
     await this.tx.audit.appendAll(entries);
     // The webhook events these entries mean, in the outbox of the same transaction.
     const events = requestWebhookEvents(this.state.request, entries, await this.approvalCount(entries));
     if (events.length > 0) await this.tx.webhooks.enqueue(events, this.now);
+  }
+
+  /** Splits the frames: this instance's nodes' wait for the commit, others' are relayed in the transaction. */
+  private async relayRemote(): Promise<void> {
+    const relayed: RelayedFrame[] = [];
+    for (const [nodeId, frame] of this.out.slice(this.routed)) {
+      const p = this.state.presence.get(nodeId);
+      if (p && p.instanceId !== this.ctx.link.instanceId) relayed.push({ instanceId: p.instanceId, nodeId, connectionId: p.connectionId, body: { frame } });
+      else this.localOut.push([nodeId, frame]);
+    }
+    this.routed = this.out.length;
+    await this.tx.cluster.relay(relayed);
   }
 
   /** Approving nodes before and after this event's entries, when they hold an approval (else null: no read). */

@@ -1,4 +1,5 @@
 import type { RequestGrant } from '#protocol';
+import type { PresenceRecord } from '../cluster/cluster-records.js';
 import type { Repositories } from '../ports.js';
 import type { AttemptRecord, CommitmentRecord, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
 import type { RoastView, SignerView } from './roast.js';
@@ -22,6 +23,10 @@ export interface RequestState {
   shares: ShareRecord[];
   /** For a request under a session-key grant: what its proposals carry (the grant, its hash, the agent's authorization). */
   grant?: RequestGrant;
+  /** Members connected to a live coordinator instance (any of them), by node. */
+  presence: Map<string, PresenceRecord>;
+  /** Members asked for a commitment, by the connection they were asked on, while their answer is not in. */
+  asked: Map<string, string>;
 }
 
 /** A key with its members' labels; keys never change once registered (but for status), so they are cached. */
@@ -39,17 +44,19 @@ export interface KeyDirectory {
 
 /**
  * Locks the request's row (SELECT ... FOR UPDATE, the first lock every event takes, so that events of one
- * request are serialized across coordinator instances in one lock order) and reads its state.
+ * request are serialized across coordinator instances in one lock order) and reads its state, with where
+ * its members are connected (on instances alive at `liveSince`) and who was asked on which connection.
  */
-export async function loadRequestState(tx: Repositories, requestId: string, keys: KeyDirectory): Promise<RequestState | null> {
+export async function loadRequestState(tx: Repositories, requestId: string, keys: KeyDirectory, liveSince: Date): Promise<RequestState | null> {
   const request = await tx.requests.findByIdForUpdate(requestId);
   if (!request) return null;
   const { key, labels, identityKeys } = await keys.get(tx, request.keyId);
   const attempts = await tx.attempts.listForRequest(requestId);
   const commitments = await tx.commitments.listLiveForRequest(requestId);
   const shares = await tx.shares.listForRequest(requestId);
+  const { presence, asked } = await tx.cluster.memberPresence(requestId, key.members.map((m) => m.nodeId), liveSince);
   const grant = request.grantId ? await requestGrantOf(tx, request.grantId, requestId) : undefined;
-  return { request, key, labels, identityKeys, attempts, commitments, shares, ...(grant ? { grant } : {}) };
+  return { request, key, labels, identityKeys, attempts, commitments, shares, presence, asked, ...(grant ? { grant } : {}) };
 }
 
 /** The grant a request was made under, with the agent's authorization of it (grant_nonces). */

@@ -25,7 +25,7 @@ export const commitmentHash = (c: { hiding: string; binding: string }): string =
 export async function offerCommitment(ev: RequestEvent, nodeId: string, c: NonceCommitment): Promise<'accepted' | 'duplicate' | Misbehaviour> {
   const { state } = ev;
   const member = state.key.members.find((m) => m.nodeId === nodeId)!;
-  const signer = signerView(state, nodeId, ev.ctx.link.isConnected(nodeId));
+  const signer = signerView(state, nodeId, ev.connected(nodeId));
   const ready = state.commitments.find((x) => x.nodeId === nodeId && x.status === 'ready');
   const judged = judgeCommitment({ ...signer, identifier: member.identifier, ...(ready ? { ready } : {}) }, c);
   if (judged.kind !== 'accept') return judged.kind === 'duplicate' ? 'duplicate' : judged;
@@ -62,7 +62,7 @@ export async function offerCommitment(ev: RequestEvent, nodeId: string, c: Nonce
   state.commitments.push(record);
   if (state.request.status === 'pending') ev.update({ status: 'committing' });
   ev.audit({ kind: 'node', id: nodeId }, 'commitment.received', 'success', { identifier: c.identifier, commitmentHash: commitmentHash(c) }, { nodeId });
-  ev.afterCommit(() => ev.ctx.asked.clear(ev.requestId, nodeId));
+  ev.clearAsked(nodeId);
   return 'accepted';
 }
 
@@ -98,31 +98,30 @@ export async function exclude(ev: RequestEvent, culprits: readonly Culprit[]): P
       detail: c.detail ?? null,
       endedAttempts: ended.filter((e) => e.culprits.includes(c.nodeId)).map((e) => e.attemptId),
     }, { attemptId: c.attemptId ?? null, nodeId: c.nodeId });
-    ev.afterCommit(() => ev.ctx.asked.clear(ev.requestId, c.nodeId));
+    ev.clearAsked(c.nodeId);
   }
 }
 
 /**
- * Asks idle, connected members for a commitment (once per connection: see AskedRegistry); each node's
- * first proposal is recorded (request_decisions) for the request's view.
+ * Asks idle, connected members for a commitment, once per connection (request_asks: whichever instance
+ * runs the event); each node's first proposal is recorded (request_decisions) for the request's view.
  */
 export async function propose(ev: RequestEvent): Promise<void> {
-  const { state, ctx } = ev;
+  const { state } = ev;
   const { intentHash } = state.request;
   // A request from before intents (no intent hash) is never proposed: nodes could not check it.
   if (isTerminalRequest(state.request.status) || intentHash === null) return;
-  const connection = (nodeId: string) => ctx.link.connection(nodeId);
   const targets = proposeTargets(ev.view(), (nodeId) => {
-    const c = connection(nodeId);
-    return c !== null && ctx.asked.wasAsked(state.request.id, nodeId, c.id);
+    const c = ev.connectionOf(nodeId);
+    return c !== null && state.asked.get(nodeId) === c;
   });
   if (targets.length === 0) return;
   if (state.request.status === 'pending') ev.update({ status: 'committing' });
   await ev.tx.decisions.markProposed(state.request.id, targets, ev.now);
   ev.audit(SYSTEM_ACTOR, 'request.proposed', 'success', { nodes: targets });
   for (const nodeId of targets) {
-    const c = connection(nodeId);
-    if (c) ev.afterCommit(() => ctx.asked.mark(state.request.id, nodeId, c.id));
+    const c = ev.connectionOf(nodeId);
+    if (c) ev.markAsked(nodeId, c);
     ev.send(nodeId, {
       type: 'request.propose',
       requestId: state.request.id,
@@ -155,7 +154,7 @@ export async function settle(ev: RequestEvent): Promise<void> {
         await startAttempt(ev, step.signers);
         break;
       case 'wait':
-        ev.afterCommit(() => ev.ctx.scheduleLook(ev.requestId, new Date(step.until)));
+        ev.wakeAt(new Date(step.until));
         return;
       case 'idle':
         return;

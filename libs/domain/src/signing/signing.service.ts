@@ -10,7 +10,7 @@ import { SIGNING_METRICS, STORE, type Repositories, type SigningMetrics, type St
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import { endAttempt, packageFrame, recordShare } from './attempt-steps.js';
 import { acceptDecision, awaitOperator, refuseDecision } from './decision-steps.js';
-import { AskedRegistry, RequestEvent, type SessionContext } from './request-event.js';
+import { RequestEvent, type SessionContext } from './request-event.js';
 import { isOwnedBy } from './request-owner.js';
 import { describeNode, loadRequestState, type KeyDirectory, type KeyEntry } from './request-state.js';
 import { cancelRequest, exclude, expire, maybeFinish, misbehaved, offerCommitment, settle } from './request-steps.js';
@@ -66,7 +66,6 @@ export class SigningService implements OnModuleDestroy {
   private readonly mutex = new KeyedMutex();
   private readonly timers = new DeadlineTimers((name, e) => this.logger.error(`${name}: ${(e as Error).message}`));
   private readonly settled = new EventEmitter().setMaxListeners(0);
-  private readonly asked = new AskedRegistry();
   private readonly keys = new KeyCache();
   private readonly ctx: SessionContext;
 
@@ -80,16 +79,47 @@ export class SigningService implements OnModuleDestroy {
       ...(metrics ? { metrics } : {}),
       link,
       settings,
-      asked: this.asked,
       timers: this.timers,
       settled: this.settled,
       scheduleLook: (requestId, at) => this.timers.schedule(`stagger:${requestId}`, at, () => this.event(requestId, settle)),
     };
   }
 
+  private scheduler: NodeJS.Timeout | undefined;
+  private ticking = false;
+
   onModuleDestroy(): void {
     this.settled.removeAllListeners();
     this.timers.stop();
+    if (this.scheduler) clearInterval(this.scheduler);
+  }
+
+  /**
+   * Every `intervalMs`, runs the open requests whose deadline or wake-up time has passed (a look ROAST's
+   * stagger asked for): those of requests this process never saw, or whose timer died with another
+   * instance. Any instance may run one; the request's row lock makes each transition happen once (an
+   * expired request is already terminal for the next instance to look).
+   */
+  startScheduler(intervalMs: number): void {
+    if (this.scheduler || intervalMs <= 0) return;
+    this.scheduler = setInterval(() => void this.runDue(), intervalMs);
+    this.scheduler.unref();
+  }
+
+  /** One pass of the scheduler; returns how many requests it looked at. */
+  async runDue(limit = 100): Promise<number> {
+    if (this.ticking) return 0;
+    this.ticking = true;
+    try {
+      const due = await this.store.read.requests.listDue(new Date(), limit);
+      for (const id of due) await this.event(id, lookAt).catch((e: unknown) => this.logger.warn(`scheduled look at request ${id}: ${(e as Error).message}`));
+      return due.length;
+    } catch (e) {
+      this.logger.warn(`scheduler: ${(e as Error).message}`);
+      return 0;
+    } finally {
+      this.ticking = false;
+    }
   }
 
   // ------------------------------------------------------------------ requests' lifecycle
@@ -116,7 +146,12 @@ export class SigningService implements OnModuleDestroy {
     });
   }
 
-  /** Calls `listener` once the request's final state has committed in this process. */
+  /** Another instance settled the request (its NOTIFY): this process's long-polls on it wake. */
+  notifySettled(requestId: string): void {
+    this.settled.emit(requestId);
+  }
+
+  /** Calls `listener` once the request's final state has committed (in this process, or another instance's). */
   onSettled(requestId: string, listener: () => void): () => void {
     this.settled.on(requestId, listener);
     return () => this.settled.off(requestId, listener);
@@ -189,7 +224,9 @@ export class SigningService implements OnModuleDestroy {
       }, current);
     } catch (e) {
       // Not stored (the database failed, say): the node may be asked again by the request's next event.
-      if (!(e instanceof DomainError)) this.asked.clear(frame.requestId, nodeId);
+      if (!(e instanceof DomainError)) {
+        await this.store.transaction((tx) => tx.cluster.saveAsks(frame.requestId, [], [nodeId], new Date())).catch(() => undefined);
+      }
       throw e;
     }
   }
@@ -246,7 +283,8 @@ export class SigningService implements OnModuleDestroy {
 
   /**
    * Runs one event of the request: in this process's mutex for it, one transaction that locks the row
-   * and reads the state, `work`, the audit entries; then the in-memory effects and the frames; then the
+   * and reads the state, `work`, the audit entries and the frames relayed to other instances' nodes; then
+   * the in-memory effects and the frames for this instance's connections; then the
    * frame's error, if `work` rejected it. For a node frame, `current` says whether its connection is
    * still the node's live one once the lock is held: a frame of a connection that has since closed or
    * been replaced is dropped, since the coordinator has already asked again on the new connection.
@@ -258,7 +296,7 @@ export class SigningService implements OnModuleDestroy {
       // A deadlock or serialization failure runs the event again from a fresh read: nothing of it was kept.
       const result = await this.store.transaction(
         async (tx) => {
-          const state = await loadRequestState(tx, requestId, this.keys);
+          const state = await loadRequestState(tx, requestId, this.keys, this.link.liveSince());
           if (!state) throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
           ev = new RequestEvent(tx, state, this.ctx);
           const value = await work(ev);
@@ -268,7 +306,7 @@ export class SigningService implements OnModuleDestroy {
         { retries: 2 },
       );
       ev!.committed();
-      for (const [nodeId, frame] of ev!.out) this.link.send(nodeId, frame);
+      for (const [nodeId, frame] of ev!.localOut) this.link.send(nodeId, frame);
       if (ev!.rejection) throw ev!.rejection;
       return result;
     });
@@ -283,6 +321,15 @@ export class SigningService implements OnModuleDestroy {
       }),
     );
   }
+}
+
+/** A scheduled look: a request past its deadline expires; one whose wake-up time came runs the scheduler. */
+async function lookAt(ev: RequestEvent): Promise<void> {
+  const { request } = ev.state;
+  if (isTerminalRequest(request.status)) return;
+  if (request.deadline <= ev.now) return expire(ev);
+  ev.clearWake();
+  await settle(ev);
 }
 
 // ------------------------------------------------------------------ checks that enforce the replay rules

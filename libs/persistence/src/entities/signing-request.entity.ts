@@ -17,6 +17,8 @@ export interface SigningRequestRow extends Omit<SigningRequestRecord, 'intent'> 
   sequence: number | null;
   note: string;
   payloadKind: string;
+  /** When the open request next needs a look (migration 0014); not part of the record. */
+  wakeAt?: Date | null;
 }
 
 export const SigningRequestEntity = new EntitySchema<SigningRequestRow>({
@@ -50,6 +52,7 @@ export const SigningRequestEntity = new EntitySchema<SigningRequestRow>({
     note: text('note'),
     payloadKind: text('payload_kind'),
     grantId: uuid('grant_id', true), // 0008
+    wakeAt: timestamptz('wake_at', true), // 0014
   },
   uniques: [{ name: 'signing_requests_idempotency_key_key', columns: ['idempotencyKey'] }],
   foreignKeys: [
@@ -71,6 +74,8 @@ export const SigningRequestEntity = new EntitySchema<SigningRequestRow>({
     { name: 'signing_requests_key_id_idx', columns: ['keyId', 'createdAt'] },
     { name: 'signing_requests_proposer_idx', columns: ['proposer', 'createdAt'] },
     { name: 'signing_requests_grant_id_idx', columns: ['grantId', 'createdAt'] }, // 0008
+    // 0014: the schedulers' scan for open requests past their deadline or wake-up time.
+    { name: 'signing_requests_open_due_idx', columns: ['deadline', 'wakeAt'], where: `status IN ('pending', 'committing', 'signing')` },
     // Replay protection per key (INTENT_ALREADY_SIGNED, SEQUENCE_USED): the repository maps their violations.
     { name: 'signing_requests_key_id_intent_hash_key', columns: ['keyId', 'intentHash'], unique: true, where: 'intent_hash IS NOT NULL' },
     { name: 'signing_requests_key_id_sequence_key', columns: ['keyId', 'sequence'], unique: true, where: 'sequence IS NOT NULL' },

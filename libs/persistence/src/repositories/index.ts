@@ -3,6 +3,7 @@ import type { Repositories } from '#domain';
 import { TypeOrmAttemptRepository } from './attempt.repository.js';
 import { TypeOrmAuditRepository } from './audit.repository.js';
 import { TypeOrmCeremonyRepository } from './ceremony.repository.js';
+import { TypeOrmClusterRepository } from './cluster.repository.js';
 import { TypeOrmCommitmentRepository } from './commitment.repository.js';
 import { TypeOrmConsoleSessionRepository } from './console-session.repository.js';
 import { TypeOrmDecisionRepository } from './decision.repository.js';
@@ -17,6 +18,7 @@ import { TypeOrmWebhookRepository } from './webhook.repository.js';
 export * from './attempt.repository.js';
 export * from './audit.repository.js';
 export * from './ceremony.repository.js';
+export * from './cluster.repository.js';
 export * from './commitment.repository.js';
 export * from './console-session.repository.js';
 export * from './decision.repository.js';
@@ -44,5 +46,6 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     grants: new TypeOrmGrantRepository(manager),
     webhooks: new TypeOrmWebhookRepository(manager),
     consoleSessions: new TypeOrmConsoleSessionRepository(manager),
+    cluster: new TypeOrmClusterRepository(manager),
   };
 }

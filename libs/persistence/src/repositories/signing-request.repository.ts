@@ -1,10 +1,8 @@
 import { In, type EntityManager, type FindOptionsWhere, type QueryDeepPartialEntity } from 'typeorm';
 import { Intent } from '#protocol';
-import { DomainError, type RequestStatus, type SigningRequestRecord, type SigningRequestRepository } from '#domain';
+import { DomainError, type RequestStatus, type SigningRequestPatch, type SigningRequestRecord, type SigningRequestRepository } from '#domain';
 import { OPEN_REQUEST_STATUSES, SigningRequestEntity, type SigningRequestRow } from '../entities/signing-request.entity.js';
 import { expectOneRow, isUuid, mapUniqueViolations } from './repository-support.js';
-
-type RequestPatch = Partial<Omit<SigningRequestRecord, 'id' | 'keyId' | 'createdAt'>>;
 
 /** The intent's fields the table repeats as columns (replay keys, filters). */
 const intentColumns = (intent: Intent): Pick<SigningRequestRow, 'chainId' | 'sequence' | 'note' | 'payloadKind'> => ({
@@ -25,7 +23,7 @@ const toRow = (request: SigningRequestRecord): SigningRequestRow => ({ ...reques
  * `intentHash` recomputes identically since canonical JSON sorts keys.
  */
 function toRecord(row: SigningRequestRow): SigningRequestRecord {
-  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, intent, grantId, ...rest } = row;
+  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, wakeAt: _w, intent, grantId, ...rest } = row;
   const parsed = Intent.safeParse(intent);
   if (!parsed.success) throw new Error(`signing request ${row.id}: its stored intent is not valid: ${parsed.error.message}`);
   // `grantId` only on a request made under a grant (migration 0008).
@@ -80,9 +78,9 @@ export class TypeOrmSigningRequestRepository implements SigningRequestRepository
     return toRecordOrNull(await this.manager.findOneBy(SigningRequestEntity, { keyId, sequence }));
   }
 
-  async update(id: string, patch: RequestPatch): Promise<void> {
+  async update(id: string, patch: SigningRequestPatch): Promise<void> {
     // Fields present but undefined are left alone, as if absent.
-    const { intent, ...others } = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as RequestPatch;
+    const { intent, ...others } = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as SigningRequestPatch;
     const values: Partial<SigningRequestRow> = { ...others, ...(intent ? { intent, ...intentColumns(intent) } : {}) };
     if (Object.keys(values).length === 0) return;
     expectOneRow(await this.manager.update(SigningRequestEntity, { id }, writable(values)), `signing request ${id}`);
@@ -94,6 +92,17 @@ export class TypeOrmSigningRequestRepository implements SigningRequestRepository
       order: { createdAt: 'ASC', id: 'ASC' },
     });
     return rows.map(toRecord);
+  }
+
+  /** The partial index signing_requests_open_due_idx serves both arms. */
+  async listDue(now: Date, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.manager.query(
+      `SELECT id FROM signing_requests
+       WHERE status IN ('pending', 'committing', 'signing') AND (deadline <= $1 OR wake_at <= $1)
+       ORDER BY LEAST(deadline, COALESCE(wake_at, deadline)) LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Newest first. */
