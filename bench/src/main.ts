@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { aggregateOrBlame, commit, dealKey, signShare, sortCommitments, utf8 } from '#crypto';
 import { LocalCluster } from '#harness';
-import { coordinatorProfileArgs, percentile } from './common.js';
+import { coordinatorProfileArgs, cpuMs, rssMb, runSessions, type SessionStats } from './common.js';
+import { instanceCountsFromEnv, instancesSection, runInstancesBench } from './instances.js';
+import { nodesPart } from './many-nodes.js';
 import { roastSection, runRoastBench } from './roast.js';
 
 /**
@@ -14,48 +15,25 @@ import { roastSection, runRoastBench } from './roast.js';
  *
  * Settings (environment): BENCH_SESSIONS (per level, default 200), BENCH_LEVELS (default "1,4,16"),
  * DATABASE_URL (a PostgreSQL to use instead of the embedded one), BENCH_OUT (default docs/benchmarks.md),
- * BENCH_PARTS (default "throughput,roast"): the 2-of-3 throughput part and/or the ROAST-under-faults part
- * (bench/src/roast.ts, which has its own BENCH_ROAST_* settings and always uses the embedded database).
+ * BENCH_PARTS (default "throughput,roast", plus "instances" when DATABASE_URL is set): the 2-of-3 throughput
+ * part, the ROAST-under-faults part (bench/src/roast.ts, which has its own BENCH_ROAST_* settings and always
+ * uses the embedded database) and the several-instances part (bench/src/instances.ts: BENCH_INSTANCES,
+ * default "1,2,3", at the highest of BENCH_LEVELS; PostgreSQL only). `nodes` runs only when asked
+ * (BENCH_PARTS=nodes): many connected simulated nodes on one coordinator and its RSS (bench/src/many-nodes.ts,
+ * BENCH_NODES_* settings; PostgreSQL only).
  */
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,4,16').split(',').map(Number);
 const OUT = resolve(process.env.BENCH_OUT ?? 'docs/benchmarks.md');
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,roast').split(',').map((p) => p.trim()));
+const PARTS = new Set((process.env.BENCH_PARTS ?? `throughput,roast${process.env.DATABASE_URL ? ',instances' : ''}`).split(',').map((p) => p.trim()));
 const machine = () => `${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 
-interface LevelResult {
+interface LevelResult extends SessionStats {
   concurrency: number;
-  sessions: number;
-  failed: number;
-  seconds: number;
-  perSecond: number;
-  p50: number;
-  p95: number;
-  p99: number;
   cpuMsPerSession: number | null;
   rssMb: number | null;
 }
 
-
-/** utime+stime of a process in ms, from /proc (Linux); null elsewhere. */
-function cpuMs(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // After "pid (comm) ", utime and stime are the 12th and 13th fields, in clock ticks (100 Hz on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-function rssMb(pid: number): number | null {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-    return line ? Number(line.replace(/\D+/g, '')) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The cryptography alone: 2 commits, 2 signShares, one aggregate (which verifies), per session. */
 function inProcessBaseline(sessions: number): { perSecond: number; msPerSession: number } {
@@ -76,34 +54,12 @@ function inProcessBaseline(sessions: number): { perSecond: number; msPerSession:
 
 async function runLevel(cluster: LocalCluster, keyId: string, concurrency: number, sessions: number): Promise<LevelResult> {
   const pid = cluster.coordinator!.process.pid!;
-  const latencies: number[] = [];
-  let failed = 0;
-  let next = 0;
   const cpuBefore = cpuMs(pid);
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < sessions) {
-        const n = next++;
-        const t0 = performance.now();
-        const r = await cluster.sign(keyId, `bench c${concurrency} #${n}`, 'bench');
-        if (r.status === 'completed') latencies.push(performance.now() - t0);
-        else failed++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
+  const stats = await runSessions(concurrency, sessions, async (n) => (await cluster.sign(keyId, `bench c${concurrency} #${n}`, 'bench')).status === 'completed');
   const cpuAfter = cpuMs(pid);
-  latencies.sort((a, b) => a - b);
   return {
     concurrency,
-    sessions,
-    failed,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
+    ...stats,
     cpuMsPerSession: cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / sessions : null,
     rssMb: rssMb(pid),
   };
@@ -207,6 +163,27 @@ async function main(): Promise<void> {
       console.error(`ROAST benchmark failed: ${(e as Error).message}`);
       process.exitCode = 1;
     }
+  }
+  if (process.exitCode) return;
+  if (PARTS.has('instances')) await instancesPart();
+  if (process.exitCode) return;
+  if (PARTS.has('nodes')) await nodesPart(machine, writeSection);
+}
+
+async function instancesPart(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    console.log('Several coordinator instances: needs a PostgreSQL server (DATABASE_URL); skipped on the embedded database');
+    return;
+  }
+  const settings = { instanceCounts: instanceCountsFromEnv(), sessions: SESSIONS, concurrency: Math.max(...LEVELS), databaseUrl };
+  console.log(`Several coordinator instances: ${settings.instanceCounts.join(', ')} instance(s), ${SESSIONS} sessions at concurrency ${settings.concurrency}, PostgreSQL server`);
+  try {
+    const results = await runInstancesBench(settings, (line) => console.log(`  ${line}`));
+    await writeSection('instances', instancesSection(results, settings, machine()));
+  } catch (e) {
+    console.error(`instances benchmark failed: ${(e as Error).message}`);
+    process.exitCode = 1;
   }
 }
 

@@ -13,6 +13,11 @@ export const NODE_WS_PATH = '/v1/nodes/ws';
  * the app is ready), and an upgrade to any other path is answered `404` with a short body naming the
  * right one, instead of a dropped socket that a client can only retry. And `ws` errors, which are always
  * about what a peer sent (bad framing, an oversized frame), are warnings without a stack.
+ *
+ * Memory per connection matters (issue 13: 10,000 nodes on one process): the gateway reads its frames
+ * itself (no @SubscribeMessage), so Nest's per-client rxjs message pipeline (a dozen subscribers and
+ * some thirty closures that also JSON-parse every frame a second time) is not built, and the error
+ * listener keeps the peer's address, not the whole upgrade request.
  */
 export class NodeWsAdapter extends WsAdapter {
   private readonly log = new Logger('WebSocket');
@@ -40,10 +45,18 @@ export class NodeWsAdapter extends WsAdapter {
     return httpServer;
   }
 
+  /** No handlers (the gateway listens to 'message' itself): nothing to bind. */
+  override bindMessageHandlers(...args: Parameters<WsAdapter['bindMessageHandlers']>): void {
+    const [, handlers] = args;
+    if (handlers.length === 0) return;
+    super.bindMessageHandlers(...args);
+  }
+
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
-    server.on('connection', (ws: WebSocket, req: IncomingMessage) =>
-      ws.on('error', (err: Error) => this.log.warn(`connection from ${req.socket.remoteAddress ?? 'unknown'}: ${err.message}`)),
-    );
+    server.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+      const from = req.socket.remoteAddress ?? 'unknown';
+      ws.on('error', (err: Error) => this.log.warn(`connection from ${from}: ${err.message}`));
+    });
     server.on('error', (err: Error) => this.log.error(err.stack ?? err.message));
     return server;
   }

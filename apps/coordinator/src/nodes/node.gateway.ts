@@ -178,6 +178,9 @@ export class NodeGateway implements OnGatewayConnection, OnGatewayDisconnect, On
       // Timed out (and closed) while the response was being checked.
       if (conn.closing) return;
       if (conn.authTimer) clearTimeout(conn.authTimer);
+      // Neither is kept for the connection's life (the cleared Timeout would hold its callback and context).
+      conn.authTimer = null;
+      conn.challenge = null;
       this.connections.bind(conn, node.id);
       // Before auth.ok: once the node knows it is in, every instance must know where it is.
       await this.connections.announce(conn);
