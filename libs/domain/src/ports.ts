@@ -29,7 +29,7 @@ import type {
 } from './records.js';
 import type { WebhookRepository } from './webhooks/webhook-records.js';
 import type { ConsoleSessionRepository } from './console/console-session-records.js';
-import type { ClusterRepository } from './cluster/cluster-records.js';
+import type { ClusterRepository, PresenceRecord } from './cluster/cluster-records.js';
 
 /**
  * Persistence ports. Services depend on these interfaces (bound to the STORE token), never on TypeORM.
@@ -253,6 +253,31 @@ export interface GrantRepository {
   listRequests(grantId: string): Promise<SigningRequestRecord[]>;
 }
 
+/** What one event of a signing request reads besides the request's row, in one round trip (request-state.ts). */
+export interface RequestEventReads {
+  /** Every attempt, in seq order. */
+  attempts: AttemptRecord[];
+  /** The live (ready or assigned) commitments, oldest first. */
+  commitments: CommitmentRecord[];
+  /** Every share, in arrival order. */
+  shares: ShareRecord[];
+  /** Every member's decision row (proposed, awaiting, decided). */
+  decisions: DecisionRecord[];
+  /** Members connected to an instance alive at `liveSince`. */
+  presence: PresenceRecord[];
+  /** Members asked for a commitment, with the connection they were asked on. */
+  asked: { nodeId: string; connectionId: string }[];
+}
+
+export interface RequestStateRepository {
+  /**
+   * Reads what an event works on, after the caller has locked the request's row (in a statement of its
+   * own: a statement's snapshot is taken when it starts, so reads made in the statement that waited for
+   * the lock could miss what the lock's previous holder committed).
+   */
+  load(requestId: string, memberIds: readonly string[], liveSince: Date): Promise<RequestEventReads>;
+}
+
 export interface Repositories {
   readonly nodes: NodeRepository;
   readonly keys: KeyRepository;
@@ -268,6 +293,7 @@ export interface Repositories {
   readonly webhooks: WebhookRepository;
   readonly consoleSessions: ConsoleSessionRepository;
   readonly cluster: ClusterRepository;
+  readonly requestState: RequestStateRepository;
 }
 
 export interface TransactionOptions {

@@ -118,5 +118,6 @@ function guarded(repositories: Repositories, misuse: () => Error | null): Reposi
     webhooks: wrap(repositories.webhooks),
     consoleSessions: wrap(repositories.consoleSessions),
     cluster: wrap(repositories.cluster),
+    requestState: wrap(repositories.requestState),
   };
 }

@@ -35,14 +35,6 @@ export interface RelayedFrame {
   body: RelayedBody;
 }
 
-/** A node's presence and whether it was asked on that connection, as one event of a request reads them. */
-export interface MemberPresence {
-  /** Members connected to a live instance (this one included). */
-  presence: Map<string, PresenceRecord>;
-  /** Members asked for a commitment, by the connection they were asked on, while their answer is not in. */
-  asked: Map<string, string>;
-}
-
 export interface ClusterRepository {
   /**
    * Registers the instance and returns the other instances alive at `liveSince` (heartbeat after it and,
@@ -68,8 +60,6 @@ export interface ClusterRepository {
   release(nodeId: string, connectionId: string): Promise<void>;
   /** The nodes among `nodeIds` connected to an instance alive at `liveSince`. */
   presenceOf(nodeIds: readonly string[], liveSince: Date): Promise<PresenceRecord[]>;
-  /** Presence of the members, and who was asked on which connection for the request: one round trip. */
-  memberPresence(requestId: string, nodeIds: readonly string[], liveSince: Date): Promise<MemberPresence>;
 
   /**
    * Queues frames for nodes held by other instances and notifies each holder (NOTIFY on its channel). In

@@ -81,7 +81,7 @@ function fixture(suite: SuiteId) {
     valid: null,
     receivedAt: now,
   }));
-  const state: RequestState = { request, key, labels: new Map(), identityKeys: new Map(), attempts: [attempt], commitments: [], shares, presence: new Map(), asked: new Map() };
+  const state: RequestState = { request, key, labels: new Map(), identityKeys: new Map(), attempts: [attempt], commitments: [], shares, presence: new Map(), asked: new Map(), decisions: new Map() };
   const audit: AuditEntryInput[] = [];
   const tx = {
     shares: { setValidity: vi.fn(() => Promise.resolve()) },

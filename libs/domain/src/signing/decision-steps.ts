@@ -78,7 +78,7 @@ export async function acceptDecision(
   extra: Record<string, unknown> = {},
 ): Promise<boolean> {
   const { state } = ev;
-  const earlier = await ev.tx.decisions.find(state.request.id, nodeId);
+  const earlier = state.decisions.get(nodeId) ?? null;
   const publicKey = state.identityKeys.get(nodeId);
   const problem = decisionProblem(d, { requestId: state.request.id, intentHash: state.request.intentHash, verdict, publicKey, earlier });
   if (problem) {
@@ -87,7 +87,9 @@ export async function acceptDecision(
   }
   // The first decision stands: a node that approves again (after a reconnect, say) changes nothing.
   if (earlier?.verdict) return true;
-  await ev.tx.decisions.save(decisionRecord(nodeId, d, earlier, ev.now));
+  const record = decisionRecord(nodeId, d, earlier, ev.now);
+  await ev.tx.decisions.save(record);
+  state.decisions.set(nodeId, record);
   ev.audit(node(nodeId), verdict === 'approve' ? 'request.approved' : 'request.declined', 'success', {
     ...extra,
     decision: d,
@@ -114,13 +116,15 @@ export async function awaitOperator(ev: RequestEvent, nodeId: string, frame: Req
     refuseDecision(ev, nodeId, frame.type, problem, undefined);
     return 'refused';
   }
-  const earlier = await ev.tx.decisions.find(state.request.id, nodeId);
+  const earlier = state.decisions.get(nodeId) ?? null;
   if (earlier?.verdict) {
     refuseDecision(ev, nodeId, frame.type, `the node already decided ${earlier.verdict} on this request`, undefined);
     return 'refused';
   }
   if (earlier?.awaitingSince) return 'duplicate';
-  await ev.tx.decisions.save({ requestId: state.request.id, ...awaitingFields(nodeId, frame, earlier, ev.now) });
+  const record = { requestId: state.request.id, ...awaitingFields(nodeId, frame, earlier, ev.now) };
+  await ev.tx.decisions.save(record);
+  state.decisions.set(nodeId, record);
   ev.audit(node(nodeId), 'request.awaiting_operator', 'success', { intentHash: frame.intentHash, policyHash: frame.policyHash, rule: frame.rule, reason: frame.reason }, { nodeId });
   return 'accepted';
 }

@@ -121,11 +121,10 @@ export class RequestEvent {
     this.askClears.delete(nodeId);
   }
 
-  /** The node answered (or can no longer answer): it may be asked again. */
+  /** The node answered (or can no longer answer): it may be asked again. A node not asked costs nothing. */
   clearAsked(nodeId: string): void {
-    this.state.asked.delete(nodeId);
     this.askMarks.delete(nodeId);
-    this.askClears.add(nodeId);
+    if (this.state.asked.delete(nodeId)) this.askClears.add(nodeId);
   }
 
   /** The request is over: its asks are forgotten and its end is announced to every instance. */
@@ -168,7 +167,7 @@ export class RequestEvent {
     const entries = this.entries.splice(0);
     await this.tx.audit.appendAll(entries);
     // The webhook events these entries mean, in the outbox of the same transaction.
-    const events = requestWebhookEvents(this.state.request, entries, await this.approvalCount(entries));
+    const events = requestWebhookEvents(this.state.request, entries, this.approvalCount(entries));
     if (events.length > 0) await this.tx.webhooks.enqueue(events, this.now);
   }
 
@@ -184,12 +183,11 @@ export class RequestEvent {
     await this.tx.cluster.relay(relayed);
   }
 
-  /** Approving nodes before and after this event's entries, when they hold an approval (else null: no read). */
-  private async approvalCount(entries: readonly AuditEntryInput[]): Promise<{ before: number; after: number; threshold: number } | null> {
+  /** Approving nodes before and after this event's entries, when they hold an approval (else null). */
+  private approvalCount(entries: readonly AuditEntryInput[]): { before: number; after: number; threshold: number } | null {
     const added = entries.filter((e) => e.action === 'request.approved').length;
     if (added === 0) return null;
-    const rows = await this.tx.decisions.listForRequests([this.requestId]);
-    const after = rows.filter((r) => r.verdict === 'approve').length;
+    const after = [...this.state.decisions.values()].filter((d) => d.verdict === 'approve').length;
     return { before: after - added, after, threshold: this.state.key.threshold };
   }
 

@@ -1,7 +1,7 @@
 import type { RequestGrant } from '#protocol';
 import type { PresenceRecord } from '../cluster/cluster-records.js';
 import type { Repositories } from '../ports.js';
-import type { AttemptRecord, CommitmentRecord, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
+import type { AttemptRecord, CommitmentRecord, DecisionRecord, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
 import type { RoastView, SignerView } from './roast.js';
 
 /**
@@ -27,6 +27,8 @@ export interface RequestState {
   presence: Map<string, PresenceRecord>;
   /** Members asked for a commitment, by the connection they were asked on, while their answer is not in. */
   asked: Map<string, string>;
+  /** Each member's decision row (proposed, awaiting its operator, decided), by node. */
+  decisions: Map<string, DecisionRecord>;
 }
 
 /** A key with its members' labels; keys never change once registered (but for status), so they are cached. */
@@ -51,12 +53,21 @@ export async function loadRequestState(tx: Repositories, requestId: string, keys
   const request = await tx.requests.findByIdForUpdate(requestId);
   if (!request) return null;
   const { key, labels, identityKeys } = await keys.get(tx, request.keyId);
-  const attempts = await tx.attempts.listForRequest(requestId);
-  const commitments = await tx.commitments.listLiveForRequest(requestId);
-  const shares = await tx.shares.listForRequest(requestId);
-  const { presence, asked } = await tx.cluster.memberPresence(requestId, key.members.map((m) => m.nodeId), liveSince);
+  const reads = await tx.requestState.load(requestId, key.members.map((m) => m.nodeId), liveSince);
   const grant = request.grantId ? await requestGrantOf(tx, request.grantId, requestId) : undefined;
-  return { request, key, labels, identityKeys, attempts, commitments, shares, presence, asked, ...(grant ? { grant } : {}) };
+  return {
+    request,
+    key,
+    labels,
+    identityKeys,
+    attempts: reads.attempts,
+    commitments: reads.commitments,
+    shares: reads.shares,
+    presence: new Map(reads.presence.map((p) => [p.nodeId, p])),
+    asked: new Map(reads.asked.map((a) => [a.nodeId, a.connectionId])),
+    decisions: new Map(reads.decisions.map((d) => [d.nodeId, d])),
+    ...(grant ? { grant } : {}),
+  };
 }
 
 /** The grant a request was made under, with the agent's authorization of it (grant_nonces). */

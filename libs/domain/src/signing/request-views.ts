@@ -33,6 +33,11 @@ export async function loadRequestView(repos: Repositories, requestId: string, sc
   if (!request || (scope.proposer !== undefined && !(await isOwnedBy(repos, request, scope.proposer)))) {
     throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
   }
+  return viewOfRequest(repos, request);
+}
+
+/** The view of a request whose row the caller has read (and may show). */
+export async function viewOfRequest(repos: Repositories, request: SigningRequestRecord): Promise<RequestView> {
   const [attempts, key] = await Promise.all([repos.attempts.listForRequest(request.id), repos.keys.findById(request.keyId)]);
   return viewOf(request, attempts, key, await loadDecisionViews(repos, request, key));
 }

@@ -6,7 +6,8 @@ import { STORE, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import type { DecisionView } from './decision-views.js';
 import { createdDetails, newRequestRecord, proposerOf, takeIn, type CreateRequestInput, type Intake } from './intent-intake.js';
-import { listRequestViews, loadRequestView, type RequestListFilter } from './request-views.js';
+import { isOwnedBy } from './request-owner.js';
+import { listRequestViews, loadRequestView, viewOfRequest, type RequestListFilter } from './request-views.js';
 import { SigningService } from './signing.service.js';
 import { requestPendingEvent } from '../webhooks/webhook-events.js';
 
@@ -150,11 +151,15 @@ export class SigningRequestsService {
       wake?.();
     });
     try {
-      for (;;) {
-        // Another proposer's request is REQUEST_NOT_FOUND on the first read, before any waiting.
-        const current = await this.view(requestId, scope);
+      for (let first = true; ; first = false) {
+        // Only the row while waiting; the whole view once, at the end. Another proposer's request is
+        // REQUEST_NOT_FOUND on the first read, before any waiting.
+        const request = await this.store.read.requests.findById(requestId);
+        if (!request || (first && scope.proposer !== undefined && !(await isOwnedBy(this.store.read, request, scope.proposer)))) {
+          throw new DomainError('REQUEST_NOT_FOUND', `signing request ${requestId} not found`);
+        }
         const left = until - Date.now();
-        if (isTerminalRequest(current.request.status) || left <= 0) return current;
+        if (isTerminalRequest(request.status) || left <= 0) return viewOfRequest(this.store.read, request);
         if (!settled) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, Math.min(left, LONG_POLL_RECHECK_MS));

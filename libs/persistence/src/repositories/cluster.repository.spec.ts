@@ -38,12 +38,13 @@ describe('cluster repository (several coordinator instances on one database)', (
     const request = aRequest(key);
     await ctx.store.read.requests.insert(request);
     await cluster.saveAsks(request.id, [{ nodeId: n1.id, connectionId: `${a.id}.1` }], [], new Date());
-    let member = await cluster.memberPresence(request.id, [n1.id, n2.id, n3.id], past(10_000));
-    expect([...member.presence.keys()].sort()).toEqual([n1.id, n2.id].sort());
-    expect(member.asked).toEqual(new Map([[n1.id, `${a.id}.1`]]));
+    // An event's reads (request-state.repository) see both.
+    let reads = await ctx.store.read.requestState.load(request.id, [n1.id, n2.id, n3.id], past(10_000));
+    expect(reads.presence.map((p) => p.nodeId).sort()).toEqual([n1.id, n2.id].sort());
+    expect(reads.asked).toEqual([{ nodeId: n1.id, connectionId: `${a.id}.1` }]);
     await cluster.saveAsks(request.id, [{ nodeId: n2.id, connectionId: `${a.id}.2` }], [n1.id], new Date());
-    member = await cluster.memberPresence(request.id, [n1.id, n2.id, n3.id], past(10_000));
-    expect(member.asked).toEqual(new Map([[n2.id, `${a.id}.2`]]));
+    reads = await ctx.store.read.requestState.load(request.id, [n1.id, n2.id, n3.id], past(10_000));
+    expect(reads.asked).toEqual([{ nodeId: n2.id, connectionId: `${a.id}.2` }]);
 
     // Relayed in order to the instance that holds the node, taken once.
     await cluster.relay([

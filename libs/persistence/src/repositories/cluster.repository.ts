@@ -2,7 +2,6 @@ import type { EntityManager } from 'typeorm';
 import {
   type ClusterRepository,
   type InstanceRecord,
-  type MemberPresence,
   type PresenceRecord,
   type RelayedBody,
   type RelayedFrame,
@@ -111,23 +110,6 @@ export class TypeOrmClusterRepository implements ClusterRepository {
       [nodeIds, liveSince],
     );
     return rows.map(presenceOf);
-  }
-
-  async memberPresence(requestId: string, nodeIds: readonly string[], liveSince: Date): Promise<MemberPresence> {
-    const rows: (Partial<PresenceRow> & { member: string; asked: string | null })[] = await this.manager.query(
-      `SELECT m.id AS member, p.node_id, p.instance_id, p.connection_id, p.since, a.connection_id AS asked
-       FROM unnest($2::uuid[]) AS m(id)
-       LEFT JOIN (node_presence p JOIN coordinator_instances i ON i.id = p.instance_id AND i.heartbeat_at > $3) ON p.node_id = m.id
-       LEFT JOIN request_asks a ON a.request_id = $1 AND a.node_id = m.id`,
-      [requestId, nodeIds, liveSince],
-    );
-    const presence = new Map<string, PresenceRecord>();
-    const asked = new Map<string, string>();
-    for (const r of rows) {
-      if (r.node_id) presence.set(r.member, presenceOf(r as PresenceRow));
-      if (r.asked) asked.set(r.member, r.asked);
-    }
-    return { presence, asked };
   }
 
   async relay(frames: readonly RelayedFrame[]): Promise<void> {

@@ -1,8 +1,8 @@
 import { In, type EntityManager } from 'typeorm';
 import { CommitmentReusedError, type CommitmentRecord, type CommitmentRepository } from '#domain';
 import { CommitmentEntity } from '../entities/commitment.entity.js';
-import { NONCE_ELEMENT_REUSE_CONSTRAINT, NonceElementEntity } from '../entities/nonce-element.entity.js';
-import { isUuid, mapUniqueViolations } from './repository-support.js';
+import { NONCE_ELEMENT_REUSE_CONSTRAINT } from '../entities/nonce-element.entity.js';
+import { isUuid } from './repository-support.js';
 
 const LIVE = In(['ready', 'assigned']);
 
@@ -10,22 +10,31 @@ export class TypeOrmCommitmentRepository implements CommitmentRepository {
   constructor(private readonly manager: EntityManager) {}
 
   /**
-   * The commitment and both of its elements, in a savepoint (or its own transaction), so that a refused
-   * commitment leaves the caller's transaction usable. The primary key of nonce_elements (key, element)
-   * decides reuse, whichever position the element had before.
+   * The commitment and both of its elements in one statement. The primary key of nonce_elements (key,
+   * element) decides reuse, whichever position the element had before: an element already there (or
+   * being inserted by a concurrent transaction that then commits) is skipped (ON CONFLICT DO NOTHING),
+   * and fewer than two new elements means reuse: the rows this call wrote are deleted again and
+   * CommitmentReusedError leaves the caller's transaction usable. No savepoint on the common path.
    */
   async insert(commitment: CommitmentRecord): Promise<void> {
-    await mapUniqueViolations(
-      () =>
-        this.manager.transaction(async (manager) => {
-          await manager.insert(CommitmentEntity, commitment);
-          await manager.insert(NonceElementEntity, [
-            { keyId: commitment.keyId, element: commitment.hiding, commitmentId: commitment.id },
-            { keyId: commitment.keyId, element: commitment.binding, commitmentId: commitment.id },
-          ]);
-        }),
-      { [NONCE_ELEMENT_REUSE_CONSTRAINT]: () => new CommitmentReusedError() },
+    if (commitment.hiding === commitment.binding) throw new CommitmentReusedError();
+    const c = commitment;
+    const rows: { inserted: string | number }[] = await this.manager.query(
+      `WITH c AS (
+         INSERT INTO commitments (id, key_id, request_id, node_id, identifier, hiding, binding, status, attempt_id, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+       ), e AS (
+         INSERT INTO nonce_elements (key_id, element, commitment_id)
+         SELECT $2, x.element, c.id FROM c CROSS JOIN (VALUES ($6), ($7)) AS x(element)
+         ON CONFLICT ON CONSTRAINT ${NONCE_ELEMENT_REUSE_CONSTRAINT} DO NOTHING RETURNING element
+       )
+       SELECT count(*) AS inserted FROM e`,
+      [c.id, c.keyId, c.requestId, c.nodeId, c.identifier, c.hiding, c.binding, c.status, c.attemptId, c.receivedAt],
     );
+    if (Number(rows[0]?.inserted) === 2) return;
+    await this.manager.query(`DELETE FROM nonce_elements WHERE commitment_id = $1`, [c.id]);
+    await this.manager.query(`DELETE FROM commitments WHERE id = $1`, [c.id]);
+    throw new CommitmentReusedError();
   }
 
   /** Oldest first. */

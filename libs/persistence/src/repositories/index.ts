@@ -11,6 +11,7 @@ import { TypeOrmGrantRepository } from './grant.repository.js';
 import { TypeOrmKeyRepository } from './key.repository.js';
 import { TypeOrmNodeRepository } from './node.repository.js';
 import { TypeOrmPrincipalRepository } from './principal.repository.js';
+import { TypeOrmRequestStateRepository } from './request-state.repository.js';
 import { TypeOrmShareRepository } from './share.repository.js';
 import { TypeOrmSigningRequestRepository } from './signing-request.repository.js';
 import { TypeOrmWebhookRepository } from './webhook.repository.js';
@@ -26,6 +27,7 @@ export * from './grant.repository.js';
 export * from './key.repository.js';
 export * from './node.repository.js';
 export * from './principal.repository.js';
+export * from './request-state.repository.js';
 export * from './share.repository.js';
 export * from './signing-request.repository.js';
 export * from './webhook.repository.js';
@@ -47,5 +49,6 @@ export function repositoriesFor(manager: EntityManager): Repositories {
     webhooks: new TypeOrmWebhookRepository(manager),
     consoleSessions: new TypeOrmConsoleSessionRepository(manager),
     cluster: new TypeOrmClusterRepository(manager),
+    requestState: new TypeOrmRequestStateRepository(manager),
   };
 }

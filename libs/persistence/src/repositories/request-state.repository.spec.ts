@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { DecisionRecord } from '#domain';
+import { aCommitment, aKey, aNode, anAttempt, aRequest, aShare, at } from '../testing/fixtures.js';
+import { useMigratedStore } from '../testing/migrated-store.js';
+
+describe('request state repository (one read per event)', () => {
+  const ctx = useMigratedStore();
+
+  it('reads exactly what the per-table repositories read, in their orders', async () => {
+    const repos = ctx.store.read;
+    const nodes = [aNode(), aNode(), aNode()];
+    for (const n of nodes) await repos.nodes.insert(n);
+    const key = aKey(nodes);
+    await repos.keys.insert(key);
+    const request = aRequest(key);
+    await repos.requests.insert(request);
+    const first = anAttempt(request, { seq: 1, status: 'failed', endedAt: at('2026-01-03T00:00:50.000Z'), failureReason: 'x', participants: [nodes[0]!.id, nodes[1]!.id] });
+    const second = anAttempt(request, { seq: 2, participants: [nodes[1]!.id, nodes[2]!.id] });
+    await repos.attempts.insert(second);
+    await repos.attempts.insert(first);
+    const c0 = aCommitment(request, key, 0, { status: 'assigned', attemptId: second.id, receivedAt: at('2026-01-03T00:00:12.000Z') });
+    const c1 = aCommitment(request, key, 1, { receivedAt: at('2026-01-03T00:00:11.000Z') });
+    const burned = aCommitment(request, key, 2, { status: 'burned' });
+    for (const c of [c0, c1, burned]) await repos.commitments.insert(c);
+    await repos.shares.insert(aShare(first, key, 1, { valid: false, receivedAt: at('2026-01-03T00:00:45.000Z') }));
+    await repos.shares.insert(aShare(first, key, 0, { receivedAt: at('2026-01-03T00:00:41.000Z') }));
+    const decided: DecisionRecord = {
+      requestId: request.id,
+      nodeId: nodes[0]!.id,
+      verdict: 'approve',
+      by: 'policy',
+      policyHash: 'aa'.repeat(32),
+      rule: 'r',
+      reason: 'allowed',
+      decidedAt: at('2026-01-03T00:00:05.123Z'),
+      signature: 'bb'.repeat(64),
+      proposedAt: at('2026-01-03T00:00:01.000Z'),
+      awaitingSince: null,
+      receivedAt: at('2026-01-03T00:00:06.000Z'),
+    };
+    await repos.decisions.save(decided);
+    await repos.decisions.markProposed(request.id, [nodes[1]!.id], at('2026-01-03T00:00:02.000Z'));
+
+    const reads = await repos.requestState.load(request.id, nodes.map((n) => n.id), new Date(0));
+    expect(reads.attempts).toEqual(await repos.attempts.listForRequest(request.id));
+    expect(reads.attempts.map((a) => a.seq)).toEqual([1, 2]);
+    expect(reads.commitments).toEqual(await repos.commitments.listLiveForRequest(request.id));
+    expect(reads.commitments.map((c) => c.id)).toEqual([c1.id, c0.id]);
+    expect(reads.shares).toEqual(await repos.shares.listForRequest(request.id));
+    expect(reads.decisions).toEqual(await repos.decisions.listForRequests([request.id]));
+    expect(reads.decisions.find((d) => d.nodeId === decided.nodeId)).toEqual(decided);
+    expect(reads.presence).toEqual([]);
+    expect(reads.asked).toEqual([]);
+  });
+
+  it('reads nothing for an id that is not a UUID', async () => {
+    expect(await ctx.store.read.requestState.load('nope', [], new Date())).toEqual({ attempts: [], commitments: [], shares: [], decisions: [], presence: [], asked: [] });
+  });
+});
