@@ -78,7 +78,7 @@ describe('the database cost of one signing session', () => {
     console.log(`one 2-of-3 session: ${JSON.stringify(costs)}`);
     // 141 statements before the one-read event state, savepoint-free commitments, asks cleared only when
     // set, and long-polls that read the row while they wait (docs/benchmarks.md, "Less work per session").
-    expect(worst.statements).toBeLessThanOrEqual(95);
+    expect(worst.statements).toBeLessThanOrEqual(100); // 95 measured on both databases
     expect(worst.transactions).toBeLessThanOrEqual(7);
   });
 });

@@ -65,6 +65,9 @@ async function runLevel(cluster: LocalCluster, keyId: string, concurrency: numbe
   };
 }
 
+/** The throughput part's ratio (best end to end / in-process noble), printed again on the bench's last line. */
+let ratio: number | null = null;
+
 async function throughput(): Promise<void> {
   const database = process.env.DATABASE_URL ? 'PostgreSQL server (DATABASE_URL)' : 'embedded PostgreSQL (PGlite)';
   console.log(`Roundtable benchmark: 2-of-3 secp256k1, ${SESSIONS} sessions per level, concurrency ${LEVELS.join(', ')}, ${database}`);
@@ -118,6 +121,7 @@ async function throughput(): Promise<void> {
     `Best end-to-end throughput: **${((best / baseline.perSecond) * 100).toFixed(0)}%** of it (ratio ${(best / baseline.perSecond).toFixed(2)}).`,
     `<!-- /bench:${kind} -->`,
   ].join('\n');
+  ratio = best / baseline.perSecond;
   await writeSection(kind, section);
 }
 
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
   if (PARTS.has('instances')) await instancesPart();
   if (process.exitCode) return;
   if (PARTS.has('nodes')) await nodesPart(machine, writeSection);
+  if (ratio !== null) console.log(`\nratio ${ratio.toFixed(2)} (best end-to-end 2-of-3 sessions/s over the in-process noble loop, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PostgreSQL'})`);
 }
 
 async function instancesPart(): Promise<void> {

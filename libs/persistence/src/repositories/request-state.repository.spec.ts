@@ -53,6 +53,33 @@ describe('request state repository (one read per event)', () => {
     expect(reads.asked).toEqual([]);
   });
 
+  it("reads a request by id with plain SQL exactly as TypeORM's entity reads it", async () => {
+    const repos = ctx.store.read;
+    const nodes = [aNode(), aNode()];
+    for (const n of nodes) await repos.nodes.insert(n);
+    const key = aKey(nodes);
+    await repos.keys.insert(key);
+    const plain = aRequest(key);
+    const updated = aRequest(key, { intent: { sequence: 7, chainId: 1 }, idempotencyKey: 'idem-1' });
+    for (const r of [plain, updated]) await repos.requests.insert(r);
+    await repos.requests.update(updated.id, {
+      status: 'failed',
+      culprits: [{ nodeId: nodes[0]!.id, reason: 'declined', detail: 'no' }],
+      blamelessRefusals: { [nodes[1]!.id]: 2 },
+      failureCode: 'REJECTED',
+      failureReason: 'rejected',
+      completedAt: at('2026-01-03T00:05:00.000Z'),
+      wakeAt: at('2026-01-03T00:04:00.000Z'),
+    });
+    const listed = await repos.requests.list({ keyId: key.id, limit: 10, offset: 0 });
+    for (const r of [plain, updated]) {
+      const viaEntity = listed.find((x) => x.id === r.id);
+      expect(await repos.requests.findById(r.id)).toEqual(viaEntity);
+      expect(await ctx.store.transaction((tx) => tx.requests.findByIdForUpdate(r.id))).toEqual(viaEntity);
+    }
+    expect(await repos.requests.findById('not-a-uuid')).toBeNull();
+  });
+
   it('reads nothing for an id that is not a UUID', async () => {
     expect(await ctx.store.read.requestState.load('nope', [], new Date())).toEqual({ attempts: [], commitments: [], shares: [], decisions: [], presence: [], asked: [] });
   });

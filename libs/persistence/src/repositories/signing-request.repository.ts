@@ -30,6 +30,71 @@ function toRecord(row: SigningRequestRow): SigningRequestRecord {
   return { ...rest, ...(grantId ? { grantId } : {}), intent: parsed.data };
 }
 
+/** The columns a record is made of (not the intent's repeated ones, nor wake_at). */
+const REQUEST_COLUMNS = [
+  'id', 'key_id', 'message', 'message_encoding', 'description', 'status', 'deadline', 'idempotency_key', 'request_hash', 'created_by',
+  'created_at', 'updated_at', 'completed_at', 'signature', 'failure_code', 'failure_reason', 'culprits', 'attempt_count',
+  'blameless_refusals', 'intent', 'intent_hash', 'proposer', 'grant_id',
+].join(', ');
+
+interface RawRequestRow {
+  id: string;
+  key_id: string;
+  message: string;
+  message_encoding: SigningRequestRecord['messageEncoding'];
+  description: string;
+  status: RequestStatus;
+  deadline: Date;
+  idempotency_key: string | null;
+  request_hash: string;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+  signature: string | null;
+  failure_code: string | null;
+  failure_reason: string | null;
+  culprits: SigningRequestRecord['culprits'];
+  attempt_count: number;
+  blameless_refusals: SigningRequestRecord['blamelessRefusals'];
+  intent: Record<string, unknown>;
+  intent_hash: string | null;
+  proposer: string;
+  grant_id: string | null;
+}
+
+/** A row read with plain SQL, as the same record `toRecord` makes of an entity (the repository spec compares them). */
+const rawToRecord = (r: RawRequestRow): SigningRequestRecord =>
+  toRecord({
+    id: r.id,
+    keyId: r.key_id,
+    message: r.message,
+    messageEncoding: r.message_encoding,
+    description: r.description,
+    status: r.status,
+    deadline: r.deadline,
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    completedAt: r.completed_at,
+    signature: r.signature,
+    failureCode: r.failure_code,
+    failureReason: r.failure_reason,
+    culprits: r.culprits,
+    attemptCount: r.attempt_count,
+    blamelessRefusals: r.blameless_refusals,
+    intent: r.intent,
+    intentHash: r.intent_hash,
+    proposer: r.proposer,
+    grantId: r.grant_id,
+    chainId: null,
+    sequence: null,
+    note: '',
+    payloadKind: '',
+  });
+
 /** A row as a record (for the grants' repository, which lists a grant's requests). */
 export const signingRequestRecordOf = (row: SigningRequestRow): SigningRequestRecord => toRecord(row);
 
@@ -54,14 +119,18 @@ export class TypeOrmSigningRequestRepository implements SigningRequestRepository
     });
   }
 
+  /** Plain SQL (every event and long-poll reads a request by id: TypeORM's query builder cost more than the query). */
   async findById(id: string): Promise<SigningRequestRecord | null> {
-    return isUuid(id) ? toRecordOrNull(await this.manager.findOneBy(SigningRequestEntity, { id })) : null;
+    if (!isUuid(id)) return null;
+    const [row] = await this.manager.query<RawRequestRow[]>(`SELECT ${REQUEST_COLUMNS} FROM signing_requests WHERE id = $1`, [id]);
+    return row ? rawToRecord(row) : null;
   }
 
-  /** Needs the caller's transaction: TypeORM refuses a pessimistic lock outside one. */
+  /** Locks the row until the caller's transaction ends (the first lock every event of the request takes). */
   async findByIdForUpdate(id: string): Promise<SigningRequestRecord | null> {
     if (!isUuid(id)) return null;
-    return toRecordOrNull(await this.manager.findOne(SigningRequestEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }));
+    const [row] = await this.manager.query<RawRequestRow[]>(`SELECT ${REQUEST_COLUMNS} FROM signing_requests WHERE id = $1 FOR UPDATE`, [id]);
+    return row ? rawToRecord(row) : null;
   }
 
   async findByIdempotencyKey(idempotencyKey: string): Promise<SigningRequestRecord | null> {
