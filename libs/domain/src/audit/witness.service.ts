@@ -40,6 +40,12 @@ export interface WitnessStatus {
 const MAX_CLOCK_SKEW_S = 300;
 /** A checkpoint sent and not answered is offered again after this long (a reply lost with its connection). */
 const OFFER_RETRY_MS = 30_000;
+/**
+ * Nodes shown a checkpoint per round, most behind first: with thousands of nodes connected, a round must
+ * not send (and then verify and store) thousands of frames every interval. The others follow in later
+ * rounds, as the ones that cosigned stop being the most behind.
+ */
+export const MAX_WITNESS_OFFERS_PER_ROUND = 64;
 
 /**
  * The signer nodes as witnesses of the transparency log. Every instance shows the latest checkpoint to the
@@ -76,7 +82,7 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Offers the latest checkpoint to every connected node that has not cosigned it (one run at a time). */
+  /** Offers the latest checkpoint to the connected nodes that have not cosigned it, most behind first, at most MAX_WITNESS_OFFERS_PER_ROUND (one run at a time). */
   tick(): Promise<void> {
     this.ticking ??= this.offerLatest()
       .catch((e: unknown) => this.logger.warn(`witness round failed: ${e instanceof Error ? e.message : String(e)}`))
@@ -92,14 +98,15 @@ export class WitnessService implements OnModuleInit, OnModuleDestroy {
     if (!checkpoint) return;
     const cosigned = new Map((await this.store.read.audit.latestCosignatures(this.key.origin, connected)).map((c) => [c.nodeId, c.treeSize]));
     const now = Date.now();
-    for (const nodeId of connected) {
+    const due = connected.filter((nodeId) => {
       const size = cosigned.get(nodeId);
-      if (size !== undefined && size >= checkpoint.treeSize) continue;
+      if (size !== undefined && size >= checkpoint.treeSize) return false;
       const connection = this.link.connection(nodeId)?.id ?? '';
       const offer = this.offers.get(nodeId);
-      if (offer && offer.treeSize === checkpoint.treeSize && offer.connection === connection && now - offer.at < OFFER_RETRY_MS) continue;
-      await this.offer(nodeId, checkpoint, size ?? 0);
-    }
+      return !(offer && offer.treeSize === checkpoint.treeSize && offer.connection === connection && now - offer.at < OFFER_RETRY_MS);
+    });
+    due.sort((a, b) => (cosigned.get(a) ?? 0) - (cosigned.get(b) ?? 0));
+    for (const nodeId of due.slice(0, MAX_WITNESS_OFFERS_PER_ROUND)) await this.offer(nodeId, checkpoint, cosigned.get(nodeId) ?? 0);
   }
 
   private async offer(nodeId: string, checkpoint: AuditCheckpointRecord, oldSize: number): Promise<void> {
