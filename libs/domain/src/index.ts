@@ -3,6 +3,7 @@ export * from './audit/transparency-log.service.js';
 export * from './audit/witness.service.js';
 export * from './cluster/cluster-records.js';
 export * from './common/actor.js';
+export { proposedFields } from './common/node-decisions.js';
 export * from './console/console-session-records.js';
 export * from './console/console-sessions.service.js';
 export * from './common/keyed-mutex.js';

@@ -27,6 +27,21 @@ export const decidedFields = (nodeId: string, d: SignedDecisionFields, earlier: 
   receivedAt: now,
 });
 
+/** The row of a node that was proposed the subject and has not answered: nothing decided. */
+export const proposedFields = (nodeId: string, at: Date): NodeDecisionFields => ({
+  nodeId,
+  verdict: null,
+  by: null,
+  policyHash: null,
+  rule: null,
+  reason: null,
+  decidedAt: null,
+  signature: null,
+  proposedAt: at,
+  awaitingSince: null,
+  receivedAt: at,
+});
+
 /** The row of a node whose operator decides (its awaiting notice: policy hash, rule, reason). */
 export const awaitingFields = (
   nodeId: string,

@@ -141,7 +141,7 @@ export class RequestEvent {
 
   /** The look that was asked for is happening: none is pending unless this event asks for another. */
   clearWake(): void {
-    if (this.state.request.status !== 'completed') this.patch.wakeAt = null;
+    this.patch.wakeAt = null;
   }
 
   view(): RoastView {

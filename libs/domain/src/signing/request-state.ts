@@ -1,5 +1,6 @@
 import type { RequestGrant } from '#protocol';
 import type { PresenceRecord } from '../cluster/cluster-records.js';
+import { DomainError } from '../errors.js';
 import type { Repositories } from '../ports.js';
 import type { AttemptRecord, CommitmentRecord, DecisionRecord, KeyRecord, ShareRecord, SigningRequestRecord } from '../records.js';
 import type { RoastView, SignerView } from './roast.js';
@@ -42,6 +43,23 @@ export interface KeyEntry {
 /** Looks keys up through the repositories it is given (a transaction's, when inside one). */
 export interface KeyDirectory {
   get(repos: Repositories, keyId: string): Promise<KeyEntry>;
+}
+
+/** Keys (public packages, members) never change once registered, but for their status: cached with their members' labels. */
+export class KeyCache implements KeyDirectory {
+  private readonly entries = new Map<string, KeyEntry>();
+
+  async get(repos: Repositories, keyId: string): Promise<KeyEntry> {
+    const cached = this.entries.get(keyId);
+    if (cached) return cached;
+    const key = await repos.keys.findById(keyId);
+    if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${keyId} not found`);
+    const nodes = await repos.nodes.listByIds(key.members.map((m) => m.nodeId));
+    const entry: KeyEntry = { key, labels: new Map(nodes.map((n) => [n.id, n.label])), identityKeys: new Map(nodes.map((n) => [n.id, n.publicKey])) };
+    if (this.entries.size >= 10_000) this.entries.clear();
+    this.entries.set(keyId, entry);
+    return entry;
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { assertValidCommitment, CryptoValidationError, sha256Hex } from '#crypto';
 import type { NonceCommitment } from '#protocol';
+import { proposedFields } from '../common/node-decisions.js';
 import { SYSTEM_ACTOR, type Actor } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
 import { CommitmentReusedError } from '../ports.js';
-import { isTerminalRequest, type AuditAction, type CommitmentRecord, type Culprit, type DecisionRecord } from '../records.js';
+import { isTerminalRequest, type AuditAction, type CommitmentRecord, type Culprit } from '../records.js';
 import { closeRequest, endAttempt, finishAttempt, judgeShares, sharesOf, startAttempt } from './attempt-steps.js';
 import type { RequestEvent } from './request-event.js';
 import { describeNode, signerView } from './request-state.js';
@@ -118,7 +119,7 @@ export async function propose(ev: RequestEvent): Promise<void> {
   if (targets.length === 0) return;
   if (state.request.status === 'pending') ev.update({ status: 'committing' });
   await ev.tx.decisions.markProposed(state.request.id, targets, ev.now);
-  for (const nodeId of targets) if (!state.decisions.has(nodeId)) state.decisions.set(nodeId, proposedRow(state.request.id, nodeId, ev.now));
+  for (const nodeId of targets) if (!state.decisions.has(nodeId)) state.decisions.set(nodeId, { requestId: state.request.id, ...proposedFields(nodeId, ev.now) });
   ev.audit(SYSTEM_ACTOR, 'request.proposed', 'success', { nodes: targets });
   for (const nodeId of targets) {
     const c = ev.connectionOf(nodeId);
@@ -134,22 +135,6 @@ export async function propose(ev: RequestEvent): Promise<void> {
     });
   }
 }
-
-/** The row markProposed adds for a node that had none: proposed, nothing decided. */
-const proposedRow = (requestId: string, nodeId: string, at: Date): DecisionRecord => ({
-  requestId,
-  nodeId,
-  verdict: null,
-  by: null,
-  policyHash: null,
-  rule: null,
-  reason: null,
-  decidedAt: null,
-  signature: null,
-  proposedAt: at,
-  awaitingSince: null,
-  receivedAt: at,
-});
 
 /**
  * After any change: ask idle members for commitments, then run the scheduler (roast.ts nextStep) until it
@@ -301,4 +286,13 @@ async function endRequest(
   ev.update({ status: end.status, failureCode: end.code, failureReason: end.reason, culprits: end.culprits, completedAt: ev.now });
   ev.audit(end.actor ?? SYSTEM_ACTOR, end.action ?? (end.status === 'expired' ? 'request.expired' : 'request.failed'), end.status === 'cancelled' ? 'success' : 'failure', end.details);
   closeRequest(ev, end.status, end.reason);
+}
+
+/** A scheduled look: a request past its deadline expires; one whose wake-up time came runs the scheduler. */
+export async function lookAt(ev: RequestEvent): Promise<void> {
+  const { request } = ev.state;
+  if (isTerminalRequest(request.status)) return;
+  if (request.deadline <= ev.now) return expire(ev);
+  ev.clearWake();
+  await settle(ev);
 }

@@ -6,14 +6,14 @@ import { DeadlineTimers } from '../common/deadline-timers.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { DOMAIN_SETTINGS, NODE_LINK, type Actor, type DomainSettings, type NodeLink } from '../common/tokens.js';
 import { DomainError } from '../errors.js';
-import { SIGNING_METRICS, STORE, type Repositories, type SigningMetrics, type Store } from '../ports.js';
+import { SIGNING_METRICS, STORE, type SigningMetrics, type Store } from '../ports.js';
 import { isTerminalRequest, type AttemptRecord, type SigningRequestRecord } from '../records.js';
 import { endAttempt, packageFrame, recordShare } from './attempt-steps.js';
 import { acceptDecision, awaitOperator, refuseDecision } from './decision-steps.js';
 import { RequestEvent, type SessionContext } from './request-event.js';
 import { isOwnedBy } from './request-owner.js';
-import { describeNode, loadRequestState, type KeyDirectory, type KeyEntry } from './request-state.js';
-import { cancelRequest, exclude, expire, maybeFinish, misbehaved, offerCommitment, settle } from './request-steps.js';
+import { describeNode, KeyCache, loadRequestState } from './request-state.js';
+import { cancelRequest, exclude, expire, lookAt, maybeFinish, misbehaved, offerCommitment, settle } from './request-steps.js';
 import { isBlamelessRefusal, judgeAnswer } from './roast.js';
 
 /** What the handler of a node frame did: the gateway acks both, an error is thrown instead. */
@@ -31,23 +31,6 @@ export interface CancelInput {
   proposer?: string;
 }
 const node = (id: string) => ({ kind: 'node' as const, id });
-
-/** Keys (public packages, members) never change once registered, but for their status: cached with their members' labels. */
-class KeyCache implements KeyDirectory {
-  private readonly entries = new Map<string, KeyEntry>();
-
-  async get(repos: Repositories, keyId: string): Promise<KeyEntry> {
-    const cached = this.entries.get(keyId);
-    if (cached) return cached;
-    const key = await repos.keys.findById(keyId);
-    if (!key) throw new DomainError('KEY_NOT_FOUND', `key ${keyId} not found`);
-    const nodes = await repos.nodes.listByIds(key.members.map((m) => m.nodeId));
-    const entry: KeyEntry = { key, labels: new Map(nodes.map((n) => [n.id, n.label])), identityKeys: new Map(nodes.map((n) => [n.id, n.publicKey])) };
-    if (this.entries.size >= 10_000) this.entries.clear();
-    this.entries.set(keyId, entry);
-    return entry;
-  }
-}
 
 /**
  * Runs signing requests with ROAST over FROST: node frames (commitments, declines, shares, refusals),
@@ -81,7 +64,7 @@ export class SigningService implements OnModuleDestroy {
       settings,
       timers: this.timers,
       settled: this.settled,
-      scheduleLook: (requestId, at) => this.timers.schedule(`stagger:${requestId}`, at, () => this.event(requestId, settle)),
+      scheduleLook: (requestId, at) => this.timers.schedule(`stagger:${requestId}`, at, () => this.event(requestId, lookAt)),
     };
   }
 
@@ -321,15 +304,6 @@ export class SigningService implements OnModuleDestroy {
       }),
     );
   }
-}
-
-/** A scheduled look: a request past its deadline expires; one whose wake-up time came runs the scheduler. */
-async function lookAt(ev: RequestEvent): Promise<void> {
-  const { request } = ev.state;
-  if (isTerminalRequest(request.status)) return;
-  if (request.deadline <= ev.now) return expire(ev);
-  ev.clearWake();
-  await settle(ev);
 }
 
 // ------------------------------------------------------------------ checks that enforce the replay rules

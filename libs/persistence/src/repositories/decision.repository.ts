@@ -1,5 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
-import type { DecisionRecord, DecisionRepository } from '#domain';
+import { proposedFields, type DecisionRecord, type DecisionRepository } from '#domain';
 import { RequestDecisionEntity } from '../entities/request-decision.entity.js';
 import { isUuid } from './repository-support.js';
 
@@ -25,20 +25,7 @@ export class TypeOrmDecisionRepository implements DecisionRepository {
   /** One statement; rows that exist (a node proposed again, or one that already answered) are left as they are. */
   async markProposed(requestId: string, nodeIds: readonly string[], at: Date): Promise<void> {
     if (nodeIds.length === 0) return;
-    const rows = nodeIds.map((nodeId) => ({
-      requestId,
-      nodeId,
-      verdict: null,
-      by: null,
-      policyHash: null,
-      rule: null,
-      reason: null,
-      decidedAt: null,
-      signature: null,
-      proposedAt: at,
-      awaitingSince: null,
-      receivedAt: at,
-    }));
+    const rows = nodeIds.map((nodeId) => ({ requestId, ...proposedFields(nodeId, at) }));
     await this.manager.createQueryBuilder().insert().into(RequestDecisionEntity).values(rows).orIgnore().execute();
   }
 }

@@ -2,6 +2,7 @@ import type { EntityManager, FindOptionsWhere, QueryDeepPartialEntity } from 'ty
 import { In } from 'typeorm';
 import { AgentAuthorization, Grant } from '#protocol';
 import {
+  proposedFields,
   DomainError,
   type GrantDecisionRecord,
   type GrantNonceRecord,
@@ -83,20 +84,7 @@ export class TypeOrmGrantRepository implements GrantRepository {
 
   async markProposed(grantId: string, nodeIds: readonly string[], at: Date): Promise<void> {
     if (nodeIds.length === 0) return;
-    const rows = nodeIds.map((nodeId) => ({
-      grantId,
-      nodeId,
-      verdict: null,
-      by: null,
-      policyHash: null,
-      rule: null,
-      reason: null,
-      decidedAt: null,
-      signature: null,
-      proposedAt: at,
-      awaitingSince: null,
-      receivedAt: at,
-    }));
+    const rows = nodeIds.map((nodeId) => ({ grantId, ...proposedFields(nodeId, at) }));
     await this.manager.createQueryBuilder().insert().into(GrantDecisionEntity).values(rows).orIgnore().execute();
   }
 
