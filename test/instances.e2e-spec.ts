@@ -15,7 +15,7 @@ type Request = {
   status: string;
   signature: string | null;
   failure: { code: string; reason: string } | null;
-  attempts: { status: string; commitments: { hiding: string; binding: string }[] }[];
+  attempts: { status: string; participants: string[]; commitments: { hiding: string; binding: string }[] }[];
 };
 
 const TERMINAL = ['completed', 'failed', 'expired', 'cancelled'];
@@ -66,8 +66,8 @@ describe.skipIf(!process.env.DATABASE_URL)('three coordinator instances on one P
   };
 
   it('spreads the nodes over the instances, and signs requests made on any of them', async () => {
-    const spread = new Set((await presence()).map((p) => p.instance_id));
-    expect(spread.size).toBe(3);
+    const holder = new Map((await presence()).map((p) => [p.node_id, p.instance_id]));
+    expect(new Set(holder.values()).size).toBe(3);
     expect((await db.query('SELECT id FROM coordinator_instances')).rowCount).toBe(3);
     const key = await cluster.dealKey('secp256k1', 3);
     const messages = Array.from({ length: 6 }, (_, i) => `instances: payment ${i}`);
@@ -80,8 +80,14 @@ describe.skipIf(!process.env.DATABASE_URL)('three coordinator instances on one P
       const r = await outcome(id);
       expect(r.status).toBe('completed');
       expect(await verifyIndependently('secp256k1', r.signature!, new TextEncoder().encode(messages[i]), key.groupPublicKey)).toBe(true);
+      // Its signers were held by at least two instances (at most two of the five nodes are on one).
+      const signed = r.attempts.find((a) => a.status === 'completed')!;
+      expect(new Set(signed.participants.map((n) => holder.get(n))).size).toBeGreaterThanOrEqual(2);
     }
-    // Frames went through the database between instances, and none is left behind.
+    // So every request had frames relayed through the database (at least one proposal each), and none is left behind.
+    const relayedIds = (await db.query<{ last_value: string; is_called: boolean }>('SELECT last_value, is_called FROM relayed_frames_id_seq')).rows[0]!;
+    expect(relayedIds.is_called).toBe(true);
+    expect(Number(relayedIds.last_value)).toBeGreaterThanOrEqual(ids.length);
     expect((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM relayed_frames")).rows[0]!.n).toBe(0);
   }, 120_000);
 

@@ -138,8 +138,6 @@ export interface CommitmentRepository {
    * transaction usable.
    */
   insert(commitment: CommitmentRecord): Promise<void>;
-  /** The request's commitments that are still ready or assigned, oldest first. */
-  listLiveForRequest(requestId: string): Promise<CommitmentRecord[]>;
   /** Every id must name a ready commitment of the request; otherwise nothing is assigned and it throws. */
   assign(requestId: string, ids: string[], attemptId: string): Promise<void>;
   markUsed(requestId: string, attemptId: string, nodeId: string): Promise<void>;
@@ -151,8 +149,6 @@ export interface CommitmentRepository {
 
 export interface ShareRepository {
   insert(share: ShareRecord): Promise<void>;
-  /** Every share of the request, in arrival order. */
-  listForRequest(requestId: string): Promise<ShareRecord[]>;
   setValidity(requestId: string, attemptId: string, nodeId: string, valid: boolean): Promise<void>;
 }
 
@@ -219,7 +215,6 @@ export interface PrincipalRepository {
 
 /** Where each node stands on a request: proposed, awaiting its operator, its signed decision (migration 0006). */
 export interface DecisionRepository {
-  find(requestId: string, nodeId: string): Promise<DecisionRecord | null>;
   /** Every node's row for each of `requestIds` (one round trip for a whole page), by request then arrival. */
   listForRequests(requestIds: readonly string[]): Promise<DecisionRecord[]>;
   /** Inserts the node's row, or replaces it (an awaiting row becomes the node's decision). */

@@ -51,8 +51,6 @@ export interface ClusterRepository {
    * no session holds (its process's connection is gone: it died), with what it held; returns their ids.
    */
   reap(liveSince: Date, byLock?: boolean): Promise<string[]>;
-  /** Instances alive at `liveSince`. */
-  live(liveSince: Date): Promise<InstanceRecord[]>;
 
   /** Records that `instanceId` holds the node's connection (replacing any older row, whichever instance wrote it). */
   bind(presence: PresenceRecord): Promise<void>;

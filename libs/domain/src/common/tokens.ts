@@ -13,7 +13,9 @@ export interface NodeLink {
   readonly instanceId: string;
   /**
    * Sends a frame on this instance's connection of the node, or relays it to the instance that holds it
-   * (asynchronously). False when this instance holds no live connection of the node and none is known.
+   * (asynchronously). False when this instance's connection of the node is not open, or on the embedded
+   * database (one instance) when the node is not connected; a relayed frame is true even if no instance
+   * turns out to hold the node (it is then dropped, as a frame for a disconnected node always is).
    */
   send(nodeId: string, frame: Outgoing<CoordinatorFrame>): boolean;
   /** Whether this instance holds the node's live, authenticated connection. */

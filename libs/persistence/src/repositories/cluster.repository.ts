@@ -81,14 +81,6 @@ export class TypeOrmClusterRepository implements ClusterRepository {
     return rows.map((r) => r.id);
   }
 
-  async live(liveSince: Date): Promise<InstanceRecord[]> {
-    const rows: InstanceRow[] = await this.manager.query(
-      `SELECT id, pid, host, started_at, heartbeat_at FROM coordinator_instances WHERE heartbeat_at > $1 ORDER BY started_at`,
-      [liveSince],
-    );
-    return rows.map(instanceOf);
-  }
-
   async bind(p: PresenceRecord): Promise<void> {
     await this.manager.query(
       `INSERT INTO node_presence (node_id, instance_id, connection_id, since) VALUES ($1, $2, $3, $4)

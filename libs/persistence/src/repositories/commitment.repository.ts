@@ -2,7 +2,6 @@ import { In, type EntityManager } from 'typeorm';
 import { CommitmentReusedError, type CommitmentRecord, type CommitmentRepository } from '#domain';
 import { CommitmentEntity } from '../entities/commitment.entity.js';
 import { NONCE_ELEMENT_REUSE_CONSTRAINT } from '../entities/nonce-element.entity.js';
-import { isUuid } from './repository-support.js';
 
 const LIVE = In(['ready', 'assigned']);
 
@@ -35,12 +34,6 @@ export class TypeOrmCommitmentRepository implements CommitmentRepository {
     await this.manager.query(`DELETE FROM nonce_elements WHERE commitment_id = $1`, [c.id]);
     await this.manager.query(`DELETE FROM commitments WHERE id = $1`, [c.id]);
     throw new CommitmentReusedError();
-  }
-
-  /** Oldest first. */
-  async listLiveForRequest(requestId: string): Promise<CommitmentRecord[]> {
-    if (!isUuid(requestId)) return [];
-    return this.manager.find(CommitmentEntity, { where: { requestId, status: LIVE }, order: { receivedAt: 'ASC', id: 'ASC' } });
   }
 
   async assign(requestId: string, ids: string[], attemptId: string): Promise<void> {

@@ -5,6 +5,8 @@ import { useMigratedStore } from '../testing/migrated-store.js';
 
 describe('decision repository (request_decisions, migration 0006)', () => {
   const t = useMigratedStore();
+  /** The node's row for the request, as the views read it. */
+  const rowOf = async (requestId: string, nodeId: string) => (await t.store.read.decisions.listForRequests([requestId])).find((d) => d.nodeId === nodeId) ?? null;
 
   async function aRequestWithNodes(): Promise<{ nodes: NodeRecord[]; key: KeyRecord; request: SigningRequestRecord }> {
     const nodes = [aNode(), aNode(), aNode()];
@@ -40,7 +42,7 @@ describe('decision repository (request_decisions, migration 0006)', () => {
     await t.store.transaction((tx) => tx.decisions.markProposed(request.id, [a.id, b.id], at('2026-03-01T09:00:00.000Z')));
     // Proposed again later: the first proposal's time stays.
     await t.store.transaction((tx) => tx.decisions.markProposed(request.id, [a.id], at('2026-03-01T09:30:00.000Z')));
-    const proposed = await t.store.read.decisions.find(request.id, a.id);
+    const proposed = await rowOf(request.id, a.id);
     expect(proposed).toMatchObject({ verdict: null, proposedAt: at('2026-03-01T09:00:00.000Z'), awaitingSince: null });
 
     const awaiting: DecisionRecord = {
@@ -52,14 +54,14 @@ describe('decision repository (request_decisions, migration 0006)', () => {
       receivedAt: at('2026-03-01T09:31:00.000Z'),
     };
     await t.store.transaction((tx) => tx.decisions.save(awaiting));
-    expect(await t.store.read.decisions.find(request.id, a.id)).toEqual(awaiting);
+    expect(await rowOf(request.id, a.id)).toEqual(awaiting);
 
     const final = decided(request, a.id, { by: 'operator', proposedAt: awaiting.proposedAt, awaitingSince: awaiting.awaitingSince });
     await t.store.transaction((tx) => tx.decisions.save(final));
-    expect(await t.store.read.decisions.find(request.id, a.id)).toEqual(final);
+    expect(await rowOf(request.id, a.id)).toEqual(final);
     // A decided node proposed again keeps its decision.
     await t.store.transaction((tx) => tx.decisions.markProposed(request.id, [a.id, b.id], new Date()));
-    expect(await t.store.read.decisions.find(request.id, a.id)).toEqual(final);
+    expect(await rowOf(request.id, a.id)).toEqual(final);
   });
 
   it('lists a page of requests in one read, and answers nothing for ids that are not uuids', async () => {
@@ -77,7 +79,7 @@ describe('decision repository (request_decisions, migration 0006)', () => {
       ].sort(),
     );
     expect(await t.store.read.decisions.listForRequests([])).toEqual([]);
-    expect(await t.store.read.decisions.find('not-a-uuid', one.nodes[0]!.id)).toBeNull();
+    expect(await t.store.read.decisions.listForRequests(['not-a-uuid'])).toEqual([]);
   });
 
   it('refuses half a decision (a verdict without its signature) and an awaiting row without its reason', async () => {

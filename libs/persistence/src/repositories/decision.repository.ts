@@ -6,11 +6,6 @@ import { isUuid } from './repository-support.js';
 export class TypeOrmDecisionRepository implements DecisionRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  async find(requestId: string, nodeId: string): Promise<DecisionRecord | null> {
-    if (!isUuid(requestId) || !isUuid(nodeId)) return null;
-    return this.manager.findOne(RequestDecisionEntity, { where: { requestId, nodeId } });
-  }
-
   async listForRequests(requestIds: readonly string[]): Promise<DecisionRecord[]> {
     const ids = requestIds.filter(isUuid);
     if (ids.length === 0) return [];

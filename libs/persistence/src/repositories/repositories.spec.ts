@@ -6,6 +6,10 @@ import { useMigratedStore } from '../testing/migrated-store.js';
 
 describe('repositories', () => {
   const t = useMigratedStore();
+  /** What an event reads of a request (request-state.repository): its live commitments, its shares. */
+  const eventReads = (requestId: string) => t.store.read.requestState.load(requestId, [], new Date(0));
+  const liveCommitments = async (requestId: string) => (await eventReads(requestId)).commitments;
+  const sharesOf = async (requestId: string) => (await eventReads(requestId)).shares;
 
   /** Three enrolled nodes and an active 2-of-3 key over them. */
   async function aKeyWithNodes(): Promise<{ nodes: NodeRecord[]; key: KeyRecord }> {
@@ -230,7 +234,7 @@ describe('repositories', () => {
       await t.store.transaction(async (tx) => {
         for (const c of [c2, c0, c1]) await tx.commitments.insert(c);
       });
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([c0, c1, c2]);
+      expect(await liveCommitments(request.id)).toEqual([c0, c1, c2]);
 
       const attempt = anAttempt(request);
       await t.store.transaction(async (tx) => {
@@ -238,12 +242,12 @@ describe('repositories', () => {
         await tx.commitments.assign(request.id, [c0.id, c1.id], attempt.id);
       });
       const assigned = (c: typeof c0) => ({ ...c, status: 'assigned', attemptId: attempt.id });
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([assigned(c0), assigned(c1), c2]);
+      expect(await liveCommitments(request.id)).toEqual([assigned(c0), assigned(c1), c2]);
 
       await t.store.transaction((tx) => tx.commitments.markUsed(request.id, attempt.id, c0.nodeId));
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([assigned(c1), c2]);
+      expect(await liveCommitments(request.id)).toEqual([assigned(c1), c2]);
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id, c1.nodeId))).toBe(1);
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([c2]);
+      expect(await liveCommitments(request.id)).toEqual([c2]);
     });
 
     it('refuses to assign a commitment that is not ready, assigning none', async () => {
@@ -260,7 +264,7 @@ describe('repositories', () => {
       await expect(
         t.store.transaction((tx) => tx.commitments.assign(request.id, [ready.id, burned.id], attempt.id)),
       ).rejects.toThrow(/assigned 1 of 2/);
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([ready]);
+      expect(await liveCommitments(request.id)).toEqual([ready]);
     });
 
     it('burns the live commitments of a request, or of one node in it', async () => {
@@ -273,7 +277,7 @@ describe('repositories', () => {
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id, commitments[0]!.nodeId))).toBe(1);
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(2);
       expect(await t.store.transaction((tx) => tx.commitments.burnForRequest(request.id))).toBe(0);
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([]);
+      expect(await liveCommitments(request.id)).toEqual([]);
     });
 
     it('refuses a nonce element ever seen for the key, in either position, even burned or in another request', async () => {
@@ -294,7 +298,7 @@ describe('repositories', () => {
         await expect(t.store.transaction((tx) => tx.commitments.insert(reused)), what).rejects.toBeInstanceOf(CommitmentReusedError);
       }
       await expect(t.store.read.commitments.insert(reuses.binding)).rejects.toBeInstanceOf(CommitmentReusedError);
-      expect(await t.store.read.commitments.listLiveForRequest(second.id)).toEqual([]);
+      expect(await liveCommitments(second.id)).toEqual([]);
     });
 
     it('accepts the same elements under a different key', async () => {
@@ -306,7 +310,7 @@ describe('repositories', () => {
       const sameElements = aCommitment(otherRequest, otherKey, 0, { hiding: original.hiding, binding: original.binding });
       await t.store.transaction((tx) => tx.commitments.insert(original));
       await t.store.transaction((tx) => tx.commitments.insert(sameElements));
-      expect(await t.store.read.commitments.listLiveForRequest(otherRequest.id)).toEqual([sameElements]);
+      expect(await liveCommitments(otherRequest.id)).toEqual([sameElements]);
     });
 
     it('leaves the transaction usable after a refused commitment', async () => {
@@ -322,7 +326,7 @@ describe('repositories', () => {
         return refused;
       });
       expect(outcome).toBeInstanceOf(CommitmentReusedError);
-      expect(await t.store.read.commitments.listLiveForRequest(request.id)).toEqual([original, fresh]);
+      expect(await liveCommitments(request.id)).toEqual([original, fresh]);
     });
   });
 
@@ -344,11 +348,11 @@ describe('repositories', () => {
         await tx.shares.setValidity(request.id, attempt.id, share0.nodeId, true);
         await tx.shares.setValidity(request.id, attempt.id, share1.nodeId, false);
       });
-      expect(await t.store.read.shares.listForRequest(request.id)).toEqual([
+      expect(await sharesOf(request.id)).toEqual([
         { ...share0, valid: true },
         { ...share1, valid: false },
       ]);
-      expect(await t.store.read.shares.listForRequest((await aStoredRequest(key)).id)).toEqual([]);
+      expect(await sharesOf((await aStoredRequest(key)).id)).toEqual([]);
     });
   });
 });

@@ -6,7 +6,7 @@ import { useMigratedStore } from '../testing/migrated-store.js';
 describe('request state repository (one read per event)', () => {
   const ctx = useMigratedStore();
 
-  it('reads exactly what the per-table repositories read, in their orders', async () => {
+  it('reads every table an event works on, in the orders the scheduler relies on', async () => {
     const repos = ctx.store.read;
     const nodes = [aNode(), aNode(), aNode()];
     for (const n of nodes) await repos.nodes.insert(n);
@@ -22,8 +22,10 @@ describe('request state repository (one read per event)', () => {
     const c1 = aCommitment(request, key, 1, { receivedAt: at('2026-01-03T00:00:11.000Z') });
     const burned = aCommitment(request, key, 2, { status: 'burned' });
     for (const c of [c0, c1, burned]) await repos.commitments.insert(c);
-    await repos.shares.insert(aShare(first, key, 1, { valid: false, receivedAt: at('2026-01-03T00:00:45.000Z') }));
-    await repos.shares.insert(aShare(first, key, 0, { receivedAt: at('2026-01-03T00:00:41.000Z') }));
+    const s1 = aShare(first, key, 1, { valid: false, receivedAt: at('2026-01-03T00:00:45.000Z') });
+    const s0 = aShare(first, key, 0, { receivedAt: at('2026-01-03T00:00:41.000Z') });
+    await repos.shares.insert(s1);
+    await repos.shares.insert(s0);
     const decided: DecisionRecord = {
       requestId: request.id,
       nodeId: nodes[0]!.id,
@@ -44,9 +46,10 @@ describe('request state repository (one read per event)', () => {
     const reads = await repos.requestState.load(request.id, nodes.map((n) => n.id), new Date(0));
     expect(reads.attempts).toEqual(await repos.attempts.listForRequest(request.id));
     expect(reads.attempts.map((a) => a.seq)).toEqual([1, 2]);
-    expect(reads.commitments).toEqual(await repos.commitments.listLiveForRequest(request.id));
-    expect(reads.commitments.map((c) => c.id)).toEqual([c1.id, c0.id]);
-    expect(reads.shares).toEqual(await repos.shares.listForRequest(request.id));
+    // The live ones, oldest first (the burned one is not read).
+    expect(reads.commitments).toEqual([c1, c0]);
+    // In arrival order.
+    expect(reads.shares).toEqual([s0, s1]);
     expect(reads.decisions).toEqual(await repos.decisions.listForRequests([request.id]));
     expect(reads.decisions.find((d) => d.nodeId === decided.nodeId)).toEqual(decided);
     expect(reads.presence).toEqual([]);

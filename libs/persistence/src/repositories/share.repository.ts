@@ -1,19 +1,13 @@
 import type { EntityManager } from 'typeorm';
 import type { ShareRecord, ShareRepository } from '#domain';
 import { SignatureShareEntity } from '../entities/signature-share.entity.js';
-import { expectOneRow, isUuid } from './repository-support.js';
+import { expectOneRow } from './repository-support.js';
 
 export class TypeOrmShareRepository implements ShareRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async insert(share: ShareRecord): Promise<void> {
     await this.manager.insert(SignatureShareEntity, share);
-  }
-
-  /** In arrival order. */
-  async listForRequest(requestId: string): Promise<ShareRecord[]> {
-    if (!isUuid(requestId)) return [];
-    return this.manager.find(SignatureShareEntity, { where: { requestId }, order: { receivedAt: 'ASC', attemptId: 'ASC', nodeId: 'ASC' } });
   }
 
   async setValidity(requestId: string, attemptId: string, nodeId: string, valid: boolean): Promise<void> {

@@ -23,9 +23,17 @@ const toRow = (request: SigningRequestRecord): SigningRequestRow => ({ ...reques
  * `intentHash` recomputes identically since canonical JSON sorts keys.
  */
 function toRecord(row: SigningRequestRow): SigningRequestRecord {
-  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, wakeAt: _w, intent, grantId, ...rest } = row;
+  const { chainId: _c, sequence: _s, note: _n, payloadKind: _p, wakeAt: _w, ...fields } = row;
+  return recordOf(fields);
+}
+
+/** The record's own fields of a row (not the intent's repeated columns), the intent parsed again. */
+type RecordFields = Omit<SigningRequestRow, 'chainId' | 'sequence' | 'note' | 'payloadKind' | 'wakeAt'>;
+
+function recordOf(fields: RecordFields): SigningRequestRecord {
+  const { intent, grantId, ...rest } = fields;
   const parsed = Intent.safeParse(intent);
-  if (!parsed.success) throw new Error(`signing request ${row.id}: its stored intent is not valid: ${parsed.error.message}`);
+  if (!parsed.success) throw new Error(`signing request ${fields.id}: its stored intent is not valid: ${parsed.error.message}`);
   // `grantId` only on a request made under a grant (migration 0008).
   return { ...rest, ...(grantId ? { grantId } : {}), intent: parsed.data };
 }
@@ -65,7 +73,7 @@ interface RawRequestRow {
 
 /** A row read with plain SQL, as the same record `toRecord` makes of an entity (the repository spec compares them). */
 const rawToRecord = (r: RawRequestRow): SigningRequestRecord =>
-  toRecord({
+  recordOf({
     id: r.id,
     keyId: r.key_id,
     message: r.message,
@@ -89,10 +97,6 @@ const rawToRecord = (r: RawRequestRow): SigningRequestRecord =>
     intentHash: r.intent_hash,
     proposer: r.proposer,
     grantId: r.grant_id,
-    chainId: null,
-    sequence: null,
-    note: '',
-    payloadKind: '',
   });
 
 /** A row as a record (for the grants' repository, which lists a grant's requests). */
